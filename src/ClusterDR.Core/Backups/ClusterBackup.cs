@@ -1,0 +1,40 @@
+using System;
+using System.Collections;
+using System.IO;
+using System.Linq;
+
+namespace ClusterDR
+{
+    /// <summary>A backup archive as Get-ClusterBackup and the backup cmdlets return it (PowerShell type name ClusterDR.ClusterBackup).</summary>
+    public sealed class ClusterBackup
+    {
+        public ClusterBackup(string path, Backups.BackupManifest manifest, long sizeBytes)
+        {
+            Path = path;
+            Manifest = manifest;
+            SizeBytes = sizeBytes;
+        }
+
+        /// <summary>Full path of the .tar.gz; restore/test/remove cmdlets bind it from the pipeline.</summary>
+        public string Path { get; }
+        public string Name => System.IO.Path.GetFileName(Path);
+        public string Kind => Manifest.Kind;
+        public string Cluster => Manifest.Cluster;
+        public string Label => Manifest.Label;
+        public DateTime CreatedUtc => Manifest.CreatedUtc;
+        public long SizeBytes { get; }
+        public string[] SourceNodes => Manifest.SourceNodes?.ToArray() ?? new string[0];
+        public string ToolVersion => Manifest.ToolVersion;
+        public int FormatVersion => Manifest.FormatVersion;
+        /// <summary>Platform facts as a hashtable, so scripts can write $b.Facts.revision.</summary>
+        public Hashtable Facts => new Hashtable(Manifest.Facts ?? new System.Collections.Generic.Dictionary<string, string>(), StringComparer.OrdinalIgnoreCase);
+        public Backups.ManifestFile[] Files => Manifest.Files?.ToArray() ?? new Backups.ManifestFile[0];
+        /// <summary>Null until Test-ClusterBackup ran; then whether every hash and the platform check passed.</summary>
+        public bool? Verified { get; internal set; }
+        public DateTime? VerifiedUtc { get; internal set; }
+        public string Verification { get; internal set; }
+        internal Backups.BackupManifest Manifest { get; }
+
+        public override string ToString() => Path;
+    }
+}

@@ -1,0 +1,68 @@
+using System;
+using System.IO;
+using System.Security.Cryptography;
+
+namespace ClusterDR.Backups
+{
+    /// <summary>A write-through stream that hashes (SHA-256) and counts what passes, and optionally reports progress.</summary>
+    public sealed class HashingStream : Stream
+    {
+        private readonly Stream _inner;
+        private readonly bool _leaveOpen;
+        private readonly SHA256 _sha = SHA256.Create();
+        private readonly Action<long> _progress;
+        private byte[] _hash;
+
+        public HashingStream(Stream inner, bool leaveOpen = false, Action<long> progress = null)
+        {
+            _inner = inner; _leaveOpen = leaveOpen; _progress = progress;
+        }
+
+        public long BytesWritten { get; private set; }
+
+        /// <summary>Lower-case hex SHA-256 of everything written; finishes the hash.</summary>
+        public string HashHex()
+        {
+            if (_hash == null) { _sha.TransformFinalBlock(new byte[0], 0, 0); _hash = _sha.Hash; }
+            return Hex(_hash);
+        }
+
+        public static string Hex(byte[] bytes)
+        {
+            var c = new char[bytes.Length * 2];
+            const string digits = "0123456789abcdef";
+            for (int i = 0; i < bytes.Length; i++) { c[2 * i] = digits[bytes[i] >> 4]; c[2 * i + 1] = digits[bytes[i] & 15]; }
+            return new string(c);
+        }
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            if (count == 0) return;
+            _sha.TransformBlock(buffer, offset, count, null, 0);
+            _inner?.Write(buffer, offset, count);
+            BytesWritten += count;
+            _progress?.Invoke(BytesWritten);
+        }
+
+        public override void Flush() => _inner?.Flush();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                if (!_leaveOpen) _inner?.Dispose();
+                _sha.Dispose();
+            }
+            base.Dispose(disposing);
+        }
+
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => BytesWritten;
+        public override long Position { get => BytesWritten; set => throw new NotSupportedException(); }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
+}

@@ -1,0 +1,23 @@
+using System;
+using System.Collections.Generic;
+
+namespace ClusterDR
+{
+    /// <summary>What a restore did (PowerShell type name ClusterDR.RestoreResult).</summary>
+    public sealed class RestoreResult
+    {
+        public string Platform { get; set; }
+        public string Cluster { get; set; }
+        public string BackupPath { get; set; }
+        public string[] Members { get; set; } = new string[0];
+        /// <summary>Old data that was moved aside (never deleted): member → path on that member's node.</summary>
+        public Dictionary<string, string> MovedAside { get; set; } = new Dictionary<string, string>();
+        public long Revision { get; set; }
+        public DateTime StartedUtc { get; set; }
+        public TimeSpan Duration { get; set; }
+        public QuorumStatus Status { get; set; }
+        public string[] Steps { get; set; } = new string[0];
+
+        public override string ToString() => $"{Platform} {Cluster} restored from {BackupPath} in {Duration.TotalSeconds:0.0}s";
+    }
+}

@@ -1,0 +1,78 @@
+using System;
+
+namespace ClusterDR
+{
+    /// <summary>
+    /// The one exception the engine throws on purpose. The cmdlet layer turns it into an
+    /// ErrorRecord with <see cref="ErrorId"/> as the stable FullyQualifiedErrorId, so scripts can
+    /// catch by id instead of parsing messages. Messages never carry secrets.
+    /// </summary>
+    public class ClusterDrException : Exception
+    {
+        public ClusterDrException(string errorId, ErrorKind kind, string message, object target = null, Exception inner = null)
+            : base(message, inner)
+        {
+            ErrorId = errorId;
+            Kind = kind;
+            Target = target;
+        }
+
+        public string ErrorId { get; }
+        public ErrorKind Kind { get; }
+        public object Target { get; }
+    }
+
+    /// <summary>Mirrors the subset of PowerShell's ErrorCategory the engine needs, without referencing it.</summary>
+    public enum ErrorKind
+    {
+        NotSpecified,
+        InvalidArgument,
+        InvalidData,
+        InvalidOperation,
+        ObjectNotFound,
+        ResourceExists,
+        ResourceUnavailable,
+        ConnectionError,
+        SecurityError,
+        PermissionDenied,
+        OperationStopped,
+        OperationTimeout,
+        NotImplemented,
+        WriteError,
+    }
+
+    /// <summary>Stable error ids. Documented in about_ClusterDR; never rename one.</summary>
+    public static class ErrorIds
+    {
+        public const string QuorumAtRisk = "QuorumAtRisk";
+        public const string ClusterHealthy = "ClusterHealthy";
+        public const string MemberHealthy = "MemberHealthy";
+        public const string MemberNotFound = "MemberNotFound";
+        public const string BackupNotFound = "BackupNotFound";
+        public const string BackupExists = "BackupExists";
+        public const string ArchiveCorrupt = "ArchiveCorrupt";
+        public const string ManifestInvalid = "ManifestInvalid";
+        public const string PayloadHashMismatch = "PayloadHashMismatch";
+        public const string PayloadMissing = "PayloadMissing";
+        public const string UnexpectedEntry = "UnexpectedArchiveEntry";
+        public const string UnsafeArchiveEntry = "UnsafeArchiveEntry";
+        public const string WrongBackupKind = "WrongBackupKind";
+        public const string SnapshotHashMismatch = "EtcdSnapshotHashMismatch";
+        public const string EndpointUnreachable = "EndpointUnreachable";
+        public const string EndpointError = "EndpointError";
+        public const string RemoteCommandFailed = "RemoteCommandFailed";
+        public const string HostKeyVerificationFailed = "HostKeyVerificationFailed";
+        public const string SshConnectionFailed = "SshConnectionFailed";
+        public const string SshSessionUnsupported = "SshSessionUnsupported";
+        public const string InvalidNode = "InvalidNode";
+        public const string InvalidMember = "InvalidMember";
+        public const string TlsConfiguration = "TlsConfigurationInvalid";
+        public const string RestoreFailed = "RestoreFailed";
+        public const string RepairFailed = "RepairFailed";
+        public const string BackupFailed = "BackupFailed";
+        public const string RevisionMismatch = "RevisionMismatch";
+        public const string WaitTimedOut = "WaitTimedOut";
+        public const string MultipleBackups = "MultipleBackupsForRestore";
+        public const string OperationDeclined = "OperationDeclined";
+    }
+}

@@ -1,0 +1,160 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using ClusterDR.Backups;
+using ClusterDR.Safety;
+using ClusterDR.Transport;
+using Newtonsoft.Json.Linq;
+
+namespace ClusterDR.Etcd
+{
+    public sealed class EtcdBackupRequest
+    {
+        /// <summary>Client URL to snapshot. With a Shell, the URL as seen from that node.</summary>
+        public Uri Endpoint { get; set; }
+        public EtcdTlsOptions Tls { get; set; } = new EtcdTlsOptions();
+        public string Directory { get; set; }
+        public string Label { get; set; }
+        public bool Force { get; set; }
+        /// <summary>When set, etcdctl runs on this node and the snapshot streams back over it.</summary>
+        public IRemoteShell Shell { get; set; }
+        public string Etcdctl { get; set; } = "etcdctl";
+    }
+
+    /// <summary>
+    /// Backup-EtcdSnapshot's engine: guard, then stream the member's v3 snapshot into a backup
+    /// archive, checking the snapshot's trailing SHA-256 as it arrives.
+    /// </summary>
+    public static class EtcdBackup
+    {
+        public const string Kind = "etcd";
+        public const string SnapshotFile = "snapshot.db";
+
+        public static ClusterBackup Run(EtcdBackupRequest req, IOperationContext ctx)
+        {
+            if (req.Endpoint == null) throw new ArgumentException("An endpoint is required.");
+            var ct = ctx.Cancellation;
+            QuorumStatus status;
+            EtcdEndpointStatus self;
+            if (req.Shell == null)
+            {
+                using (var client = new EtcdClient(req.Endpoint, req.Tls)) self = client.Status(ct);
+                status = EtcdStatusReader.Read(new[] { req.Endpoint }, req.Tls, ct);
+            }
+            else
+            {
+                self = SelfOnNode(req, ct);
+                status = EtcdStatusReader.ReadOnNode(req.Shell, req.Endpoint.ToString(), req.Tls, req.Etcdctl, ct);
+            }
+            var member = status.Members.FirstOrDefault(m => m.Id == self.MemberId.ToString("x"));
+            QuorumGuard.EnsureReadableWithQuorum(status, self.MemberId.ToString("x"), req.Force, ctx);
+
+            var created = DateTime.UtcNow;
+            string cluster = self.ClusterId.ToString("x");
+            string fileName = BackupArchiveWriter.DefaultFileName(Kind, cluster, req.Label, created);
+            string target = Path.Combine(Path.GetFullPath(req.Directory), fileName);
+            string source = req.Shell == null ? req.Endpoint.ToString() : $"{req.Shell.Node} ({req.Endpoint})";
+            ClusterBackup result = null;
+            var plan = new Plan(ctx, "Backup-EtcdSnapshot", ErrorIds.BackupFailed);
+            plan.Add(target, $"Write a snapshot of etcd member {member?.Name ?? self.MemberId.ToString("x")} from {source}", () =>
+            {
+                using (var writer = BackupArchiveWriter.Create(req.Directory, fileName))
+                {
+                    var check = new EtcdSnapshotCheck(SnapshotFile + " from " + source);
+                    var progress = new ProgressReporter(ctx, "Snapshot of etcd member " + (member?.Name ?? source), self.DbSize + 32);
+                    writer.AddPayload(SnapshotFile, sink =>
+                    {
+                        using (var tee = new TeeStream(sink, check))
+                        {
+                            if (req.Shell == null)
+                            {
+                                using (var client = new EtcdClient(req.Endpoint, req.Tls)) client.Snapshot(tee, progress.Report, ct);
+                            }
+                            else
+                            {
+                                using (var counting = new HashingStream(tee, leaveOpen: true, progress: progress.Report))
+                                    req.Shell.RunStreaming("etcdctl snapshot save", SnapshotScript(req), null, counting, ct);
+                            }
+                        }
+                    });
+                    check.Complete();
+                    progress.Complete();
+                    var manifest = new BackupManifest
+                    {
+                        Kind = Kind,
+                        Cluster = cluster,
+                        Label = req.Label,
+                        CreatedUtc = created,
+                        SourceNodes = new List<string> { source },
+                        Facts = new Dictionary<string, string>
+                        {
+                            ["revision"] = self.Revision.ToString(CultureInfo.InvariantCulture),
+                            ["memberId"] = self.MemberId.ToString("x"),
+                            ["memberName"] = member?.Name ?? "",
+                            ["clusterId"] = cluster,
+                            ["etcdVersion"] = self.Version ?? "",
+                            ["dbSize"] = self.DbSize.ToString(CultureInfo.InvariantCulture),
+                            ["raftIndex"] = self.RaftIndex.ToString(CultureInfo.InvariantCulture),
+                            ["memberCount"] = status.MemberCount.ToString(CultureInfo.InvariantCulture),
+                            ["members"] = string.Join(",", status.Members.Select(m => m.Name)),
+                        },
+                    };
+                    result = writer.Commit(manifest, ctx);
+                }
+            });
+            plan.Execute();
+            return result;
+        }
+
+        private static string EtcdctlPrefix(EtcdBackupRequest req) =>
+            "ETCDCTL_API=3 " + Sh.Quote(req.Etcdctl) + " " + Sh.Join(new[] { "--endpoints=" + req.Endpoint }.Concat(req.Tls.EtcdctlFlags()));
+
+        /// <summary>Snapshot to a private temp file on the node (etcdctl cannot write to stdout), stream it, always clean up.</summary>
+        internal static string SnapshotScript(EtcdBackupRequest req) =>
+            "umask 077; f=$(mktemp \"${TMPDIR:-/tmp}/clusterdr-etcd.XXXXXX\") || exit 1; trap 'rm -f \"$f\"' EXIT; " +
+            EtcdctlPrefix(req) + " snapshot save \"$f\" >&2 || exit $?; cat \"$f\"";
+
+        private static EtcdEndpointStatus SelfOnNode(EtcdBackupRequest req, System.Threading.CancellationToken ct)
+        {
+            var r = req.Shell.RunChecked("etcdctl endpoint status", EtcdctlPrefix(req) + " --command-timeout=3s -w json endpoint status", ct);
+            try
+            {
+                var s = JArray.Parse(r.StdOut)[0]["Status"];
+                return new EtcdEndpointStatus
+                {
+                    Endpoint = req.Endpoint.ToString(),
+                    ClusterId = EtcdClient.U64(s["header"]?["cluster_id"]),
+                    MemberId = EtcdClient.U64(s["header"]?["member_id"]),
+                    Revision = (long)EtcdClient.U64(s["header"]?["revision"]),
+                    Leader = EtcdClient.U64(s["leader"]),
+                    RaftIndex = (long)EtcdClient.U64(s["raftIndex"]),
+                    DbSize = (long)EtcdClient.U64(s["dbSize"]),
+                    Version = (string)s["version"],
+                };
+            }
+            catch (Exception ex)
+            {
+                throw new ClusterDrException(ErrorIds.EndpointError, ErrorKind.InvalidData, $"etcdctl endpoint status on {req.Shell.Node} printed no usable JSON.", req.Shell.Node, ex);
+            }
+        }
+    }
+
+    /// <summary>Writes everything to two streams (the archive staging file and a check).</summary>
+    internal sealed class TeeStream : Stream
+    {
+        private readonly Stream _a, _b;
+        public TeeStream(Stream a, Stream b) { _a = a; _b = b; }
+        public override void Write(byte[] buffer, int offset, int count) { _a.Write(buffer, offset, count); _b.Write(buffer, offset, count); }
+        public override void Flush() { _a.Flush(); _b.Flush(); }
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
+}

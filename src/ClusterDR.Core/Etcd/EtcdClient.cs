@@ -1,0 +1,245 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Net.Http;
+using System.Text;
+using System.Threading;
+using Newtonsoft.Json.Linq;
+
+namespace ClusterDR.Etcd
+{
+    /// <summary>
+    /// etcd's v3 JSON gateway on a client URL (POST /v3/...): status, members, snapshot, kv. Plain
+    /// HTTP keeps the module free of gRPC; the snapshot stream decodes to the exact bytes
+    /// `etcdctl snapshot save` writes.
+    /// </summary>
+    public sealed class EtcdClient : IDisposable
+    {
+        private readonly HttpClient _http;
+        private readonly HttpClient _stream;
+
+        public EtcdClient(Uri endpoint, EtcdTlsOptions tls = null, TimeSpan? timeout = null)
+        {
+            if (endpoint == null || !endpoint.IsAbsoluteUri || (endpoint.Scheme != "http" && endpoint.Scheme != "https"))
+                throw new ClusterDrException(ErrorIds.EndpointError, ErrorKind.InvalidArgument, $"'{endpoint}' is not an etcd client URL (http:// or https://).", endpoint);
+            Endpoint = endpoint;
+            tls = tls ?? new EtcdTlsOptions();
+            _http = new HttpClient(tls.CreateHandler()) { BaseAddress = endpoint, Timeout = timeout ?? TimeSpan.FromSeconds(5) };
+            _stream = new HttpClient(tls.CreateHandler()) { BaseAddress = endpoint, Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+        }
+
+        public Uri Endpoint { get; }
+
+        public EtcdEndpointStatus Status(CancellationToken ct)
+        {
+            var j = Post("/v3/maintenance/status", "{}", ct);
+            var header = (JObject)j["header"] ?? new JObject();
+            return new EtcdEndpointStatus
+            {
+                Endpoint = Endpoint.ToString(),
+                ClusterId = U64(header["cluster_id"]),
+                MemberId = U64(header["member_id"]),
+                Revision = (long)U64(header["revision"]),
+                RaftTerm = (long)U64(j["raftTerm"]),
+                RaftIndex = (long)U64(j["raftIndex"]),
+                Leader = U64(j["leader"]),
+                DbSize = (long)U64(j["dbSize"]),
+                Version = (string)j["version"],
+                Errors = (j["errors"] as JArray)?.Select(e => (string)e).ToArray() ?? new string[0],
+            };
+        }
+
+        public IList<EtcdMemberInfo> MemberList(CancellationToken ct)
+        {
+            var j = Post("/v3/cluster/member/list", "{}", ct);
+            return Members(j["members"]);
+        }
+
+        public IList<EtcdMemberInfo> MemberAdd(IEnumerable<string> peerUrls, CancellationToken ct)
+        {
+            var body = new JObject { ["peerURLs"] = new JArray(peerUrls.ToArray()) };
+            var j = Post("/v3/cluster/member/add", body.ToString(), ct);
+            return Members(j["members"]);
+        }
+
+        public void MemberRemove(ulong id, CancellationToken ct)
+        {
+            Post("/v3/cluster/member/remove", new JObject { ["ID"] = id.ToString() }.ToString(), ct);
+        }
+
+        public void Put(string key, string value, CancellationToken ct)
+        {
+            Post("/v3/kv/put", new JObject { ["key"] = B64(key), ["value"] = B64(value) }.ToString(), ct);
+        }
+
+        /// <summary>All keys with <paramref name="prefix"/> (empty: every key) and their values, plus the store revision.</summary>
+        public IDictionary<string, string> Range(string prefix, CancellationToken ct, out long revision)
+        {
+            var req = new JObject { ["key"] = B64(prefix.Length == 0 ? "\0" : prefix), ["range_end"] = B64(RangeEnd(prefix)) };
+            var j = Post("/v3/kv/range", req.ToString(), ct);
+            revision = (long)U64(j["header"]?["revision"]);
+            var result = new SortedDictionary<string, string>(StringComparer.Ordinal);
+            foreach (var kv in (j["kvs"] as JArray) ?? new JArray())
+                result[Unb64((string)kv["key"])] = Unb64((string)kv["value"] ?? "");
+            return result;
+        }
+
+        /// <summary>
+        /// Streams the member's backend snapshot into <paramref name="sink"/>; returns bytes written.
+        /// The bytes are exactly what etcdctl snapshot save writes (db + 32-byte SHA-256 trailer).
+        /// </summary>
+        public long Snapshot(Stream sink, Action<long> progress, CancellationToken ct)
+        {
+            using (var request = new HttpRequestMessage(HttpMethod.Post, "/v3/maintenance/snapshot") { Content = new StringContent("{}", Encoding.UTF8, "application/json") })
+            using (var response = Send(_stream, request, HttpCompletionOption.ResponseHeadersRead, ct))
+            using (var body = response.Content.ReadAsStreamAsync().GetAwaiter().GetResult())
+            using (var reader = new StreamReader(body, Encoding.UTF8, false, 1 << 16))
+            {
+                long total = 0;
+                string line;
+                while ((line = ReadLine(reader, ct)) != null)
+                {
+                    if (line.Length == 0) continue;
+                    var blob = ExtractBlob(line);
+                    if (blob == null)
+                    {
+                        string message = line;
+                        try { message = (string)JObject.Parse(line)["error"]?["message"] ?? line; } catch { }
+                        throw new ClusterDrException(ErrorIds.EndpointError, ErrorKind.InvalidOperation, $"etcd at {Endpoint} aborted the snapshot: {Trim(message)}", Endpoint);
+                    }
+                    sink.Write(blob, 0, blob.Length);
+                    total += blob.Length;
+                    progress?.Invoke(total);
+                }
+                return total;
+            }
+        }
+
+        private string ReadLine(StreamReader reader, CancellationToken ct)
+        {
+            ct.ThrowIfCancellationRequested();
+            try { return reader.ReadLine(); }
+            catch (IOException ex)
+            {
+                throw new ClusterDrException(ErrorIds.EndpointUnreachable, ErrorKind.ConnectionError, $"The snapshot stream from {Endpoint} broke: {ex.Message}", Endpoint, ex);
+            }
+        }
+
+        /// <summary>Pulls the base64 blob out of one {"result":{"blob":"…"}} line without building a JSON tree.</summary>
+        internal static byte[] ExtractBlob(string line)
+        {
+            const string key = "\"blob\":\"";
+            int start = line.IndexOf(key, StringComparison.Ordinal);
+            if (start < 0) return line.IndexOf("\"result\"", StringComparison.Ordinal) >= 0 && line.IndexOf("\"error\"", StringComparison.Ordinal) < 0 ? new byte[0] : null;
+            start += key.Length;
+            int end = line.IndexOf('"', start);
+            if (end < 0) return null;
+            string b64 = line.Substring(start, end - start);
+            if (b64.IndexOf('\\') >= 0) b64 = b64.Replace("\\/", "/").Replace("\\u002b", "+").Replace("\\u003d", "=");
+            return Convert.FromBase64String(b64);
+        }
+
+        private JObject Post(string path, string json, CancellationToken ct)
+        {
+            using (var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(json, Encoding.UTF8, "application/json") })
+            using (var response = Send(_http, request, HttpCompletionOption.ResponseContentRead, ct))
+            {
+                string text = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+                try { return JObject.Parse(text); }
+                catch (Exception ex)
+                {
+                    throw new ClusterDrException(ErrorIds.EndpointError, ErrorKind.InvalidData, $"{Endpoint}{path} answered with something other than JSON: {Trim(text)}", Endpoint, ex);
+                }
+            }
+        }
+
+        private HttpResponseMessage Send(HttpClient client, HttpRequestMessage request, HttpCompletionOption option, CancellationToken ct)
+        {
+            HttpResponseMessage response;
+            try
+            {
+                response = client.SendAsync(request, option, ct).ConfigureAwait(false).GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
+            catch (Exception ex) when (ex is HttpRequestException || ex is OperationCanceledException || ex is IOException)
+            {
+                string why = ex is OperationCanceledException ? "no answer in time" : (ex.InnerException?.Message ?? ex.Message);
+                throw new ClusterDrException(ErrorIds.EndpointUnreachable, ErrorKind.ConnectionError, $"etcd at {Endpoint} is unreachable: {why}", Endpoint.ToString(), ex);
+            }
+            if (!response.IsSuccessStatusCode)
+            {
+                string text = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+                response.Dispose();
+                string message = text;
+                try { var j = JObject.Parse(text); message = (string)j["message"] ?? (string)j["error"] ?? text; } catch { }
+                throw new ClusterDrException(ErrorIds.EndpointError, (int)response.StatusCode == 401 || (int)response.StatusCode == 403 ? ErrorKind.PermissionDenied : ErrorKind.InvalidOperation,
+                    $"etcd at {Endpoint} answered {(int)response.StatusCode} {response.ReasonPhrase}: {Trim(message)}", Endpoint.ToString());
+            }
+            return response;
+        }
+
+        private static IList<EtcdMemberInfo> Members(JToken members) =>
+            ((members as JArray) ?? new JArray()).Select(m => new EtcdMemberInfo
+            {
+                Id = U64(m["ID"]),
+                Name = (string)m["name"] ?? "",
+                PeerUrls = (m["peerURLs"] as JArray)?.Select(u => (string)u).ToArray() ?? new string[0],
+                ClientUrls = (m["clientURLs"] as JArray)?.Select(u => (string)u).ToArray() ?? new string[0],
+            }).ToList();
+
+        /// <summary>etcd writes uint64 as JSON strings (gateway) or numbers (etcdctl -w json): read both without losing bits.</summary>
+        internal static ulong U64(JToken t)
+        {
+            if (t == null || t.Type == JTokenType.Null) return 0;
+            string s = t.Type == JTokenType.String ? (string)t : t.ToString(Newtonsoft.Json.Formatting.None);
+            return ulong.TryParse(s, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : 0;
+        }
+
+        private static string B64(string s) => Convert.ToBase64String(Encoding.UTF8.GetBytes(s));
+        private static string Unb64(string s) => Encoding.UTF8.GetString(Convert.FromBase64String(s ?? ""));
+
+        private static string RangeEnd(string prefix)
+        {
+            if (prefix.Length == 0) return "\0";
+            var bytes = Encoding.UTF8.GetBytes(prefix);
+            for (int i = bytes.Length - 1; i >= 0; i--)
+            {
+                if (bytes[i] < 0xff) { bytes[i]++; return Encoding.UTF8.GetString(bytes, 0, i + 1); }
+            }
+            return "\0";
+        }
+
+        private static string Trim(string s) => s == null ? "" : (s.Length > 500 ? s.Substring(0, 500) + "…" : s).Trim();
+
+        public void Dispose()
+        {
+            _http.Dispose();
+            _stream.Dispose();
+        }
+    }
+
+    public sealed class EtcdEndpointStatus
+    {
+        public string Endpoint { get; set; }
+        public ulong ClusterId { get; set; }
+        public ulong MemberId { get; set; }
+        public long Revision { get; set; }
+        public long RaftTerm { get; set; }
+        public long RaftIndex { get; set; }
+        /// <summary>0 when the member knows no leader.</summary>
+        public ulong Leader { get; set; }
+        public long DbSize { get; set; }
+        public string Version { get; set; }
+        public string[] Errors { get; set; }
+    }
+
+    public sealed class EtcdMemberInfo
+    {
+        public ulong Id { get; set; }
+        public string Name { get; set; }
+        public string[] PeerUrls { get; set; }
+        public string[] ClientUrls { get; set; }
+        public string IdHex => Id.ToString("x");
+    }
+}

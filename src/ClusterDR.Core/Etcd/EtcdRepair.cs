@@ -1,0 +1,140 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.Linq;
+using System.Threading;
+using ClusterDR.Safety;
+using ClusterDR.Transport;
+
+namespace ClusterDR.Etcd
+{
+    public sealed class EtcdRepairRequest
+    {
+        /// <summary>Client URLs of the healthy members.</summary>
+        public IList<Uri> Endpoints { get; set; } = new List<Uri>();
+        /// <summary>The lost member: its name, node, peer/client URLs, data dir and how to stop/start it.</summary>
+        public EtcdMemberSpec Member { get; set; }
+        public bool Force { get; set; }
+        public SshOptions Ssh { get; set; } = new SshOptions();
+        public EtcdTlsOptions Tls { get; set; } = new EtcdTlsOptions();
+        public TimeSpan WaitTimeout { get; set; } = TimeSpan.FromMinutes(2);
+    }
+
+    /// <summary>
+    /// Repair-EtcdMember's engine: etcd's procedure for one lost member while the rest are healthy —
+    /// member remove, move its data dir aside, member add, start it with initial-cluster-state
+    /// existing. It never removes a healthy member nor one whose removal would cost quorum.
+    /// </summary>
+    public static class EtcdRepair
+    {
+        public static RestoreResult Run(EtcdRepairRequest req, IOperationContext ctx)
+        {
+            var clock = Stopwatch.StartNew();
+            var started = DateTime.UtcNow;
+            var ct = ctx.Cancellation;
+            var m = req.Member ?? throw new ClusterDrException(ErrorIds.InvalidMember, ErrorKind.InvalidArgument, "Describe the member to repair (-Member).");
+            m.Validate();
+            if (req.Endpoints.Count == 0)
+                throw new ClusterDrException(ErrorIds.EndpointUnreachable, ErrorKind.InvalidArgument, "Give the client URLs of the healthy members (-Endpoint).");
+
+            var status = EtcdStatusReader.Read(req.Endpoints, req.Tls, ct);
+            var target = status.Members.FirstOrDefault(x => x.Name == m.Name) ?? status.Members.FirstOrDefault(x => x.PeerUrls.Contains(m.PeerUrl));
+            if (target != null && target.Healthy)
+                throw new ClusterDrException(ErrorIds.MemberHealthy, ErrorKind.InvalidOperation,
+                    $"etcd member {target.Name} is healthy (raft index {target.RaftIndex}); Repair-EtcdMember only replaces a lost member.", target);
+            // Removing the member shrinks the cluster: the healthy rest must be a quorum of what is left.
+            int after = status.MemberCount - (target != null ? 1 : 0);
+            int healthyRest = status.Members.Count(x => x.Healthy && x != target);
+            if (!status.HasQuorum || healthyRest < Quorum.Size(after))
+                throw new ClusterDrException(ErrorIds.QuorumAtRisk, ErrorKind.InvalidOperation,
+                    $"Refusing to repair {m.Name}: the cluster has {status.HealthyCount} healthy member(s) of {status.MemberCount} (quorum {status.QuorumSize}); " +
+                    $"without {m.Name} it would have {healthyRest} healthy of {after}, quorum {Quorum.Size(after)}. Restore the cluster from a snapshot instead (Restore-EtcdSnapshot).", status);
+            ctx.WriteVerbose($"Repair guard: {status}; {m.Name} is {(target == null ? "not a member any more" : "unhealthy: " + target.Problem)}.");
+
+            string stamp = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+            string aside = m.DataDir.TrimEnd('/') + ".clusterdr-" + stamp;
+            string failed = m.DataDir.TrimEnd('/') + ".clusterdr-failed-" + stamp;
+            var healthyUrl = new Uri(status.Members.First(x => x.Healthy).Endpoint);
+            var result = new RestoreResult { Platform = EtcdStatusReader.Platform, Cluster = status.Cluster, Members = new[] { m.Name }, StartedUtc = started };
+            ulong addedId = 0;
+            string initialCluster = null;
+            using (var sh = ShellFactory.Create(m.Node, m.SshSession, req.Ssh))
+            {
+                var plan = new Plan(ctx, "Repair-EtcdMember", ErrorIds.RepairFailed);
+                plan.SetState(m.Label, target == null ? "not a member" : "member, unhealthy");
+                if (target?.Id != null)
+                    plan.Add(m.Label, $"Remove member {target.Id} from the cluster", () =>
+                    {
+                        using (var c = new EtcdClient(healthyUrl, req.Tls)) c.MemberRemove(ulong.Parse(target.Id, NumberStyles.HexNumber), ct);
+                    }, state: "removed from the cluster");
+                plan.Add(m.Label, "Stop etcd", () => EtcdRestore.StopMember(sh, m, new EtcdRestoreRequest { Tls = req.Tls }, ct), state: "removed, stopped");
+                plan.Add(m.Label, $"Move data dir {m.DataDir} aside to {aside}", () =>
+                {
+                    var r = sh.RunChecked("Move data dir aside", EtcdRestore.MoveAsideScript(m.DataDir, aside), ct);
+                    if (r.StdOut.Contains("moved")) result.MovedAside[m.Name] = aside;
+                }, undo: () => sh.RunChecked("Put the old data dir back", EtcdRestore.PutBackScript(m.DataDir, aside, failed), ct),
+                   state: $"removed, stopped, old data at {aside}", undoneState: "removed, stopped, original data dir back in place");
+                plan.Add(m.Label, $"Add member with peer URL {m.PeerUrl}", () =>
+                {
+                    using (var c = new EtcdClient(healthyUrl, req.Tls))
+                    {
+                        var members = c.MemberAdd(new[] { m.PeerUrl }, ct);
+                        var added = members.FirstOrDefault(x => x.PeerUrls.Contains(m.PeerUrl));
+                        addedId = added?.Id ?? 0;
+                        initialCluster = string.Join(",", members.SelectMany(x => x.PeerUrls.Select(p => (x.Id == addedId ? m.Name : x.Name) + "=" + p)));
+                    }
+                }, undo: () =>
+                {
+                    using (var c = new EtcdClient(healthyUrl, req.Tls)) c.MemberRemove(addedId, ct);
+                }, state: "added back (unstarted)", undoneState: "removed, stopped");
+                plan.Add(m.Label, "Start etcd with initial-cluster-state existing", () =>
+                    sh.RunChecked("Start etcd", StartExistingScript(m, initialCluster), ct),
+                    undo: () => EtcdRestore.StopMember(sh, m, new EtcdRestoreRequest { Tls = req.Tls }, ct),
+                    state: "running, catching up", undoneState: "stopped");
+                QuorumStatus final = null;
+                plan.Check("etcd cluster", $"Wait until {m.Name} is healthy", () =>
+                {
+                    var urls = req.Endpoints.Concat(new[] { new Uri(m.ClientUrl) }).ToList();
+                    var wait = Stopwatch.StartNew();
+                    while (true)
+                    {
+                        ct.ThrowIfCancellationRequested();
+                        final = EtcdStatusReader.Read(urls, req.Tls, ct);
+                        var me = final.Members.FirstOrDefault(x => x.Name == m.Name);
+                        if (me != null && me.Healthy && final.HealthyCount == final.MemberCount) return;
+                        if (wait.Elapsed > req.WaitTimeout)
+                            throw new ClusterDrException(ErrorIds.WaitTimedOut, ErrorKind.OperationTimeout,
+                                $"etcd member {m.Name} did not become healthy within {req.WaitTimeout.TotalSeconds:0} s: {final}.");
+                        Thread.Sleep(500);
+                    }
+                });
+                if (!plan.Execute()) return null;
+                result.Status = final;
+                result.Revision = final.Revision;
+                result.Steps = plan.Steps.Select(s => s.ToString()).ToArray();
+                result.Duration = clock.Elapsed;
+                return result;
+            }
+        }
+
+        /// <summary>
+        /// etcd reads ETCD_* variables when the matching flag is absent: the start command gets the
+        /// existing-cluster settings that way; with the systemd default they go through the manager's environment.
+        /// </summary>
+        private static string StartExistingScript(EtcdMemberSpec m, string initialCluster)
+        {
+            var env = new[]
+            {
+                "ETCD_INITIAL_CLUSTER_STATE=existing",
+                "ETCD_INITIAL_CLUSTER=" + initialCluster,
+                "ETCD_NAME=" + m.Name,
+                "ETCD_INITIAL_ADVERTISE_PEER_URLS=" + m.PeerUrl,
+            };
+            if (m.StartCommand != null)
+                return "export " + Sh.Join(env) + "; " + m.StartCommand;
+            return "systemctl set-environment " + Sh.Join(env) + " && systemctl start " + Sh.Quote(m.Unit) +
+                   "; rc=$?; systemctl unset-environment ETCD_INITIAL_CLUSTER_STATE ETCD_INITIAL_CLUSTER ETCD_NAME ETCD_INITIAL_ADVERTISE_PEER_URLS; exit $rc";
+        }
+    }
+}

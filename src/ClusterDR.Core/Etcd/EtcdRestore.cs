@@ -1,0 +1,184 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.Linq;
+using System.Threading;
+using ClusterDR.Backups;
+using ClusterDR.Safety;
+using ClusterDR.Transport;
+
+namespace ClusterDR.Etcd
+{
+    public sealed class EtcdRestoreRequest
+    {
+        public string BackupPath { get; set; }
+        public IList<EtcdMemberSpec> Members { get; set; } = new List<EtcdMemberSpec>();
+        /// <summary>A new token keeps restored members from ever talking to stray members of the old cluster.</summary>
+        public string InitialClusterToken { get; set; }
+        public bool Force { get; set; }
+        public SshOptions Ssh { get; set; } = new SshOptions();
+        public EtcdTlsOptions Tls { get; set; } = new EtcdTlsOptions();
+        public TimeSpan WaitTimeout { get; set; } = TimeSpan.FromMinutes(2);
+    }
+
+    /// <summary>
+    /// Restore-EtcdSnapshot's engine: etcd's "quorum lost for good" procedure across every member, as
+    /// a plan. Old data dirs are moved aside, never deleted; a failure puts them back.
+    /// </summary>
+    public static class EtcdRestore
+    {
+        public static RestoreResult Run(EtcdRestoreRequest req, IOperationContext ctx)
+        {
+            var started = DateTime.UtcNow;
+            var clock = Stopwatch.StartNew();
+            var ct = ctx.Cancellation;
+            EtcdMemberSpec.ValidateAll(req.Members);
+
+            // 1. Nothing is touched before the archive proves intact (hashes + snapshot trailer).
+            var backup = BackupVerifier.Verify(req.BackupPath, ctx, EtcdBackup.Kind);
+            ctx.WriteVerbose($"Verified {backup.Path}: {backup.Verification}.");
+
+            // 2. Guard: a cluster that still has quorum holds newer, good data.
+            var clientUrls = req.Members.Select(m => new Uri(m.ClientUrl)).ToList();
+            var before = EtcdStatusReader.Read(clientUrls, req.Tls, ct, req.Members);
+            QuorumGuard.EnsureClusterIsDown(before, req.Force, ctx);
+            var running = new HashSet<string>(before.Members.Where(m => m.Endpoint != null).Select(m => m.Name));
+
+            string stamp = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+            string token = string.IsNullOrEmpty(req.InitialClusterToken) ? "clusterdr-" + stamp.ToLowerInvariant() : req.InitialClusterToken;
+            string initialCluster = string.Join(",", req.Members.Select(m => m.Name + "=" + m.PeerUrl));
+            var result = new RestoreResult
+            {
+                Platform = EtcdStatusReader.Platform,
+                Cluster = backup.Cluster,
+                BackupPath = backup.Path,
+                Members = req.Members.Select(m => m.Name).ToArray(),
+                StartedUtc = started,
+            };
+            var shells = new Dictionary<string, IRemoteShell>();
+            try
+            {
+                foreach (var m in req.Members) shells[m.Name] = ShellFactory.Create(m.Node, m.SshSession, req.Ssh);
+                var plan = new Plan(ctx, "Restore-EtcdSnapshot", ErrorIds.RestoreFailed);
+                foreach (var m in req.Members)
+                    plan.SetState(m.Label, running.Contains(m.Name) ? "running, data untouched" : "not answering, data untouched");
+
+                foreach (var m in req.Members)
+                {
+                    var sh = shells[m.Name];
+                    plan.Add(m.Label, "Stop etcd", () => StopMember(sh, m, req, ct),
+                        undo: running.Contains(m.Name) ? (Action)(() => sh.RunChecked("Start etcd", m.EffectiveStart, ct)) : null,
+                        state: "stopped, data untouched", undoneState: running.Contains(m.Name) ? "started again with its original data" : "stopped with its original data");
+                }
+                foreach (var m in req.Members)
+                {
+                    var sh = shells[m.Name];
+                    string aside = m.DataDir.TrimEnd('/') + ".clusterdr-" + stamp;
+                    string failed = m.DataDir.TrimEnd('/') + ".clusterdr-failed-" + stamp;
+                    plan.Add(m.Label, $"Move data dir {m.DataDir} aside to {aside}", () =>
+                    {
+                        var r = sh.RunChecked("Move data dir aside", MoveAsideScript(m.DataDir, aside), ct);
+                        if (r.StdOut.Contains("moved")) result.MovedAside[m.Name] = aside;
+                    },
+                    undo: () => sh.RunChecked("Put the old data dir back", PutBackScript(m.DataDir, aside, failed), ct),
+                    state: $"stopped, old data at {aside}", undoneState: "stopped, original data dir back in place");
+                }
+                foreach (var m in req.Members)
+                {
+                    var sh = shells[m.Name];
+                    string snap = m.DataDir.TrimEnd('/') + ".clusterdr-" + stamp + ".snapshot.db";
+                    plan.Add(m.Label, $"Copy snapshot to {snap}", () =>
+                        BackupArchiveReaderExtensions.ReadPayload(backup.Path, EtcdBackup.SnapshotFile, payload =>
+                            sh.RunStreaming("Copy snapshot", "umask 077; mkdir -p \"$(dirname " + Sh.Quote(snap) + ")\" && cat > " + Sh.Quote(snap), payload, null, ct)),
+                        undo: () => sh.RunChecked("Remove copied snapshot", "rm -f " + Sh.Quote(snap), ct),
+                        state: "stopped, snapshot copied");
+                    plan.Add(m.Label, $"Restore snapshot into {m.DataDir} (etcdctl snapshot restore, cluster token {token})",
+                        () => sh.RunChecked("etcdctl snapshot restore", RestoreScript(m, snap, initialCluster, token, stamp), ct),
+                        state: "stopped, data dir restored from snapshot");
+                }
+                foreach (var m in req.Members)
+                {
+                    var sh = shells[m.Name];
+                    plan.Add(m.Label, "Start etcd", () => sh.RunChecked("Start etcd", m.EffectiveStart, ct),
+                        undo: () => StopMember(sh, m, req, ct),
+                        state: "running restored data", undoneState: "stopped");
+                }
+                QuorumStatus after = null;
+                plan.Check("etcd cluster", "Wait until every member is healthy", () => after = WaitHealthy(req, ctx));
+                plan.Check("etcd cluster", "Check the restored revision", () =>
+                {
+                    long expected = long.Parse(backup.Manifest.Fact("revision") ?? "0", CultureInfo.InvariantCulture);
+                    if (after.Revision < expected)
+                        throw new ClusterDrException(ErrorIds.RevisionMismatch, ErrorKind.InvalidData,
+                            $"The restored cluster is at revision {after.Revision}, older than the backup's {expected}.");
+                    result.Revision = after.Revision;
+                });
+                if (!plan.Execute()) return null;
+                result.Status = after;
+                result.Steps = plan.Steps.Select(s => s.ToString()).ToArray();
+                result.Duration = clock.Elapsed;
+                return result;
+            }
+            finally
+            {
+                foreach (var s in shells.Values) s.Dispose();
+            }
+        }
+
+        internal static string MoveAsideScript(string dataDir, string aside) =>
+            $"d={Sh.Quote(dataDir)}; a={Sh.Quote(aside)}; " +
+            "if [ -e \"$a\" ]; then echo \"$a already exists\" >&2; exit 3; fi; " +
+            "if [ -e \"$d\" ]; then stat -c '%u:%g' \"$d\" > \"$a.owner\" 2>/dev/null; mv \"$d\" \"$a\" && echo moved; else echo absent; fi";
+
+        internal static string PutBackScript(string dataDir, string aside, string failed) =>
+            $"d={Sh.Quote(dataDir)}; a={Sh.Quote(aside)}; f={Sh.Quote(failed)}; " +
+            "if [ -e \"$d\" ]; then mv \"$d\" \"$f\" || exit 1; fi; if [ -e \"$a\" ]; then mv \"$a\" \"$d\" || exit 1; fi; rm -f \"$a.owner\"";
+
+        /// <summary>etcdctl refuses an existing data dir, which the move-aside step guarantees. The restored dir gets the old owner back.</summary>
+        private static string RestoreScript(EtcdMemberSpec m, string snap, string initialCluster, string token, string stamp)
+        {
+            string aside = m.DataDir.TrimEnd('/') + ".clusterdr-" + stamp;
+            return "ETCDCTL_API=3 " + Sh.Quote(m.EtcdctlPath) + " snapshot restore " + Sh.Join(new[]
+            {
+                snap, "--name", m.Name, "--initial-cluster", initialCluster, "--initial-advertise-peer-urls", m.PeerUrl,
+                "--initial-cluster-token", token, "--data-dir", m.DataDir,
+            }) + " >&2 || exit $?; rm -f " + Sh.Quote(snap) + "; chmod 700 " + Sh.Quote(m.DataDir) +
+            "; if [ -s " + Sh.Quote(aside + ".owner") + " ]; then chown -R \"$(cat " + Sh.Quote(aside + ".owner") + ")\" " + Sh.Quote(m.DataDir) + "; fi; rm -f " + Sh.Quote(aside + ".owner");
+        }
+
+        /// <summary>Runs the stop command, then waits until the member no longer answers: its data dir must not move under a live process.</summary>
+        internal static void StopMember(IRemoteShell sh, EtcdMemberSpec m, EtcdRestoreRequest req, CancellationToken ct)
+        {
+            sh.RunChecked("Stop etcd", m.EffectiveStop, ct);
+            var deadline = Stopwatch.StartNew();
+            while (deadline.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                try
+                {
+                    using (var c = new EtcdClient(new Uri(m.ClientUrl), req.Tls, TimeSpan.FromSeconds(1))) c.Status(ct);
+                }
+                catch (ClusterDrException) { return; }
+                Thread.Sleep(250);
+            }
+            throw new ClusterDrException(ErrorIds.WaitTimedOut, ErrorKind.OperationTimeout, $"etcd member {m.Name} still answers at {m.ClientUrl} 30 s after its stop command.", m.Name);
+        }
+
+        internal static QuorumStatus WaitHealthy(EtcdRestoreRequest req, IOperationContext ctx)
+        {
+            var urls = req.Members.Select(m => new Uri(m.ClientUrl)).ToList();
+            var clock = Stopwatch.StartNew();
+            QuorumStatus last = null;
+            while (clock.Elapsed < req.WaitTimeout)
+            {
+                ctx.Cancellation.ThrowIfCancellationRequested();
+                last = EtcdStatusReader.Read(urls, req.Tls, ctx.Cancellation, req.Members);
+                if (last.MemberCount == req.Members.Count && last.HealthyCount == last.MemberCount) return last;
+                Thread.Sleep(500);
+            }
+            throw new ClusterDrException(ErrorIds.WaitTimedOut, ErrorKind.OperationTimeout,
+                $"The restored etcd cluster did not become healthy within {req.WaitTimeout.TotalSeconds:0} s: {last}; " +
+                string.Join(", ", (last?.Members ?? new ClusterMember[0]).Where(x => !x.Healthy).Select(x => x.Name + " " + x.Problem)));
+        }
+    }
+}

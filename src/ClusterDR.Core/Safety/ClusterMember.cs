@@ -1,0 +1,26 @@
+using System;
+
+namespace ClusterDR
+{
+    /// <summary>One member of a cluster as seen by a status query (PowerShell type name ClusterDR.ClusterMember).</summary>
+    public sealed class ClusterMember
+    {
+        public string Name { get; set; }
+        /// <summary>Member id as the platform's own CLI prints it (etcd: lower-case hex).</summary>
+        public string Id { get; set; }
+        public string[] PeerUrls { get; set; } = new string[0];
+        public string[] ClientUrls { get; set; } = new string[0];
+        public bool Healthy { get; set; }
+        public bool IsLeader { get; set; }
+        public long RaftIndex { get; set; }
+        public long RaftTerm { get; set; }
+        public long DbSize { get; set; }
+        public string Version { get; set; }
+        /// <summary>The endpoint that answered for this member, if any.</summary>
+        public string Endpoint { get; set; }
+        /// <summary>Why the member is not healthy (unreachable, no leader, alarms); null when healthy.</summary>
+        public string Problem { get; set; }
+
+        public override string ToString() => Name ?? Id;
+    }
+}

@@ -1,0 +1,77 @@
+using System.Collections.Generic;
+using System.Linq;
+
+namespace ClusterDR.Safety
+{
+    /// <summary>
+    /// The quorum guard of DESIGN.md. Every decision is made here so that each platform asks the same
+    /// questions the same way. Each check throws a terminating <see cref="ClusterDrException"/> unless
+    /// <c>force</c> is set, in which case it warns and lets the caller go on. It runs under -WhatIf too.
+    /// </summary>
+    public static class QuorumGuard
+    {
+        /// <summary>
+        /// An operation takes the named members down: healthy members outside that set must still
+        /// form a quorum of the whole cluster.
+        /// </summary>
+        public static void EnsureCanTakeDown(QuorumStatus status, IEnumerable<string> takenDown, bool force, IOperationContext ctx)
+        {
+            var down = new HashSet<string>(takenDown ?? Enumerable.Empty<string>());
+            int remaining = status.Members.Count(m => m.Healthy && !down.Contains(m.Name) && !down.Contains(m.Id));
+            int quorum = status.QuorumSize;
+            if (remaining >= quorum)
+            {
+                ctx.WriteVerbose($"Quorum guard: taking down {string.Join(", ", down)} leaves {remaining} healthy of {status.MemberCount}; quorum is {quorum}.");
+                return;
+            }
+            Refuse(ErrorIds.QuorumAtRisk,
+                $"Taking down {string.Join(", ", down)} would leave {remaining} healthy member(s) of {status.MemberCount} in {status.Platform} cluster {status.Cluster}; quorum needs {quorum}.",
+                status, force, ctx);
+        }
+
+        /// <summary>
+        /// A backup that reads state from a member needs that member inside a quorate cluster: a member
+        /// cut off from the majority may serve stale data.
+        /// </summary>
+        public static void EnsureReadableWithQuorum(QuorumStatus status, string memberNameOrId, bool force, IOperationContext ctx)
+        {
+            var member = status.Members.FirstOrDefault(m => m.Name == memberNameOrId || m.Id == memberNameOrId);
+            string problem = null;
+            if (!status.HasQuorum)
+                problem = $"the {status.Platform} cluster {status.Cluster} has {status.HealthyCount} healthy member(s) of {status.MemberCount}; quorum needs {status.QuorumSize}, so its data may be stale";
+            else if (member == null)
+                problem = $"member {memberNameOrId} is not part of the {status.Platform} cluster {status.Cluster}";
+            else if (!member.Healthy)
+                problem = $"member {member.Name} is not healthy ({member.Problem}); its data may be stale";
+            if (problem == null)
+            {
+                ctx.WriteVerbose($"Quorum guard: {status}.");
+                return;
+            }
+            Refuse(ErrorIds.QuorumAtRisk, "Refusing to back up: " + problem + ".", status, force, ctx);
+        }
+
+        /// <summary>A disaster-recovery restore replaces the data of every member: refuse a cluster that still works.</summary>
+        public static void EnsureClusterIsDown(QuorumStatus status, bool force, IOperationContext ctx)
+        {
+            if (!status.HasQuorum)
+            {
+                ctx.WriteVerbose($"Restore guard: {status}: the cluster has no quorum, a restore is warranted.");
+                return;
+            }
+            Refuse(ErrorIds.ClusterHealthy,
+                $"The {status.Platform} cluster {status.Cluster} is healthy ({status.HealthyCount} of {status.MemberCount} members healthy, quorum {status.QuorumSize}); a restore would replace its current data.",
+                status, force, ctx);
+        }
+
+        private static void Refuse(string errorId, string message, QuorumStatus status, bool force, IOperationContext ctx)
+        {
+            if (force)
+            {
+                ctx.WriteWarning(message + " Going on because -Force was given.");
+                return;
+            }
+            throw new ClusterDrException(errorId, ErrorKind.InvalidOperation, message + " Use -Force to override.", status);
+        }
+    }
+}

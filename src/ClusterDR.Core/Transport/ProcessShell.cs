@@ -1,0 +1,86 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace ClusterDR.Transport
+{
+    /// <summary>
+    /// Runs a local program with the three standard streams pumped concurrently: stdin and stderr
+    /// on worker tasks, stdout on the caller's thread (so progress callbacks stay on that thread).
+    /// Shared by the local shell and the OpenSSH client.
+    /// </summary>
+    public abstract class ProcessShell : IRemoteShell
+    {
+        public abstract string Node { get; }
+
+        /// <summary>The program and arguments that run <paramref name="script"/>.</summary>
+        protected abstract (string FileName, IList<string> Args) Launch(string script);
+
+        public virtual int Run(string script, Stream stdin, Stream stdout, Stream stderr, CancellationToken ct)
+        {
+            var (file, args) = Launch(script);
+            var psi = new ProcessStartInfo(file, Sh.ProcessArguments(args))
+            {
+                UseShellExecute = false,
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                CreateNoWindow = true,
+            };
+            using (var p = new Process { StartInfo = psi })
+            {
+                try { p.Start(); }
+                catch (Exception ex)
+                {
+                    throw new ClusterDrException(ErrorIds.RemoteCommandFailed, ErrorKind.ResourceUnavailable,
+                        $"Cannot start '{file}' for node {Node}: {ex.Message}", Node, ex);
+                }
+                using (ct.Register(() => { try { if (!p.HasExited) p.Kill(); } catch { } }))
+                {
+                    var input = Task.Run(() =>
+                    {
+                        try
+                        {
+                            if (stdin != null) stdin.CopyTo(p.StandardInput.BaseStream, 81920);
+                        }
+                        catch (IOException) { /* the command closed its stdin early: its exit code tells */ }
+                        finally { try { p.StandardInput.Close(); } catch { } }
+                    });
+                    var error = Task.Run(() =>
+                    {
+                        if (stderr != null) p.StandardError.BaseStream.CopyTo(stderr, 16384);
+                        else p.StandardError.BaseStream.CopyTo(Stream.Null);
+                    });
+                    Exception outputFailure = null;
+                    try
+                    {
+                        p.StandardOutput.BaseStream.CopyTo(stdout ?? Stream.Null, 81920);
+                    }
+                    catch (Exception ex)
+                    {
+                        // The local sink failed (disk full, hash mismatch): stop the command, then report.
+                        outputFailure = ex;
+                        try { if (!p.HasExited) p.Kill(); } catch { }
+                    }
+                    p.WaitForExit();
+                    try { Task.WaitAll(input, error); } catch (AggregateException) { }
+                    ct.ThrowIfCancellationRequested();
+                    if (outputFailure != null)
+                    {
+                        if (outputFailure is ClusterDrException) throw outputFailure;
+                        throw new ClusterDrException(ErrorIds.RemoteCommandFailed, ErrorKind.WriteError,
+                            $"Reading the output of a command on {Node} failed: {outputFailure.Message}", Node, outputFailure);
+                    }
+                    if (error.IsFaulted && error.Exception != null)
+                        throw error.Exception.InnerException ?? error.Exception;
+                    return p.ExitCode;
+                }
+            }
+        }
+
+        public virtual void Dispose() { }
+    }
+}
