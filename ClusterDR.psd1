@@ -1,0 +1,33 @@
+@{
+    RootModule           = 'ClusterDR.dll'
+    ModuleVersion        = '0.1.0'
+    GUID                 = '5b0f2a64-8a0e-4c0e-9d3a-6f4f3c1d2e71'
+    Author               = 'ClusterDR'
+    CompanyName          = 'ClusterDR'
+    Copyright            = '(c) ClusterDR contributors. MIT License.'
+    Description          = 'Backup, verification and disaster recovery of cluster control planes (etcd first; Docker Swarm, ZooKeeper/DC/OS and the Deis v1 store follow) with quorum guards, -WhatIf on every state change and self-describing, verified archives.'
+    PowerShellVersion    = '5.1'
+    CompatiblePSEditions = @('Core', 'Desktop')
+    DotNetFrameworkVersion = '4.7.2'
+    FormatsToProcess     = @('ClusterDR.Format.ps1xml')
+    FunctionsToExport    = @()
+    CmdletsToExport      = @(
+        'Get-ClusterBackup'
+        'Test-ClusterBackup'
+        'Remove-ClusterBackup'
+        'Get-EtcdClusterStatus'
+        'Backup-EtcdSnapshot'
+        'Restore-EtcdSnapshot'
+        'Repair-EtcdMember'
+    )
+    VariablesToExport    = @()
+    AliasesToExport      = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags         = @('etcd', 'DisasterRecovery', 'Backup', 'Restore', 'Quorum', 'Kubernetes', 'DockerSwarm', 'ZooKeeper', 'DCOS', 'Linux', 'Windows', 'PSEdition_Core', 'PSEdition_Desktop', 'AzureAutomation')
+            LicenseUri   = 'https://github.com/clusterdr/ClusterDR/blob/main/LICENSE'
+            ProjectUri   = 'https://github.com/clusterdr/ClusterDR'
+            ReleaseNotes = 'First release: archive format v1, quorum guard, etcd backup, verification, disaster recovery and member repair.'
+        }
+    }
+}

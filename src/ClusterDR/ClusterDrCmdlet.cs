@@ -1,0 +1,71 @@
+using System;
+using System.Management.Automation;
+using System.Threading;
+using ClusterDR.Safety;
+
+namespace ClusterDR.Commands
+{
+    /// <summary>
+    /// Base of every ClusterDR cmdlet: implements the engine's IOperationContext on top of
+    /// ShouldProcess/Write*/StopProcessing and turns engine errors into ErrorRecords whose
+    /// FullyQualifiedErrorId starts with the stable ErrorId.
+    /// </summary>
+    public abstract class ClusterDrCmdlet : PSCmdlet, IOperationContext
+    {
+        private readonly CancellationTokenSource _stop = new CancellationTokenSource();
+
+        public CancellationToken Cancellation => _stop.Token;
+
+        protected override void StopProcessing() => _stop.Cancel();
+
+        Decision IOperationContext.ShouldProcess(string target, string action)
+        {
+            string description = $"Performing the operation \"{action}\" on target \"{target}\".";
+            string warning = "Are you sure you want to perform this action?" + Environment.NewLine + description;
+            if (ShouldProcess(description, warning, "Confirm", out ShouldProcessReason reason)) return Decision.Proceed;
+            return reason == ShouldProcessReason.WhatIf ? Decision.WhatIf : Decision.Declined;
+        }
+
+        void IOperationContext.WriteVerbose(string message) => WriteVerbose(message);
+        void IOperationContext.WriteWarning(string message) => WriteWarning(message);
+
+        void IOperationContext.WriteProgress(ProgressInfo p)
+        {
+            var record = new ProgressRecord(Math.Abs(p.Activity.GetHashCode() % 100000) + 1, p.Activity, string.IsNullOrEmpty(p.Status) ? " " : p.Status)
+            {
+                PercentComplete = p.Percent,
+                RecordType = p.Completed ? ProgressRecordType.Completed : ProgressRecordType.Processing,
+            };
+            WriteProgress(record);
+        }
+
+        /// <summary>Runs engine work; an engine error ends the cmdlet with a terminating ErrorRecord.</summary>
+        protected void Run(Action work)
+        {
+            try
+            {
+                work();
+            }
+            catch (ClusterDrException ex)
+            {
+                ThrowTerminatingError(ToErrorRecord(ex));
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+                // Ctrl+C: PowerShell reports the stop itself.
+            }
+        }
+
+        /// <summary>Reports an engine error without stopping the pipeline (used per input object).</summary>
+        protected void WriteEngineError(ClusterDrException ex) => WriteError(ToErrorRecord(ex));
+
+        internal static ErrorRecord ToErrorRecord(ClusterDrException ex)
+        {
+            if (!Enum.TryParse(ex.Kind.ToString(), out ErrorCategory category)) category = ErrorCategory.NotSpecified;
+            return new ErrorRecord(ex, ex.ErrorId, category, ex.Target);
+        }
+
+        /// <summary>Resolves a PowerShell path (relative, ~, PSDrive) to a file system path.</summary>
+        protected string FileSystemPath(string path) => GetUnresolvedProviderPathFromPSPath(path);
+    }
+}

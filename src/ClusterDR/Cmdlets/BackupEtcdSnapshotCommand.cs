@@ -1,0 +1,79 @@
+using System;
+using System.Management.Automation;
+using ClusterDR.Etcd;
+using ClusterDR.Transport;
+
+namespace ClusterDR.Commands
+{
+    /// <summary>
+    /// Streams an etcd v3 snapshot into a verified backup archive, over the client URL from here
+    /// (-Endpoint) or by running etcdctl on a node (-Node / -SshSession) for etcd bound to its loopback.
+    /// </summary>
+    [Cmdlet(VerbsData.Backup, "EtcdSnapshot", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = EndpointSet)]
+    [OutputType(typeof(ClusterBackup))]
+    public sealed class BackupEtcdSnapshotCommand : EtcdNodeCmdletBase
+    {
+        private const string EndpointSet = "Endpoint", NodeSet = "Node", SessionSet = "SshSession";
+
+        /// <summary>The member's client URL. With -Node/-SshSession, as that node sees it.</summary>
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = EndpointSet, ValueFromPipelineByPropertyName = true)]
+        [Parameter(ParameterSetName = NodeSet, ValueFromPipelineByPropertyName = true)]
+        [Parameter(ParameterSetName = SessionSet, ValueFromPipelineByPropertyName = true)]
+        [Alias("ClientUrl")]
+        public Uri Endpoint { get; set; }
+
+        /// <summary>Directory that receives the archive (created when missing).</summary>
+        [Parameter(Mandatory = true, Position = 1)]
+        [Alias("Destination")]
+        public string Path { get; set; }
+
+        /// <summary>A short tag for the file name and manifest.</summary>
+        [Parameter]
+        [ValidatePattern("^[A-Za-z0-9_.-]{1,64}$")]
+        public string Label { get; set; }
+
+        /// <summary>Run etcdctl on this node ("localhost" or user@host:port) and stream the snapshot back.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = NodeSet)]
+        public string Node { get; set; }
+
+        /// <summary>A Posh-SSH session (New-SSHSession) to run etcdctl through.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = SessionSet)]
+        public object SshSession { get; set; }
+
+        /// <summary>etcdctl on the node.</summary>
+        [Parameter(ParameterSetName = NodeSet)]
+        [Parameter(ParameterSetName = SessionSet)]
+        public string EtcdctlPath { get; set; } = "etcdctl";
+
+        /// <summary>Back up even when the member is not part of a quorate cluster (its data may be stale).</summary>
+        [Parameter]
+        public SwitchParameter Force { get; set; }
+
+        protected override void ProcessRecord() => Run(() =>
+        {
+            var req = new EtcdBackupRequest
+            {
+                Endpoint = Endpoint ?? new Uri("http://127.0.0.1:2379"),
+                Tls = Tls(),
+                Directory = FileSystemPath(Path),
+                Label = Label,
+                Force = Force,
+                Etcdctl = EtcdctlPath,
+            };
+            if (ParameterSetName == EndpointSet)
+            {
+                var b = EtcdBackup.Run(req, this);
+                if (b != null) WriteObject(b);
+                return;
+            }
+            // On a node, TLS file paths are the node's own: hand them to etcdctl as given.
+            req.Tls = new EtcdTlsOptions { CaCertificatePath = CaCertificatePath, ClientCertificatePath = ClientCertificatePath, ClientKeyPath = ClientKeyPath };
+            using (var shell = ShellFactory.Create(Node, SshSession, Ssh()))
+            {
+                req.Shell = shell;
+                var b = EtcdBackup.Run(req, this);
+                if (b != null) WriteObject(b);
+            }
+        });
+    }
+}

@@ -1,0 +1,42 @@
+using System.Management.Automation;
+using ClusterDR.Backups;
+
+namespace ClusterDR.Commands
+{
+    /// <summary>Lists backup archives by reading their manifests only, newest first.</summary>
+    [Cmdlet(VerbsCommon.Get, "ClusterBackup")]
+    [OutputType(typeof(ClusterBackup))]
+    public sealed class GetClusterBackupCommand : ClusterDrCmdlet
+    {
+        [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [Alias("FullName")]
+        public string[] Path { get; set; } = { "." };
+
+        [Parameter]
+        [ArgumentCompleter(typeof(BackupKindCompleter))]
+        public string Kind { get; set; }
+
+        [Parameter]
+        public string Cluster { get; set; }
+
+        [Parameter]
+        public SwitchParameter Recurse { get; set; }
+
+        protected override void ProcessRecord()
+        {
+            foreach (var p in Path)
+            {
+                try
+                {
+                    var found = BackupCatalog.List(FileSystemPath(p), Recurse, Kind, Cluster,
+                        (file, ex) => WriteVerbose($"Skipping {file}: {ex.Message}"));
+                    foreach (var b in found) WriteObject(b);
+                }
+                catch (ClusterDrException ex)
+                {
+                    WriteEngineError(ex);
+                }
+            }
+        }
+    }
+}

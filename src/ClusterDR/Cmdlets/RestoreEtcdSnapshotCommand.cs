@@ -1,0 +1,62 @@
+using System;
+using System.Collections.Generic;
+using System.Management.Automation;
+using ClusterDR.Etcd;
+
+namespace ClusterDR.Commands
+{
+    /// <summary>
+    /// Disaster recovery for an etcd cluster that lost quorum for good: verifies the archive, then
+    /// stops every member, moves every data dir aside, restores the snapshot on each member with a
+    /// new cluster token, starts them and waits for a healthy cluster. Undoes everything on failure.
+    /// </summary>
+    [Cmdlet(VerbsData.Restore, "EtcdSnapshot", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+    [OutputType(typeof(RestoreResult))]
+    public sealed class RestoreEtcdSnapshotCommand : EtcdNodeCmdletBase
+    {
+        /// <summary>The backup archive; binds ClusterBackup objects from the pipeline.</summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [Alias("FullName")]
+        public string Path { get; set; }
+
+        /// <summary>Every member of the restored cluster: hashtables with Name, Node, PeerUrl, ClientUrl, DataDir and Unit or StartCommand/StopCommand.</summary>
+        [Parameter(Mandatory = true, Position = 1)]
+        [ValidateNotNullOrEmpty]
+        public EtcdMemberSpec[] Member { get; set; }
+
+        /// <summary>Cluster token for the restored cluster (default: a new clusterdr-&lt;timestamp&gt; token).</summary>
+        [Parameter]
+        public string InitialClusterToken { get; set; }
+
+        /// <summary>Seconds to wait for the restored cluster to become healthy.</summary>
+        [Parameter]
+        [ValidateRange(5, 3600)]
+        public int WaitTimeoutSec { get; set; } = 120;
+
+        /// <summary>Restore even though the cluster currently has quorum (its newer data is moved aside). Never suppresses confirmation.</summary>
+        [Parameter]
+        public SwitchParameter Force { get; set; }
+
+        private readonly List<string> _paths = new List<string>();
+
+        protected override void ProcessRecord() => _paths.Add(Path);
+
+        protected override void EndProcessing() => Run(() =>
+        {
+            if (_paths.Count != 1)
+                throw new ClusterDrException(ErrorIds.MultipleBackups, ErrorKind.InvalidArgument,
+                    $"Restore-EtcdSnapshot restores exactly one backup; {_paths.Count} were given. Pick one (Sort-Object CreatedUtc | Select-Object -Last 1).");
+            var result = EtcdRestore.Run(new EtcdRestoreRequest
+            {
+                BackupPath = FileSystemPath(_paths[0]),
+                Members = Member,
+                InitialClusterToken = InitialClusterToken,
+                Force = Force,
+                Ssh = Ssh(),
+                Tls = Tls(),
+                WaitTimeout = TimeSpan.FromSeconds(WaitTimeoutSec),
+            }, this);
+            if (result != null) WriteObject(result);
+        });
+    }
+}
