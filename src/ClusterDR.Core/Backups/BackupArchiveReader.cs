@@ -16,6 +16,7 @@ namespace ClusterDR.Backups
     {
         private readonly FileStream _file;
         private readonly GZipStream _gzip;
+        private readonly CountingStream _counted;
         private readonly TarInputStream _tar;
 
         private BackupArchiveReader(string path)
@@ -23,7 +24,8 @@ namespace ClusterDR.Backups
             Path = path;
             _file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
             _gzip = new GZipStream(_file, CompressionMode.Decompress, leaveOpen: true);
-            _tar = new TarInputStream(_gzip, Encoding.UTF8) { IsStreamOwner = false };
+            _counted = new CountingStream(_gzip);
+            _tar = new TarInputStream(_counted, Encoding.UTF8) { IsStreamOwner = false };
         }
 
         public string Path { get; }
@@ -106,6 +108,33 @@ namespace ClusterDR.Backups
             }
         }
 
+        /// <summary>
+        /// The BCL's gzip reader stops quietly at a cut-off file, so prove the end: decompress to the
+        /// end and compare the byte count with the gzip trailer's ISIZE (length mod 2^32).
+        /// </summary>
+        public void EnsureComplete()
+        {
+            Guard(() =>
+            {
+                var buf = new byte[1 << 16];
+                while (_counted.Read(buf, 0, buf.Length) > 0) { }
+                return 0;
+            });
+            var trailer = new byte[4];
+            using (var f = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.Read))
+            {
+                if (f.Length < 18) throw Truncated();
+                f.Seek(-4, SeekOrigin.End);
+                if (f.Read(trailer, 0, 4) != 4) throw Truncated();
+            }
+            uint isize = BitConverter.ToUInt32(trailer, 0);
+            if (!BitConverter.IsLittleEndian) isize = (isize >> 24) | ((isize >> 8) & 0xff00) | ((isize << 8) & 0xff0000) | (isize << 24);
+            if (isize != (uint)(_counted.Count & 0xffffffff)) throw Truncated();
+        }
+
+        private ClusterDrException Truncated() =>
+            new ClusterDrException(ErrorIds.ArchiveCorrupt, ErrorKind.InvalidData, $"'{Path}' is truncated or damaged: its gzip stream does not end where its trailer says.", Path);
+
         internal T Guard<T>(Func<T> read) => Corrupt(Path, read);
 
         internal static T Corrupt<T>(string path, Func<T> read)
@@ -124,6 +153,29 @@ namespace ClusterDR.Backups
             _tar?.Dispose();
             _gzip?.Dispose();
             _file?.Dispose();
+        }
+
+        /// <summary>Counts decompressed bytes.</summary>
+        private sealed class CountingStream : Stream
+        {
+            private readonly Stream _inner;
+            public CountingStream(Stream inner) { _inner = inner; }
+            public long Count { get; private set; }
+            public override int Read(byte[] buffer, int offset, int count)
+            {
+                int n = _inner.Read(buffer, offset, count);
+                Count += n;
+                return n;
+            }
+            public override bool CanRead => true;
+            public override bool CanSeek => false;
+            public override bool CanWrite => false;
+            public override long Length => throw new NotSupportedException();
+            public override long Position { get => Count; set => throw new NotSupportedException(); }
+            public override void Flush() { }
+            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+            public override void SetLength(long value) => throw new NotSupportedException();
+            public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
         }
 
         /// <summary>One entry's content, read through the tar stream; a short read means a truncated archive.</summary>

@@ -47,9 +47,12 @@ namespace ClusterDR.Backups
                             progress.Report(done);
                         }
                         if (hashing.BytesWritten != file.Size || hashing.HashHex() != file.Sha256)
+                        {
+                            reader.EnsureComplete(); // a cut-off archive is "corrupt", not "changed"
                             throw new ClusterDrException(ErrorIds.PayloadHashMismatch, ErrorKind.InvalidData,
                                 $"'{name}' in '{reader.Path}' does not match its manifest (expected {file.Size} bytes, SHA-256 {file.Sha256}; found {hashing.BytesWritten} bytes, SHA-256 {hashing.HashHex()}). The backup is damaged.",
                                 reader.Path);
+                        }
                     }
                     foreach (var c in checks)
                     {
@@ -57,6 +60,7 @@ namespace ClusterDR.Backups
                         checksRun.Add(c.Description);
                     }
                 });
+                reader.EnsureComplete();
                 var missing = expected.Keys.Where(k => !seen.Contains(k)).ToList();
                 if (missing.Count > 0)
                     throw new ClusterDrException(ErrorIds.PayloadMissing, ErrorKind.InvalidData,

@@ -79,7 +79,7 @@ namespace ClusterDR.Etcd
                 {
                     using (var c = new EtcdClient(healthyUrl, req.Tls))
                     {
-                        var members = c.MemberAdd(new[] { m.PeerUrl }, ct);
+                        var members = AddWhenReady(c, m.PeerUrl, ct);
                         var added = members.FirstOrDefault(x => x.PeerUrls.Contains(m.PeerUrl));
                         addedId = added?.Id ?? 0;
                         initialCluster = string.Join(",", members.SelectMany(x => x.PeerUrls.Select(p => (x.Id == addedId ? m.Name : x.Name) + "=" + p)));
@@ -115,6 +115,24 @@ namespace ClusterDR.Etcd
                 result.Steps = plan.Steps.Select(s => s.ToString()).ToArray();
                 result.Duration = clock.Elapsed;
                 return result;
+            }
+        }
+
+        /// <summary>
+        /// With strict reconfiguration checks (etcd's default) a member add is refused as "unhealthy
+        /// cluster" until the leader has been connected to every voting member for 5 s; right after the
+        /// remove that may not hold yet, so retry that one answer for a while.
+        /// </summary>
+        private static IList<EtcdMemberInfo> AddWhenReady(EtcdClient c, string peerUrl, CancellationToken ct)
+        {
+            var wait = Stopwatch.StartNew();
+            while (true)
+            {
+                try { return c.MemberAdd(new[] { peerUrl }, ct); }
+                catch (ClusterDrException ex) when (ex.ErrorId == ErrorIds.EndpointError && ex.Message.Contains("unhealthy cluster") && wait.Elapsed < TimeSpan.FromSeconds(20))
+                {
+                    Thread.Sleep(1000);
+                }
             }
         }
 

@@ -1,0 +1,127 @@
+using System.Linq;
+using ClusterDR.Safety;
+using ClusterDR.Tests.Fixtures;
+using Xunit;
+
+namespace ClusterDR.Tests.Engine
+{
+    public sealed class QuorumGuardTests
+    {
+        [Theory]
+        [InlineData(1, 1)] [InlineData(2, 2)] [InlineData(3, 2)] [InlineData(4, 3)] [InlineData(5, 3)] [InlineData(6, 4)] [InlineData(7, 4)]
+        public void QuorumIsFloorHalfPlusOne(int members, int quorum) => Assert.Equal(quorum, Quorum.Size(members));
+
+        [Theory]
+        [InlineData(3, 3, 1)] [InlineData(3, 2, 0)] [InlineData(3, 1, 0)] [InlineData(5, 5, 2)] [InlineData(5, 4, 1)]
+        public void FaultToleranceCountsSpareHealthyMembers(int members, int healthy, int tolerance) =>
+            Assert.Equal(tolerance, Quorum.FaultTolerance(members, healthy));
+
+        private static QuorumStatus Cluster(int size, params int[] unhealthy) =>
+            new QuorumStatus("test", "c", Enumerable.Range(1, size).Select(i => new ClusterMember { Name = "m" + i, Id = i.ToString(), Healthy = !unhealthy.Contains(i) }).ToArray());
+
+        [Fact]
+        public void TakingOneOfThreeHealthyDownIsAllowed()
+        {
+            var ctx = new RecordingContext();
+            QuorumGuard.EnsureCanTakeDown(Cluster(3), new[] { "m1" }, false, ctx);
+            Assert.Contains(ctx.Verbose, v => v.Contains("leaves 2 healthy of 3"));
+        }
+
+        [Fact]
+        public void TakingDownAManagerWhenOneIsAlreadyDownIsRefusedWithTheNumbers()
+        {
+            var ex = Assert.Throws<ClusterDrException>(() => QuorumGuard.EnsureCanTakeDown(Cluster(3, 3), new[] { "m1" }, false, new RecordingContext()));
+            Assert.Equal(ErrorIds.QuorumAtRisk, ex.ErrorId);
+            Assert.Contains("1 healthy member(s) of 3", ex.Message);
+            Assert.Contains("quorum needs 2", ex.Message);
+        }
+
+        [Fact]
+        public void ForceTurnsTheRefusalIntoAWarning()
+        {
+            var ctx = new RecordingContext();
+            QuorumGuard.EnsureCanTakeDown(Cluster(3, 3), new[] { "m1" }, true, ctx);
+            Assert.Single(ctx.Warnings);
+        }
+
+        [Fact]
+        public void ASingleMemberClusterCannotLoseItsOnlyMember() =>
+            Assert.Equal(ErrorIds.QuorumAtRisk, Assert.Throws<ClusterDrException>(() => QuorumGuard.EnsureCanTakeDown(Cluster(1), new[] { "m1" }, false, new RecordingContext())).ErrorId);
+
+        [Fact]
+        public void ReadingFromAMemberWithoutQuorumIsRefused()
+        {
+            var ex = Assert.Throws<ClusterDrException>(() => QuorumGuard.EnsureReadableWithQuorum(Cluster(3, 2, 3), "m1", false, new RecordingContext()));
+            Assert.Equal(ErrorIds.QuorumAtRisk, ex.ErrorId);
+            Assert.Contains("stale", ex.Message);
+        }
+
+        [Fact]
+        public void ReadingFromAnUnhealthyMemberOfAQuorateClusterIsRefused() =>
+            Assert.Throws<ClusterDrException>(() => QuorumGuard.EnsureReadableWithQuorum(Cluster(3, 3), "m3", false, new RecordingContext()));
+
+        [Fact]
+        public void ReadingFromAHealthyMemberOfAQuorateClusterIsAllowed() =>
+            QuorumGuard.EnsureReadableWithQuorum(Cluster(3, 3), "m1", false, new RecordingContext());
+
+        [Fact]
+        public void RestoringOverAHealthyClusterIsRefused()
+        {
+            var ex = Assert.Throws<ClusterDrException>(() => QuorumGuard.EnsureClusterIsDown(Cluster(3, 3), false, new RecordingContext()));
+            Assert.Equal(ErrorIds.ClusterHealthy, ex.ErrorId);
+            QuorumGuard.EnsureClusterIsDown(Cluster(3, 2, 3), false, new RecordingContext());
+        }
+    }
+
+    public sealed class PlanTests
+    {
+        [Fact]
+        public void WhatIfReportsEveryStepAndRunsNone()
+        {
+            var ctx = new RecordingContext(Decision.WhatIf);
+            int ran = 0;
+            var plan = new Plan(ctx, "Op", "OpFailed").Add("a", "one", () => ran++).Check("a", "wait", () => ran++).Add("b", "two", () => ran++);
+            Assert.False(plan.Execute());
+            Assert.Equal(0, ran);
+            Assert.Equal(new[] { "one @ a", "two @ b" }, ctx.Asked.ToArray());
+        }
+
+        [Fact]
+        public void AFailureUndoesCompletedStepsInReverseAndNamesEachTargetsState()
+        {
+            var log = new System.Collections.Generic.List<string>();
+            var plan = new Plan(new RecordingContext(), "Op", "OpFailed")
+                .Add("a", "stop", () => log.Add("stop a"), () => log.Add("start a"), "stopped", "running")
+                .Add("b", "move", () => log.Add("move b"), () => log.Add("unmove b"), "moved", "in place")
+                .Add("b", "break", () => throw new System.IO.IOException("disk full"));
+            var ex = Assert.Throws<ClusterDrException>(() => plan.Execute());
+            Assert.Equal("OpFailed", ex.ErrorId);
+            Assert.Equal(new[] { "stop a", "move b", "unmove b", "start a" }, log.ToArray());
+            Assert.Contains("disk full", ex.Message);
+            Assert.Contains("a: running", ex.Message);
+            Assert.Contains("b: in place", ex.Message);
+        }
+
+        [Fact]
+        public void DecliningMidwayUndoesWhatRan()
+        {
+            var log = new System.Collections.Generic.List<string>();
+            var ctx = new RecordingContext { DeclineFrom = 1 };
+            var plan = new Plan(ctx, "Op", "OpFailed")
+                .Add("a", "stop", () => log.Add("stop"), () => log.Add("start"))
+                .Add("a", "wipe", () => log.Add("wipe"));
+            var ex = Assert.Throws<ClusterDrException>(() => plan.Execute());
+            Assert.Equal(ErrorIds.OperationDeclined, ex.ErrorId);
+            Assert.Equal(new[] { "stop", "start" }, log.ToArray());
+        }
+
+        [Fact]
+        public void DecliningTheFirstStepChangesNothing()
+        {
+            int ran = 0;
+            var plan = new Plan(new RecordingContext(Decision.Declined), "Op", "OpFailed").Add("a", "x", () => ran++);
+            Assert.False(plan.Execute());
+            Assert.Equal(0, ran);
+        }
+    }
+}

@@ -1,0 +1,176 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using ClusterDR.Backups;
+using ClusterDR.Etcd;
+using ClusterDR.Safety;
+using ClusterDR.Tests.Fixtures;
+using ClusterDR.Transport;
+using Xunit;
+
+namespace ClusterDR.Tests.Etcd
+{
+    /// <summary>Status, backup and the refusals that leave a healthy cluster alone; one real 3-member cluster.</summary>
+    public sealed class EtcdBackupTests : IClassFixture<EtcdBackupTests.Cluster>, IDisposable
+    {
+        public sealed class Cluster : IDisposable
+        {
+            public EtcdTestCluster Etcd { get; } = new EtcdTestCluster(3);
+            public SshTestServer Ssh { get; } = new SshTestServer();
+            public Cluster()
+            {
+                for (int i = 0; i < 50; i++) Etcd.Put("/app/key" + i, "value" + i);
+            }
+            public void Dispose() { Etcd.Dispose(); Ssh.Dispose(); }
+        }
+
+        private readonly EtcdTestCluster _etcd;
+        private readonly SshTestServer _ssh;
+        private readonly string _out = TestEnv.TempDir("etcd-backups");
+
+        public EtcdBackupTests(Cluster c) { _etcd = c.Etcd; _ssh = c.Ssh; }
+        public void Dispose() { try { Directory.Delete(_out, true); } catch { } }
+
+        [Fact]
+        public void StatusShowsThreeHealthyMembersWithOneLeader()
+        {
+            var s = EtcdStatusReader.Read(new[] { _etcd.Url(0) }, null, CancellationToken.None);
+            Assert.Equal((3, 3, 2, 1, true), (s.MemberCount, s.HealthyCount, s.QuorumSize, s.FaultTolerance, s.HasQuorum));
+            Assert.Single(s.Members, m => m.IsLeader);
+            Assert.All(s.Members, m =>
+            {
+                Assert.Matches("^[0-9a-f]+$", m.Id);
+                Assert.Single(m.PeerUrls);
+                Assert.True(m.RaftIndex > 0);
+                Assert.True(m.DbSize > 0);
+                Assert.StartsWith("3.", m.Version);
+            });
+            Assert.Equal(new[] { "e1", "e2", "e3" }, s.Members.Select(m => m.Name).ToArray());
+        }
+
+        [Fact]
+        public void BackupSnapshotEqualsEtcdctlSnapshotSaveByteForByte()
+        {
+            var native = Path.Combine(_out, "native.db");
+            var backup = EtcdBackup.Run(new EtcdBackupRequest { Endpoint = _etcd.Url(1), Directory = _out, Label = "bytes" }, new RecordingContext());
+            Shell.Run("sh", "-c", $"ETCDCTL_API=3 etcdctl --endpoints={_etcd.Url(1)} snapshot save {native} >/dev/null");
+            byte[] ours = null;
+            BackupArchiveReaderExtensions.ReadPayload(backup.Path, EtcdBackup.SnapshotFile, s => { var ms = new MemoryStream(); s.CopyTo(ms); ours = ms.ToArray(); });
+            Assert.Equal(File.ReadAllBytes(native), ours);
+            Assert.Equal("etcd", backup.Kind);
+            Assert.Equal("e2", backup.Facts["memberName"]);
+            Assert.True(long.Parse((string)backup.Facts["revision"]) >= 51);
+            Assert.Matches("^[0-9a-f]+$", (string)backup.Facts["clusterId"]);
+            Assert.Equal(backup.Cluster, (string)backup.Facts["clusterId"]);
+            Assert.Contains("bytes", backup.Name);
+            Assert.True(BackupVerifier.Verify(backup.Path, new RecordingContext()).Verified);
+        }
+
+        [Fact]
+        public void BackupWritesProgressInBytes()
+        {
+            var ctx = new RecordingContext();
+            EtcdBackup.Run(new EtcdBackupRequest { Endpoint = _etcd.Url(0), Directory = _out }, ctx);
+            Assert.Contains(ctx.Progress, p => p.Completed);
+            Assert.Contains(ctx.Progress, p => p.Done > 0 && p.Activity.Contains("etcd"));
+        }
+
+        [Fact]
+        public void WhatIfBackupWritesNoFile()
+        {
+            var ctx = new RecordingContext(Decision.WhatIf);
+            Assert.Null(EtcdBackup.Run(new EtcdBackupRequest { Endpoint = _etcd.Url(0), Directory = _out }, ctx));
+            Assert.Single(ctx.Asked);
+            Assert.Empty(Directory.GetFileSystemEntries(_out));
+        }
+
+        [Fact]
+        public void NodeBackupRunsEtcdctlLocallyAndOverOpenSsh()
+        {
+            using var local = new LocalShell();
+            var a = EtcdBackup.Run(new EtcdBackupRequest { Endpoint = _etcd.Url(2), Directory = _out, Shell = local, Label = "local" }, new RecordingContext());
+            using var ssh = new OpenSshShell(NodeAddress.Parse(_ssh.Node), _ssh.Options);
+            var b = EtcdBackup.Run(new EtcdBackupRequest { Endpoint = _etcd.Url(2), Directory = _out, Shell = ssh, Label = "ssh" }, new RecordingContext());
+            foreach (var backup in new[] { a, b })
+            {
+                Assert.True(BackupVerifier.Verify(backup.Path, new RecordingContext()).Verified);
+                Assert.Equal("e3", backup.Facts["memberName"]);
+            }
+            Assert.Contains("127.0.0.1", b.SourceNodes[0]);
+        }
+
+        [Fact]
+        public void AFlippedByteFailsVerificationAndRestoreRefusesBeforeTouchingAnything()
+        {
+            var backup = EtcdBackup.Run(new EtcdBackupRequest { Endpoint = _etcd.Url(0), Directory = _out }, new RecordingContext());
+            var tar = Engine.ArchiveTests.Gunzip(backup.Path);
+            tar[Engine.ArchiveTests.FindPayloadOffset(tar, "snapshot.db") + 5000] ^= 0x01;
+            Engine.ArchiveTests.Gzip(backup.Path, tar);
+            var ex = Assert.Throws<ClusterDrException>(() => BackupVerifier.Verify(backup.Path, new RecordingContext()));
+            Assert.Equal(ErrorIds.PayloadHashMismatch, ex.ErrorId);
+
+            var before = _etcd.Members.Select(m => DirSignature.Siblings(m.DataDir)).ToArray();
+            var ctx = new RecordingContext();
+            var refused = Assert.Throws<ClusterDrException>(() => EtcdRestore.Run(new EtcdRestoreRequest { BackupPath = backup.Path, Members = _etcd.Members, Force = true }, ctx));
+            Assert.Equal(ErrorIds.PayloadHashMismatch, refused.ErrorId);
+            Assert.Empty(ctx.Asked);
+            Assert.Equal(3, _etcd.Status().HealthyCount);
+            Assert.Equal(before, _etcd.Members.Select(m => DirSignature.Siblings(m.DataDir)).ToArray());
+        }
+
+        [Fact]
+        public void ASnapshotWhoseTrailerIsWrongFailsThePlatformCheck()
+        {
+            // Rebuild an archive whose manifest hashes match but whose etcd trailer does not: only the platform check can catch it.
+            var bad = new byte[4096];
+            new Random(5).NextBytes(bad);
+            using (var w = BackupArchiveWriter.Create(_out, "trailer.tar.gz"))
+            {
+                w.AddPayload(EtcdBackup.SnapshotFile, s => s.Write(bad, 0, bad.Length));
+                w.Commit(new BackupManifest { Kind = "etcd", Cluster = "x", CreatedUtc = DateTime.UtcNow }, new RecordingContext());
+            }
+            var ex = Assert.Throws<ClusterDrException>(() => BackupVerifier.Verify(Path.Combine(_out, "trailer.tar.gz"), new RecordingContext()));
+            Assert.Equal(ErrorIds.SnapshotHashMismatch, ex.ErrorId);
+        }
+
+        [Fact]
+        public void RestoreRefusesAHealthyClusterAndWhatIfWithForceChangesNothing()
+        {
+            var backup = EtcdBackup.Run(new EtcdBackupRequest { Endpoint = _etcd.Url(0), Directory = _out }, new RecordingContext());
+            var refused = Assert.Throws<ClusterDrException>(() => EtcdRestore.Run(new EtcdRestoreRequest { BackupPath = backup.Path, Members = _etcd.Members }, new RecordingContext()));
+            Assert.Equal(ErrorIds.ClusterHealthy, refused.ErrorId);
+            Assert.Contains("3 of 3", refused.Message);
+
+            var keys = _etcd.All();
+            var pids = _etcd.Members.Select(m => File.ReadAllText(Path.Combine(_etcd.Dir, m.Name, "pid"))).ToArray();
+            var siblings = _etcd.Members.Select(m => DirSignature.Siblings(m.DataDir)).ToArray();
+            var dataDirs = _etcd.Members.Select(m => DirSignature.Of(m.DataDir)).ToArray();
+            var ctx = new RecordingContext(Decision.WhatIf);
+            Assert.Null(EtcdRestore.Run(new EtcdRestoreRequest { BackupPath = backup.Path, Members = _etcd.Members, Force = true }, ctx));
+            Assert.Equal(15, ctx.Asked.Count); // stop, move aside, copy, restore, start × 3 members
+            Assert.Contains(ctx.Warnings, w => w.Contains("-Force"));
+            Assert.Equal(keys, _etcd.All());
+            Assert.Equal(pids, _etcd.Members.Select(m => File.ReadAllText(Path.Combine(_etcd.Dir, m.Name, "pid"))).ToArray());
+            Assert.Equal(siblings, _etcd.Members.Select(m => DirSignature.Siblings(m.DataDir)).ToArray());
+            Assert.Equal(dataDirs, _etcd.Members.Select(m => DirSignature.Of(m.DataDir)).ToArray());
+            Assert.True(_etcd.Members.Select((m, i) => _etcd.IsRunning(i)).All(x => x));
+        }
+
+        [Fact]
+        public void RepairRefusesAHealthyMember()
+        {
+            var ex = Assert.Throws<ClusterDrException>(() => EtcdRepair.Run(new EtcdRepairRequest { Endpoints = _etcd.ClientUrls, Member = _etcd.Members[2] }, new RecordingContext()));
+            Assert.Equal(ErrorIds.MemberHealthy, ex.ErrorId);
+            Assert.Equal(3, _etcd.Status().HealthyCount);
+        }
+
+        [Fact]
+        public void UnreachableEndpointGivesAClearError()
+        {
+            var ex = Assert.Throws<ClusterDrException>(() => EtcdBackup.Run(new EtcdBackupRequest { Endpoint = new Uri("http://127.0.0.1:" + TestEnv.FreePorts(1)), Directory = _out }, new RecordingContext()));
+            Assert.Equal(ErrorIds.EndpointUnreachable, ex.ErrorId);
+            Assert.Empty(Directory.GetFileSystemEntries(_out));
+        }
+    }
+}
