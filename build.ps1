@@ -1,0 +1,171 @@
+#requires -Version 7.0
+<#
+.SYNOPSIS
+    Builds, tests, documents, packages and demonstrates the ClusterDR module.
+.DESCRIPTION
+    Build    out/ClusterDR: the module folder (psd1, assemblies, format file, help).
+    Test     the xunit suite, then the Pester suite.
+    Pester   the Pester suite only (tests/pester) against out/ClusterDR.
+    Docs     MAML help from docs/en-US with PlatyPS, when PlatyPS is installed.
+    Package  out/ClusterDR.zip (Azure Automation: the zip holds the ClusterDR folder) and out/ClusterDR.<version>.nupkg.
+    Demo     the main job: back up, verify and restore a throwaway 3-member etcd cluster on loopback.
+.EXAMPLE
+    ./build.ps1 -Task Demo
+#>
+[CmdletBinding()]
+param(
+    [ValidateSet('Build', 'Test', 'Pester', 'Docs', 'Package', 'Demo')]
+    [string] $Task = 'Build',
+    [switch] $NoBuild
+)
+
+$ErrorActionPreference = 'Stop'
+$root = $PSScriptRoot
+$out = Join-Path $root 'out'
+$module = Join-Path $out 'ClusterDR'
+
+function Invoke-Native([string] $File, [string[]] $Arguments) {
+    & $File @Arguments
+    if ($LASTEXITCODE -ne 0) { throw "$File $($Arguments -join ' ') failed with exit code $LASTEXITCODE" }
+}
+
+function Invoke-Build {
+    Invoke-Native sh @((Join-Path $root 'build.sh'), 'build')
+    Invoke-Docs -Quiet
+}
+
+function Invoke-Docs([switch] $Quiet) {
+    $platy = Get-Module -ListAvailable platyPS | Sort-Object Version -Descending | Select-Object -First 1
+    if (-not $platy) {
+        if (-not $Quiet) { Write-Warning 'PlatyPS is not installed: MAML help was not generated (Install-Module platyPS). The markdown in docs/ stays the source.' }
+        return
+    }
+    Import-Module $platy -Force
+    $help = Join-Path $module 'en-US'
+    $null = New-ExternalHelp -Path (Join-Path $root 'docs/en-US') -OutputPath $help -Force
+    Write-Verbose "MAML help written to $help"
+}
+
+function Invoke-Pester5 {
+    $pester = Get-Module -ListAvailable Pester | Where-Object Version -ge '5.0.0' | Sort-Object Version -Descending | Select-Object -First 1
+    if (-not $pester) { throw 'Pester 5 is not installed (Install-Module Pester -MinimumVersion 5.0).' }
+    Import-Module $pester -Force
+    $config = New-PesterConfiguration
+    $config.Run.Path = Join-Path $root 'tests/pester'
+    $config.Run.PassThru = $true
+    $config.Output.Verbosity = 'Detailed'
+    $env:CLUSTERDR_MODULE = Join-Path $module 'ClusterDR.psd1'
+    $result = Invoke-Pester -Configuration $config
+    $results = Join-Path $out 'test-results'
+    $null = New-Item -ItemType Directory -Force $results
+    Set-Content -Path (Join-Path $results 'pester.counts') -Value "$($result.PassedCount) $($result.FailedCount)"
+    "pester: $($result.PassedCount) passed, $($result.FailedCount) failed"
+    if ($result.FailedCount -gt 0 -or $result.TotalCount -eq 0) { throw "Pester: $($result.FailedCount) failed of $($result.TotalCount)." }
+}
+
+function Invoke-Package {
+    $manifest = Import-PowerShellDataFile (Join-Path $module 'ClusterDR.psd1')
+    $version = $manifest.ModuleVersion
+    Add-Type -AssemblyName System.IO.Compression, System.IO.Compression.FileSystem
+    # Azure Automation imports a zip whose top folder and .psd1 carry the module's name.
+    $zip = Join-Path $out 'ClusterDR.zip'
+    Remove-Item $zip -ErrorAction Ignore
+    [System.IO.Compression.ZipFile]::CreateFromDirectory($module, $zip, [System.IO.Compression.CompressionLevel]::Optimal, $true)
+    # A gallery .nupkg: the module files at the package root plus a nuspec tagged PSModule.
+    $nupkg = Join-Path $out "ClusterDR.$version.nupkg"
+    Remove-Item $nupkg -ErrorAction Ignore
+    $tags = (@('PSModule') + $manifest.PrivateData.PSData.Tags + ($manifest.CmdletsToExport | ForEach-Object { "PSCmdlet_$_" })) -join ' '
+    $nuspec = @"
+<?xml version="1.0" encoding="utf-8"?>
+<package xmlns="http://schemas.microsoft.com/packaging/2011/08/nuspec.xsd">
+  <metadata>
+    <id>ClusterDR</id>
+    <version>$version</version>
+    <authors>$($manifest.Author)</authors>
+    <owners>$($manifest.CompanyName)</owners>
+    <requireLicenseAcceptance>false</requireLicenseAcceptance>
+    <licenseUrl>$($manifest.PrivateData.PSData.LicenseUri)</licenseUrl>
+    <projectUrl>$($manifest.PrivateData.PSData.ProjectUri)</projectUrl>
+    <description>$([System.Security.SecurityElement]::Escape($manifest.Description))</description>
+    <copyright>$($manifest.Copyright)</copyright>
+    <tags>$tags</tags>
+  </metadata>
+</package>
+"@
+    $archive = [System.IO.Compression.ZipFile]::Open($nupkg, 'Create')
+    try {
+        $entry = $archive.CreateEntry('ClusterDR.nuspec')
+        $writer = [System.IO.StreamWriter]::new($entry.Open())
+        $writer.Write($nuspec); $writer.Dispose()
+        Get-ChildItem $module -Recurse -File | ForEach-Object {
+            $name = [System.IO.Path]::GetRelativePath($module, $_.FullName).Replace('\', '/')
+            $null = [System.IO.Compression.ZipFileExtensions]::CreateEntryFromFile($archive, $_.FullName, $name)
+        }
+    }
+    finally { $archive.Dispose() }
+    Get-Item $zip, $nupkg
+}
+
+function Invoke-Demo {
+    Import-Module (Join-Path $module 'ClusterDR.psd1') -Force
+    $tool = Join-Path $root 'tests/tools'
+    Invoke-Native sh @((Join-Path $tool 'install-deps.sh'))
+    $work = Join-Path ([System.IO.Path]::GetTempPath()) "clusterdr-demo-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
+    $basePort = Get-Random -Minimum 30000 -Maximum 39000
+    Write-Host "`n== A throwaway 3-member etcd cluster on 127.0.0.1 ($work)" -ForegroundColor Cyan
+    try {
+        $lines = & sh (Join-Path $tool 'etcd-cluster.sh') start (Join-Path $work 'etcd') 3 $basePort
+        if ($LASTEXITCODE -ne 0) { throw 'Could not start etcd.' }
+        $members = foreach ($line in $lines) {
+            $name, $peer, $client, $data = $line -split ' '
+            @{ Name = $name; Node = 'localhost'; PeerUrl = $peer; ClientUrl = $client; DataDir = $data
+               StartCommand = "sh $work/etcd/$name/start.sh"; StopCommand = "sh $work/etcd/$name/stop.sh" }
+        }
+        $endpoints = $members.ClientUrl
+        $deadline = (Get-Date).AddSeconds(30)
+        do { Start-Sleep -Milliseconds 300; $status = Get-EtcdClusterStatus -Endpoint $endpoints -WarningAction SilentlyContinue -ErrorAction SilentlyContinue }
+        until (($status -and $status.HealthyCount -eq 3) -or (Get-Date) -gt $deadline)
+        foreach ($i in 1..20) { & etcdctl --endpoints=$($endpoints[0]) put "/demo/key$i" "value $i" | Out-Null }
+
+        Write-Host "`n== Get-EtcdClusterStatus" -ForegroundColor Cyan
+        $status = Get-EtcdClusterStatus -Endpoint $endpoints
+        $status | Out-Host
+        $status.Members | Out-Host
+
+        Write-Host "== Backup-EtcdSnapshot | Test-ClusterBackup" -ForegroundColor Cyan
+        $backup = Backup-EtcdSnapshot -Endpoint $endpoints[0] -Path (Join-Path $work 'backups') -Label demo | Test-ClusterBackup
+        $backup | Out-Host
+        $backup | Select-Object Name, Verified, Verification, @{ n = 'Revision'; e = { $_.Facts.revision } } | Format-List | Out-Host
+
+        Write-Host "== Disaster: a key written after the backup, then members e2 and e3 destroyed" -ForegroundColor Cyan
+        & etcdctl --endpoints=$($endpoints[0]) put /demo/after-backup 'not in the backup' | Out-Null
+        foreach ($m in $members[1..2]) { & sh -c $m.StopCommand; Remove-Item -Recurse -Force $m.DataDir }
+        Get-EtcdClusterStatus -Endpoint $endpoints -WarningAction Continue | Out-Host
+
+        Write-Host "== Restore-EtcdSnapshot -WhatIf (changes nothing)" -ForegroundColor Cyan
+        $backup | Restore-EtcdSnapshot -Member $members -WhatIf
+
+        Write-Host "`n== Restore-EtcdSnapshot -Confirm:`$false" -ForegroundColor Cyan
+        $result = $backup | Restore-EtcdSnapshot -Member $members -Confirm:$false
+        $result | Out-Host
+
+        Write-Host "== After the restore" -ForegroundColor Cyan
+        (Get-EtcdClusterStatus -Endpoint $endpoints).Members | Out-Host
+        $keys = & etcdctl --endpoints=$($endpoints[1]) get /demo/ --prefix --keys-only | Where-Object { $_ }
+        "{0} keys under /demo/ on e2; /demo/after-backup present: {1}" -f $keys.Count, ($keys -contains '/demo/after-backup') | Out-Host
+        Get-ClusterBackup -Path (Join-Path $work 'backups') | Out-Host
+    }
+    finally {
+        & sh (Join-Path $tool 'etcd-cluster.sh') stop (Join-Path $work 'etcd') 2>$null
+        Remove-Item -Recurse -Force $work -ErrorAction Ignore
+    }
+}
+
+switch ($Task) {
+    'Build' { Invoke-Build }
+    'Docs' { Invoke-Docs }
+    'Pester' { if (-not $NoBuild) { Invoke-Build }; Invoke-Pester5 }
+    'Test' { Invoke-Native sh @((Join-Path $root 'build.sh'), 'test') }
+    'Package' { if (-not $NoBuild) { Invoke-Build }; Invoke-Package }
+    'Demo' { if (-not $NoBuild) { Invoke-Build }; Invoke-Demo }
+}

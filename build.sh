@@ -1,0 +1,64 @@
+#!/bin/sh
+# POSIX entry point for machines without PowerShell (CI runs here). A thin wrapper: the same
+# steps as build.ps1, which is the full build script once PowerShell 7 is installed.
+#   ./build.sh build   the module folder out/ClusterDR (psd1, assemblies, format file)
+#   ./build.sh test    xunit suite (real etcd and sshd), then the Pester suite when pwsh exists
+#   ./build.sh demo    the main job: backup, verify and restore a throwaway 3-member etcd (needs pwsh)
+set -eu
+cd "$(dirname "$0")"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+build() {
+    dotnet publish src/ClusterDR/ClusterDR.csproj -c Release -o out/ClusterDR --nologo -v quiet
+    mkdir -p out/ClusterDR/en-US
+    cp docs/en-US/about_ClusterDR.help.md out/ClusterDR/en-US/about_ClusterDR.help.txt
+}
+
+count() { # count FILE.trx ATTRIBUTE
+    sed -n 's/.*<Counters [^>]*\b'"$2"'="\([0-9]*\)".*/\1/p' "$1" | head -n 1
+}
+
+task=${1:-build}
+case "$task" in
+build)
+    build
+    ;;
+test)
+    sh tests/tools/install-deps.sh
+    build
+    rm -rf out/test-results
+    status=0
+    dotnet test ClusterDR.sln -c Release --nologo --logger "trx;LogFileName=xunit.trx" --results-directory out/test-results || status=$?
+    trx=out/test-results/xunit.trx
+    passed=$(count "$trx" passed); failed=$(count "$trx" failed); total=$(count "$trx" total)
+    passed=${passed:-0}; failed=${failed:-0}
+    if [ "${total:-0}" -eq 0 ]; then echo "xunit ran no test" >&2; status=1; fi
+    if command -v pwsh >/dev/null 2>&1; then
+        pwsh -NoProfile -NonInteractive -File build.ps1 -Task Pester -NoBuild || status=$?
+        if [ -f out/test-results/pester.counts ]; then
+            read -r pp pf < out/test-results/pester.counts
+            passed=$((passed + pp)); failed=$((failed + pf))
+        else
+            echo "The Pester suite did not report its results." >&2; status=1
+        fi
+    else
+        echo "pwsh is not on PATH: the Pester suite (tests/pester) was NOT run. The xunit suite above covers the engine, real etcd/sshd flows and every cmdlet's metadata."
+    fi
+    echo "tests: $passed passed, $failed failed"
+    [ "$failed" -eq 0 ] || status=1
+    exit "$status"
+    ;;
+demo)
+    if ! command -v pwsh >/dev/null 2>&1; then
+        echo "The demo runs ClusterDR in PowerShell 7, its one prerequisite, and pwsh is not on PATH." >&2
+        echo "Install PowerShell 7 (https://learn.microsoft.com/powershell/scripting/install/installing-powershell-on-linux), then run ./build.sh demo again." >&2
+        exit 3
+    fi
+    exec pwsh -NoProfile -File build.ps1 -Task Demo
+    ;;
+*)
+    if command -v pwsh >/dev/null 2>&1; then exec pwsh -NoProfile -File build.ps1 -Task "$task"; fi
+    echo "Task '$task' needs PowerShell 7 (pwsh); ./build.sh knows build, test and demo." >&2
+    exit 2
+    ;;
+esac

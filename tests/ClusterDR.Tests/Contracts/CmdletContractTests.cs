@@ -1,0 +1,162 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using System.Text.RegularExpressions;
+using ClusterDR.Tests.Fixtures;
+using Xunit;
+
+namespace ClusterDR.Tests.Contracts
+{
+    /// <summary>
+    /// Checks every cmdlet's metadata without PowerShell: the cmdlet assembly is read with
+    /// MetadataLoadContext against PowerShellStandard's reference assembly, never executed.
+    /// </summary>
+    public sealed class CmdletContractTests : IDisposable
+    {
+        private static readonly HashSet<string> ApprovedVerbs = new HashSet<string>(new[]
+        {
+            "Add", "Clear", "Close", "Copy", "Enter", "Exit", "Find", "Format", "Get", "Hide", "Join", "Lock", "Move", "New", "Open", "Optimize",
+            "Pop", "Push", "Redo", "Remove", "Rename", "Reset", "Resize", "Search", "Select", "Set", "Show", "Skip", "Split", "Step", "Switch", "Undo",
+            "Unlock", "Watch", "Connect", "Disconnect", "Read", "Receive", "Send", "Write", "Backup", "Checkpoint", "Compare", "Compress", "Convert",
+            "ConvertFrom", "ConvertTo", "Dismount", "Edit", "Expand", "Export", "Group", "Import", "Initialize", "Limit", "Merge", "Mount", "Out",
+            "Publish", "Restore", "Save", "Sync", "Unpublish", "Update", "Debug", "Measure", "Ping", "Repair", "Resolve", "Test", "Trace", "Approve",
+            "Assert", "Build", "Complete", "Confirm", "Deny", "Deploy", "Disable", "Enable", "Install", "Invoke", "Register", "Request", "Restart",
+            "Resume", "Start", "Stop", "Submit", "Suspend", "Uninstall", "Unregister", "Wait", "Block", "Grant", "Protect", "Revoke", "Unblock", "Unprotect", "Use",
+        });
+        private static readonly string[] ReadOnlyVerbs = { "Get", "Test" };
+
+        private readonly MetadataLoadContext _mlc;
+        private readonly Assembly _cmdlets;
+
+        public CmdletContractTests()
+        {
+            string dir = Path.Combine(AppContext.BaseDirectory, "cmdlets");
+            var paths = Directory.GetFiles(RuntimeEnvironment.GetRuntimeDirectory(), "*.dll")
+                .Concat(Directory.GetFiles(dir, "*.dll"))
+                .Concat(new[] { "ClusterDR.Core.dll", "Newtonsoft.Json.dll", "ICSharpCode.SharpZipLib.dll" }.Select(f => Path.Combine(AppContext.BaseDirectory, f)));
+            _mlc = new MetadataLoadContext(new PathAssemblyResolver(paths.GroupBy(Path.GetFileName).Select(g => g.Last())));
+            _cmdlets = _mlc.LoadFromAssemblyPath(Path.Combine(dir, "ClusterDR.dll"));
+        }
+
+        public void Dispose() => _mlc.Dispose();
+
+        private sealed record CmdletInfo(Type Type, string Verb, string Noun, bool ShouldProcess, int ConfirmImpact, IList<PropertyInfo> Parameters)
+        {
+            public string Name => Verb + "-" + Noun;
+            public override string ToString() => Name;
+        }
+
+        private static CustomAttributeData Attr(MemberInfo m, string name) =>
+            m.GetCustomAttributesData().FirstOrDefault(a => a.AttributeType.FullName == "System.Management.Automation." + name);
+
+        private IList<CmdletInfo> Cmdlets() => _cmdlets.GetTypes().Select(t => (t, a: Attr(t, "CmdletAttribute"))).Where(x => x.a != null).Select(x =>
+        {
+            var named = x.a.NamedArguments.ToDictionary(n => n.MemberName, n => n.TypedValue.Value);
+            return new CmdletInfo(x.t, (string)x.a.ConstructorArguments[0].Value, (string)x.a.ConstructorArguments[1].Value,
+                named.TryGetValue("SupportsShouldProcess", out var sp) && (bool)sp,
+                named.TryGetValue("ConfirmImpact", out var ci) ? (int)ci : 2,
+                x.t.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.GetCustomAttributesData().Any(a => a.AttributeType.FullName == "System.Management.Automation.ParameterAttribute")).ToList());
+        }).OrderBy(c => c.Name).ToList();
+
+        [Fact]
+        public void TheModuleHasTheCmdletsOfTheFoundationIssue()
+        {
+            var names = Cmdlets().Select(c => c.Name).ToArray();
+            foreach (var expected in new[] { "Get-ClusterBackup", "Test-ClusterBackup", "Remove-ClusterBackup", "Get-EtcdClusterStatus", "Backup-EtcdSnapshot", "Restore-EtcdSnapshot", "Repair-EtcdMember" })
+                Assert.Contains(expected, names);
+        }
+
+        [Fact]
+        public void EveryCmdletUsesAnApprovedVerbAndDeclaresItsOutputType()
+        {
+            foreach (var c in Cmdlets())
+            {
+                Assert.True(ApprovedVerbs.Contains(c.Verb), $"{c.Name}: '{c.Verb}' is not an approved verb");
+                Assert.True(Attr(c.Type, "OutputTypeAttribute") != null, $"{c.Name} has no [OutputType]");
+            }
+        }
+
+        [Fact]
+        public void EveryStateChangingCmdletSupportsShouldProcessAndRestoresConfirmHigh()
+        {
+            foreach (var c in Cmdlets().Where(c => !ReadOnlyVerbs.Contains(c.Verb)))
+                Assert.True(c.ShouldProcess, $"{c.Name} changes state but lacks SupportsShouldProcess");
+            foreach (var c in Cmdlets().Where(c => c.Verb == "Restore" || c.Verb == "Repair" || c.Verb == "Remove"))
+                Assert.True(c.ConfirmImpact == 3, $"{c.Name} must be ConfirmImpact High");
+            foreach (var c in Cmdlets().Where(c => ReadOnlyVerbs.Contains(c.Verb)))
+                Assert.False(c.ShouldProcess, $"{c.Name} only reads and should not offer -WhatIf");
+        }
+
+        [Fact]
+        public void BackupConsumersBindPathFromThePipelineByValueAndByPropertyName()
+        {
+            foreach (var c in Cmdlets().Where(c => c.Noun == "ClusterBackup" && c.Verb != "Get" || c.Verb == "Restore"))
+            {
+                var path = c.Parameters.SingleOrDefault(p => p.Name == "Path");
+                Assert.True(path != null, $"{c.Name} has no -Path");
+                var a = Attr(path, "ParameterAttribute").NamedArguments.ToDictionary(n => n.MemberName, n => n.TypedValue.Value);
+                Assert.True(a.TryGetValue("ValueFromPipeline", out var v) && (bool)v, $"{c.Name} -Path: ValueFromPipeline");
+                Assert.True(a.TryGetValue("ValueFromPipelineByPropertyName", out var p) && (bool)p, $"{c.Name} -Path: ValueFromPipelineByPropertyName");
+            }
+        }
+
+        [Fact]
+        public void EveryCmdletHasADocsPageListingExactlyItsParametersWithARealExample()
+        {
+            foreach (var c in Cmdlets())
+            {
+                var page = Path.Combine(TestEnv.RepoRoot, "docs", "en-US", c.Name + ".md");
+                Assert.True(File.Exists(page), $"docs/en-US/{c.Name}.md is missing");
+                var text = File.ReadAllText(page);
+                var documented = Regex.Matches(text, @"^### -(\w+)\s*$", RegexOptions.Multiline).Select(m => m.Groups[1].Value).ToHashSet();
+                var declared = c.Parameters.Select(p => p.Name).ToHashSet();
+                if (c.ShouldProcess) { declared.Add("WhatIf"); declared.Add("Confirm"); }
+                Assert.True(declared.SetEquals(documented),
+                    $"{c.Name}: docs list [{string.Join(", ", documented.OrderBy(x => x))}] but the cmdlet has [{string.Join(", ", declared.OrderBy(x => x))}]");
+                Assert.Matches(@"(?s)## EXAMPLES.*```powershell[^`]*" + Regex.Escape(c.Name), text);
+                Assert.Contains("## SYNOPSIS", text);
+                Assert.Contains("Module Name: ClusterDR", text);
+            }
+            Assert.True(File.Exists(Path.Combine(TestEnv.RepoRoot, "docs", "en-US", "about_ClusterDR.help.md")), "about_ClusterDR is missing");
+        }
+
+        [Fact]
+        public void TheManifestExportsExactlyTheCmdletsAndLoadsInBothEditions()
+        {
+            var psd1 = File.ReadAllText(Path.Combine(TestEnv.RepoRoot, "ClusterDR.psd1"));
+            var block = Regex.Match(psd1, @"CmdletsToExport\s*=\s*@\((?<list>[^)]*)\)").Groups["list"].Value;
+            var exported = Regex.Matches(block, @"'([\w-]+)'").Select(m => m.Groups[1].Value).OrderBy(x => x).ToArray();
+            Assert.Equal(Cmdlets().Select(c => c.Name).OrderBy(x => x).ToArray(), exported);
+            Assert.Matches(@"RootModule\s*=\s*'ClusterDR.dll'", psd1);
+            Assert.Matches(@"CompatiblePSEditions\s*=\s*@\('Core',\s*'Desktop'\)", psd1);
+            Assert.Matches(@"PowerShellVersion\s*=\s*'5.1'", psd1);
+            Assert.Matches(@"FunctionsToExport\s*=\s*@\(\)", psd1);
+            Assert.Contains("ClusterDR.Format.ps1xml", psd1);
+            Assert.Matches(@"ModuleVersion\s*=\s*'" + Regex.Escape(typeof(ClusterDR.ClusterBackup).Assembly.GetName().Version!.ToString(3)) + "'", psd1);
+        }
+
+        [Fact]
+        public void EveryOutputTypeHasADefaultView()
+        {
+            var format = File.ReadAllText(Path.Combine(TestEnv.RepoRoot, "src", "ClusterDR", "ClusterDR.Format.ps1xml"));
+            var types = Cmdlets().SelectMany(c => c.Type.GetCustomAttributesData().Where(a => a.AttributeType.Name == "OutputTypeAttribute"))
+                .SelectMany(a => a.ConstructorArguments).SelectMany(arg => arg.Value is IEnumerable<CustomAttributeTypedArgument> many ? many.Select(x => x.Value) : new[] { arg.Value })
+                .OfType<Type>().Select(t => t.FullName).Where(n => n.StartsWith("ClusterDR.")).Distinct().ToList();
+            Assert.NotEmpty(types);
+            foreach (var t in types.Concat(new[] { "ClusterDR.ClusterMember" }))
+                Assert.Contains($"<TypeName>{t}</TypeName>", format);
+        }
+
+        [Fact]
+        public void TheEngineNeverReferencesPowerShell()
+        {
+            var core = _mlc.LoadFromAssemblyPath(Path.Combine(AppContext.BaseDirectory, "ClusterDR.Core.dll"));
+            Assert.DoesNotContain(core.GetReferencedAssemblies(), r => r.Name == "System.Management.Automation");
+            Assert.Contains(_cmdlets.GetReferencedAssemblies(), r => r.Name == "System.Management.Automation");
+            Assert.Equal(".NETStandard,Version=v2.0", _cmdlets.GetCustomAttributesData().First(a => a.AttributeType.Name == "TargetFrameworkAttribute").ConstructorArguments[0].Value);
+        }
+    }
+}

@@ -1,0 +1,30 @@
+#!/bin/sh
+# Installs the real servers the tests and the demo drive (etcd, OpenSSH) from the distribution's
+# packages when they are missing, without letting the packages start their own daemons.
+# As non-root, or off Debian/Ubuntu, it only says what to install.
+set -eu
+need=""
+command -v etcd >/dev/null 2>&1 || need="$need etcd-server"
+command -v etcdctl >/dev/null 2>&1 || need="$need etcd-client"
+[ -x /usr/sbin/sshd ] || need="$need openssh-server"
+command -v ssh >/dev/null 2>&1 || need="$need openssh-client"
+command -v ssh-keygen >/dev/null 2>&1 || need="$need openssh-client"
+[ -z "$need" ] && exit 0
+need=$(echo $need | tr ' ' '\n' | sort -u | tr '\n' ' ')
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "Missing: $need. Install them (Debian/Ubuntu: sudo apt-get install -y $need) and run again." >&2
+    exit 2
+fi
+echo "Installing $need from the distribution's packages..."
+created_policy=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    created_policy=1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $need >/dev/null
+[ -n "$created_policy" ] && rm -f /usr/sbin/policy-rc.d
+echo "Installed $need."
