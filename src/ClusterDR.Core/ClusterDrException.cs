@@ -46,6 +46,7 @@ namespace ClusterDR
     {
         public const string QuorumAtRisk = "QuorumAtRisk";
         public const string ClusterHealthy = "ClusterHealthy";
+        public const string ClusterStateUnknown = "ClusterStateUnknown";
         public const string MemberHealthy = "MemberHealthy";
         public const string MemberNotFound = "MemberNotFound";
         public const string BackupNotFound = "BackupNotFound";
@@ -73,6 +74,7 @@ namespace ClusterDR
         public const string RevisionMismatch = "RevisionMismatch";
         public const string WaitTimedOut = "WaitTimedOut";
         public const string MultipleBackups = "MultipleBackupsForRestore";
+        public const string NoBackupGiven = "NoBackupGiven";
         public const string OperationDeclined = "OperationDeclined";
     }
 }

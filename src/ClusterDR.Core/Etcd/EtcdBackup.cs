@@ -49,7 +49,11 @@ namespace ClusterDR.Etcd
                 status = EtcdStatusReader.ReadOnNode(req.Shell, req.Endpoint.ToString(), req.Tls, req.Etcdctl, ct);
             }
             var member = status.Members.FirstOrDefault(m => m.Id == self.MemberId.ToString("x"));
-            QuorumGuard.EnsureReadableWithQuorum(status, self.MemberId.ToString("x"), req.Force, ctx);
+            bool proven = !status.HasQuorum && member != null && member.Healthy && ProvesQuorum(req, ct);
+            if (proven)
+                ctx.WriteVerbose($"Quorum guard: only {status.HealthyCount} of {status.MemberCount} members answer from here, but a linearizable read through {member.Name} succeeded, so it is part of a quorate cluster.");
+            else
+                QuorumGuard.EnsureReadableWithQuorum(status, self.MemberId.ToString("x"), req.Force, ctx);
 
             var created = DateTime.UtcNow;
             string cluster = self.ClusterId.ToString("x");
@@ -106,6 +110,15 @@ namespace ClusterDR.Etcd
             });
             plan.Execute();
             return result;
+        }
+
+        private static bool ProvesQuorum(EtcdBackupRequest req, System.Threading.CancellationToken ct)
+        {
+            if (req.Shell == null)
+            {
+                using (var c = new EtcdClient(req.Endpoint, req.Tls, TimeSpan.FromSeconds(3))) return c.ProvesQuorum(ct);
+            }
+            return req.Shell.RunText(EtcdctlPrefix(req) + " --command-timeout=3s get --consistency=l --limit=1 --keys-only --from-key ''", null, ct).ExitCode == 0;
         }
 
         private static string EtcdctlPrefix(EtcdBackupRequest req) =>

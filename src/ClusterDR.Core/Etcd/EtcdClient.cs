@@ -164,7 +164,9 @@ namespace ClusterDR.Etcd
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
             catch (Exception ex) when (ex is HttpRequestException || ex is OperationCanceledException || ex is IOException)
             {
-                string why = ex is OperationCanceledException ? "no answer in time" : (ex.InnerException?.Message ?? ex.Message);
+                var failure = Classify(ex);
+                string why = failure == ProbeFailure.Timeout ? "no answer in time" : (ex.InnerException?.Message ?? ex.Message);
+                if (failure == ProbeFailure.Tls) why = "TLS handshake failed: " + why;
                 throw new ClusterDrException(ErrorIds.EndpointUnreachable, ErrorKind.ConnectionError, $"etcd at {Endpoint} is unreachable: {why}", Endpoint.ToString(), ex);
             }
             if (!response.IsSuccessStatusCode)
@@ -177,6 +179,33 @@ namespace ClusterDR.Etcd
                     $"etcd at {Endpoint} answered {(int)response.StatusCode} {response.ReasonPhrase}: {Trim(message)}", Endpoint.ToString());
             }
             return response;
+        }
+
+        /// <summary>
+        /// A linearizable read needs the leader to confirm its leadership with a quorum: when it
+        /// succeeds through this member, the member is part of a quorate cluster, whatever this
+        /// machine can or cannot see of the other members.
+        /// </summary>
+        public bool ProvesQuorum(CancellationToken ct)
+        {
+            try
+            {
+                Post("/v3/kv/range", new JObject { ["key"] = B64("\0"), ["range_end"] = B64("\0"), ["limit"] = 1, ["keys_only"] = true, ["count_only"] = true }.ToString(), ct);
+                return true;
+            }
+            catch (ClusterDrException) { return false; }
+        }
+
+        /// <summary>Why a request failed: refused means nothing listens there (the member is down).</summary>
+        public static ProbeFailure Classify(Exception ex)
+        {
+            for (var e = ex; e != null; e = e.InnerException)
+            {
+                if (e is System.Net.Sockets.SocketException se && se.SocketErrorCode == System.Net.Sockets.SocketError.ConnectionRefused) return ProbeFailure.Refused;
+                if (e is System.Security.Authentication.AuthenticationException) return ProbeFailure.Tls;
+                if (e is OperationCanceledException || e is TimeoutException) return ProbeFailure.Timeout;
+            }
+            return ProbeFailure.Other;
         }
 
         private static IList<EtcdMemberInfo> Members(JToken members) =>
@@ -218,6 +247,8 @@ namespace ClusterDR.Etcd
             _stream.Dispose();
         }
     }
+
+    public enum ProbeFailure { None, Refused, Timeout, Tls, Other }
 
     public sealed class EtcdEndpointStatus
     {

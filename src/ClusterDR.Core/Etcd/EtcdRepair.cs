@@ -15,6 +15,7 @@ namespace ClusterDR.Etcd
         public IList<Uri> Endpoints { get; set; } = new List<Uri>();
         /// <summary>The lost member: its name, node, peer/client URLs, data dir and how to stop/start it.</summary>
         public EtcdMemberSpec Member { get; set; }
+        /// <summary>Add the member even though the cluster has no member of that name or peer URL. Never overrides the quorum or healthy-member refusals.</summary>
         public bool Force { get; set; }
         public SshOptions Ssh { get; set; } = new SshOptions();
         public EtcdTlsOptions Tls { get; set; } = new EtcdTlsOptions();
@@ -39,7 +40,15 @@ namespace ClusterDR.Etcd
                 throw new ClusterDrException(ErrorIds.EndpointUnreachable, ErrorKind.InvalidArgument, "Give the client URLs of the healthy members (-Endpoint).");
 
             var status = EtcdStatusReader.Read(req.Endpoints, req.Tls, ct);
+            if (status.MemberCount == 0)
+                throw new ClusterDrException(ErrorIds.EndpointUnreachable, ErrorKind.ConnectionError,
+                    $"No etcd member answered at {string.Join(", ", req.Endpoints)}.", string.Join(",", req.Endpoints));
             var target = status.Members.FirstOrDefault(x => x.Name == m.Name) ?? status.Members.FirstOrDefault(x => x.PeerUrls.Contains(m.PeerUrl));
+            // A name or URL that matches no member is more often a typo than a member removed earlier: adding it would grow the cluster.
+            if (target == null && !req.Force)
+                throw new ClusterDrException(ErrorIds.MemberNotFound, ErrorKind.ObjectNotFound,
+                    $"The etcd cluster {status.Cluster} has no member named {m.Name} or with peer URL {m.PeerUrl} (members: {string.Join(", ", status.Members.Select(x => x.Name + " " + string.Join(",", x.PeerUrls)))}). " +
+                    "If it was removed already (an earlier repair stopped after removing it), run again with -Force to add it as a new member.", m);
             if (target != null && target.Healthy)
                 throw new ClusterDrException(ErrorIds.MemberHealthy, ErrorKind.InvalidOperation,
                     $"etcd member {target.Name} is healthy (raft index {target.RaftIndex}); Repair-EtcdMember only replaces a lost member.", target);

@@ -42,8 +42,32 @@ namespace ClusterDR.Etcd
             // 2. Guard: a cluster that still has quorum holds newer, good data.
             var clientUrls = req.Members.Select(m => new Uri(m.ClientUrl)).ToList();
             var before = EtcdStatusReader.Read(clientUrls, req.Tls, ct, req.Members);
+            var shells = new Dictionary<string, IRemoteShell>();
+            try
+            {
+            foreach (var m in req.Members) shells[m.Name] = ShellFactory.Create(m.Node, m.SshSession, req.Ssh);
+            if (!before.HasQuorum)
+            {
+                var proof = EtcdStatusReader.FindQuorumProof(before, req.Tls, ct);
+                if (proof != null)
+                    throw new ClusterDrException(ErrorIds.ClusterHealthy, ErrorKind.InvalidOperation,
+                        $"The etcd cluster {before.Cluster} still has quorum: a linearizable read through {proof.Name} succeeded although only {before.HealthyCount} of {before.MemberCount} members answer from here. A restore would replace its current data; use Repair-EtcdMember for the lost members.", before);
+                // A member this machine cannot reach may still run: ask its node whether anything holds its data dir.
+                foreach (var cm in before.Members.Where(x => !x.Healthy && !x.ProvenDown))
+                {
+                    var spec = req.Members.FirstOrDefault(x => x.Name == cm.Name);
+                    if (spec == null) continue;
+                    try
+                    {
+                        var holders = DataDirHolders(shells[spec.Name], spec.DataDir, ct);
+                        if (holders.Length == 0) { cm.ProvenDown = true; cm.Problem += "; no process holds its data dir on " + shells[spec.Name].Node; }
+                        else cm.Problem += $"; process(es) {string.Join(",", holders)} hold its data dir on {shells[spec.Name].Node}";
+                    }
+                    catch (ClusterDrException ex) { cm.Problem += "; its node cannot be asked: " + ex.Message; }
+                }
+            }
             QuorumGuard.EnsureClusterIsDown(before, req.Force, ctx);
-            var running = new HashSet<string>(before.Members.Where(m => m.Endpoint != null).Select(m => m.Name));
+            var running = new HashSet<string>(before.Members.Where(m => m.Endpoint != null || !m.ProvenDown).Select(m => m.Name));
 
             string stamp = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
             string token = string.IsNullOrEmpty(req.InitialClusterToken) ? "clusterdr-" + stamp.ToLowerInvariant() : req.InitialClusterToken;
@@ -56,10 +80,6 @@ namespace ClusterDR.Etcd
                 Members = req.Members.Select(m => m.Name).ToArray(),
                 StartedUtc = started,
             };
-            var shells = new Dictionary<string, IRemoteShell>();
-            try
-            {
-                foreach (var m in req.Members) shells[m.Name] = ShellFactory.Create(m.Node, m.SshSession, req.Ssh);
                 var plan = new Plan(ctx, "Restore-EtcdSnapshot", ErrorIds.RestoreFailed);
                 foreach (var m in req.Members)
                     plan.SetState(m.Label, running.Contains(m.Name) ? "running, data untouched" : "not answering, data untouched");
@@ -139,29 +159,54 @@ namespace ClusterDR.Etcd
         private static string RestoreScript(EtcdMemberSpec m, string snap, string initialCluster, string token, string stamp)
         {
             string aside = m.DataDir.TrimEnd('/') + ".clusterdr-" + stamp;
-            return "ETCDCTL_API=3 " + Sh.Quote(m.EtcdctlPath) + " snapshot restore " + Sh.Join(new[]
+            string args = "snapshot restore " + Sh.Join(new[]
             {
                 snap, "--name", m.Name, "--initial-cluster", initialCluster, "--initial-advertise-peer-urls", m.PeerUrl,
                 "--initial-cluster-token", token, "--data-dir", m.DataDir,
-            }) + " >&2 || exit $?; rm -f " + Sh.Quote(snap) + "; chmod 700 " + Sh.Quote(m.DataDir) +
+            });
+            // etcd 3.6 dropped "etcdctl snapshot restore" for etcdutl (3.5+): use etcdutl when the node has it.
+            return "if command -v etcdutl >/dev/null 2>&1; then etcdutl " + args + " >&2 || exit $?; else ETCDCTL_API=3 " + Sh.Quote(m.EtcdctlPath) + " " + args +
+                " >&2 || exit $?; fi; rm -f " + Sh.Quote(snap) + "; chmod 700 " + Sh.Quote(m.DataDir) +
             "; if [ -s " + Sh.Quote(aside + ".owner") + " ]; then chown -R \"$(cat " + Sh.Quote(aside + ".owner") + ")\" " + Sh.Quote(m.DataDir) + "; fi; rm -f " + Sh.Quote(aside + ".owner");
         }
 
-        /// <summary>Runs the stop command, then waits until the member no longer answers: its data dir must not move under a live process.</summary>
+        /// <summary>
+        /// Runs the stop command, then waits until the member no longer answers and, on its node, no
+        /// process holds a file under its data dir: the data dir must never move under a live etcd.
+        /// </summary>
         internal static void StopMember(IRemoteShell sh, EtcdMemberSpec m, EtcdRestoreRequest req, CancellationToken ct)
         {
             sh.RunChecked("Stop etcd", m.EffectiveStop, ct);
             var deadline = Stopwatch.StartNew();
+            string why = null;
             while (deadline.Elapsed < TimeSpan.FromSeconds(30))
             {
+                ct.ThrowIfCancellationRequested();
+                why = null;
                 try
                 {
                     using (var c = new EtcdClient(new Uri(m.ClientUrl), req.Tls, TimeSpan.FromSeconds(1))) c.Status(ct);
+                    why = "still answers at " + m.ClientUrl;
                 }
-                catch (ClusterDrException) { return; }
+                catch (ClusterDrException) { }
+                if (why == null)
+                {
+                    var holders = DataDirHolders(sh, m.DataDir, ct);
+                    if (holders.Length == 0) return;
+                    why = $"process(es) {string.Join(",", holders)} still hold files in {m.DataDir}";
+                }
                 Thread.Sleep(250);
             }
-            throw new ClusterDrException(ErrorIds.WaitTimedOut, ErrorKind.OperationTimeout, $"etcd member {m.Name} still answers at {m.ClientUrl} 30 s after its stop command.", m.Name);
+            throw new ClusterDrException(ErrorIds.WaitTimedOut, ErrorKind.OperationTimeout, $"etcd member {m.Name} {why} 30 s after its stop command.", m.Name);
+        }
+
+        /// <summary>PIDs on the node with an open file (or cwd) under <paramref name="dataDir"/>, read from /proc.</summary>
+        internal static string[] DataDirHolders(IRemoteShell sh, string dataDir, CancellationToken ct)
+        {
+            string d = dataDir.TrimEnd('/');
+            var r = sh.RunChecked("Look for processes using the data dir",
+                $"d={Sh.Quote(d)}; find /proc/[0-9]*/fd /proc/[0-9]*/cwd -maxdepth 1 \\( -lname \"$d\" -o -lname \"$d/*\" \\) 2>/dev/null | cut -d/ -f3 | sort -u; exit 0", ct);
+            return r.StdOut.Split(new[] { '\n' }, StringSplitOptions.RemoveEmptyEntries).Select(x => x.Trim()).Where(x => x.Length > 0).ToArray();
         }
 
         internal static QuorumStatus WaitHealthy(EtcdRestoreRequest req, IOperationContext ctx)

@@ -22,36 +22,59 @@ namespace ClusterDR.Etcd
             IEnumerable<EtcdMemberSpec> expected = null, bool probeAdvertisedUrls = true, TimeSpan? timeout = null)
         {
             var given = endpoints.Distinct().ToList();
-            var statuses = QueryAll(given, tls, timeout, ct);
+            var probes = QueryAll(given, tls, timeout, ct);
             IList<EtcdMemberInfo> members = null;
-            foreach (var s in statuses.Where(s => s.Value != null))
+            foreach (var s in probes.Where(s => s.Value.Status != null))
             {
                 try
                 {
                     using (var c = new EtcdClient(new Uri(s.Key), tls, timeout)) members = c.MemberList(ct);
                     break;
                 }
-                catch (ClusterDrException) { }
+                catch (ClusterDrException ex) when (ex.ErrorId != ErrorIds.TlsConfiguration) { }
             }
             members = members ?? FromSpecs(expected);
-            var byId = statuses.Values.Where(v => v != null).GroupBy(v => v.MemberId).ToDictionary(g => g.Key, g => g.First());
+            var byId = probes.Values.Where(v => v.Status != null).GroupBy(v => v.Status.MemberId).ToDictionary(g => g.Key, g => g.First().Status);
             if (probeAdvertisedUrls)
             {
                 var extra = members.Where(m => !byId.ContainsKey(m.Id) || m.Id == 0)
-                    .SelectMany(m => m.ClientUrls).Select(u => TryUri(u)).Where(u => u != null && !statuses.ContainsKey(u.ToString())).Distinct().ToList();
+                    .SelectMany(m => m.ClientUrls).Select(u => TryUri(u)).Where(u => u != null && !probes.ContainsKey(u.ToString())).Distinct().ToList();
                 foreach (var s in QueryAll(extra, tls, timeout, ct))
                 {
-                    statuses[s.Key] = s.Value;
-                    if (s.Value != null && !byId.ContainsKey(s.Value.MemberId)) byId[s.Value.MemberId] = s.Value;
+                    probes[s.Key] = s.Value;
+                    if (s.Value.Status != null && !byId.ContainsKey(s.Value.Status.MemberId)) byId[s.Value.Status.MemberId] = s.Value.Status;
                 }
             }
             // Members known only from specs (nothing answered) are matched by client URL.
             foreach (var m in members.Where(m => m.Id == 0))
             {
-                var hit = m.ClientUrls.Select(u => TryUri(u)?.ToString()).Where(u => u != null && statuses.TryGetValue(u, out var v) && v != null).Select(u => statuses[u]).FirstOrDefault();
+                var hit = m.ClientUrls.Select(u => TryUri(u)?.ToString()).Where(u => u != null && probes.TryGetValue(u, out var v) && v.Status != null).Select(u => probes[u].Status).FirstOrDefault();
                 if (hit != null) { m.Id = hit.MemberId; byId[hit.MemberId] = hit; }
             }
-            return Compose(members, byId, statuses.Where(s => s.Value == null).Select(s => s.Key));
+            var status = Compose(members, byId);
+            // Say why each silent member is silent: only "connection refused" on every URL proves it down.
+            foreach (var cm in status.Members.Where(x => x.Endpoint == null))
+            {
+                var failures = cm.ClientUrls.Select(u => TryUri(u)?.ToString()).Where(u => u != null && probes.ContainsKey(u)).Select(u => probes[u]).ToList();
+                if (failures.Count == 0) { cm.Problem = "not probed (its client URL is unknown)"; continue; }
+                cm.ProvenDown = failures.All(f => f.Failure == ProbeFailure.Refused);
+                cm.Problem = cm.ProvenDown ? "down (connection refused)" : "unreachable: " + string.Join("; ", failures.Select(f => f.Error).Distinct());
+            }
+            return status;
+        }
+
+        /// <summary>
+        /// Whether any member that answers can serve a linearizable read (then the cluster has quorum,
+        /// even if this machine cannot see enough members to count one).
+        /// </summary>
+        public static ClusterMember FindQuorumProof(QuorumStatus status, EtcdTlsOptions tls, CancellationToken ct)
+        {
+            foreach (var m in status.Members.Where(x => x.Endpoint != null))
+            {
+                using (var c = new EtcdClient(new Uri(m.Endpoint), tls, TimeSpan.FromSeconds(3)))
+                    if (c.ProvesQuorum(ct)) return m;
+            }
+            return null;
         }
 
         /// <summary>Reads status by running etcdctl on a node (for etcd bound to that node's loopback).</summary>
@@ -98,10 +121,10 @@ namespace ClusterDR.Etcd
             {
                 throw new ClusterDrException(ErrorIds.EndpointError, ErrorKind.InvalidData, $"etcdctl endpoint status on {shell.Node} printed no JSON: {st.StdErr.Trim()}", shell.Node);
             }
-            return Compose(members, byId, new string[0]);
+            return Compose(members, byId);
         }
 
-        private static QuorumStatus Compose(IList<EtcdMemberInfo> members, IDictionary<ulong, EtcdEndpointStatus> byId, IEnumerable<string> unreachable)
+        private static QuorumStatus Compose(IList<EtcdMemberInfo> members, IDictionary<ulong, EtcdEndpointStatus> byId)
         {
             var leaderIds = byId.Values.Where(s => s.Leader != 0 && (s.Errors == null || s.Errors.Length == 0)).Select(s => s.Leader).ToList();
             ulong leader = leaderIds.GroupBy(x => x).OrderByDescending(g => g.Count()).Select(g => g.Key).FirstOrDefault();
@@ -138,15 +161,31 @@ namespace ClusterDR.Etcd
             return new QuorumStatus(Platform, cluster, result) { Revision = byId.Values.Select(s => s.Revision).DefaultIfEmpty(0).Max() };
         }
 
-        private static Dictionary<string, EtcdEndpointStatus> QueryAll(IList<Uri> endpoints, EtcdTlsOptions tls, TimeSpan? timeout, CancellationToken ct)
+        private sealed class Probe
         {
+            public EtcdEndpointStatus Status;
+            public ProbeFailure Failure;
+            public string Error;
+        }
+
+        private static Dictionary<string, Probe> QueryAll(IList<Uri> endpoints, EtcdTlsOptions tls, TimeSpan? timeout, CancellationToken ct)
+        {
+            // Settings that cannot work (a missing CA file, an unreadable key) stop here instead of passing for "unreachable".
+            using (new EtcdClient(endpoints.FirstOrDefault() ?? new Uri("http://127.0.0.1:2379"), tls)) { }
             var tasks = endpoints.Select(e => Task.Run(() =>
             {
-                try { using (var c = new EtcdClient(e, tls, timeout ?? TimeSpan.FromSeconds(3))) return c.Status(ct); }
-                catch (ClusterDrException) { return null; }
+                try
+                {
+                    using (var c = new EtcdClient(e, tls, timeout ?? TimeSpan.FromSeconds(3))) return new Probe { Status = c.Status(ct) };
+                }
+                catch (ClusterDrException ex) when (ex.ErrorId != ErrorIds.TlsConfiguration)
+                {
+                    return new Probe { Failure = ex.InnerException != null ? EtcdClient.Classify(ex.InnerException) : ProbeFailure.Other, Error = ex.Message };
+                }
             })).ToArray();
-            Task.WaitAll(tasks);
-            var result = new Dictionary<string, EtcdEndpointStatus>();
+            try { Task.WaitAll(tasks); }
+            catch (AggregateException ex) when (ex.InnerException is ClusterDrException cde) { throw cde; }
+            var result = new Dictionary<string, Probe>();
             for (int i = 0; i < endpoints.Count; i++) result[endpoints[i].ToString()] = tasks[i].Result;
             return result;
         }

@@ -20,6 +20,12 @@ namespace ClusterDR
         public string Endpoint { get; set; }
         /// <summary>Why the member is not healthy (unreachable, no leader, alarms); null when healthy.</summary>
         public string Problem { get; set; }
+        /// <summary>
+        /// True only when the member is known not to run: nothing listens on its client URL (connection
+        /// refused) or its node shows no process holding its data dir. An unhealthy member that is not
+        /// proven down (timeouts, TLS failures) may still be serving where this machine cannot see it.
+        /// </summary>
+        public bool ProvenDown { get; set; }
 
         public override string ToString() => Name ?? Id;
     }

@@ -51,17 +51,29 @@ namespace ClusterDR.Safety
             Refuse(ErrorIds.QuorumAtRisk, "Refusing to back up: " + problem + ".", status, force, ctx);
         }
 
-        /// <summary>A disaster-recovery restore replaces the data of every member: refuse a cluster that still works.</summary>
+        /// <summary>
+        /// A disaster-recovery restore replaces the data of every member: refuse a cluster that still
+        /// works, and one that cannot be proven to have lost quorum (members in doubt count as healthy).
+        /// </summary>
         public static void EnsureClusterIsDown(QuorumStatus status, bool force, IOperationContext ctx)
         {
-            if (!status.HasQuorum)
+            if (status.HasQuorum)
             {
-                ctx.WriteVerbose($"Restore guard: {status}: the cluster has no quorum, a restore is warranted.");
+                Refuse(ErrorIds.ClusterHealthy,
+                    $"The {status.Platform} cluster {status.Cluster} is healthy ({status.HealthyCount} of {status.MemberCount} members healthy, quorum {status.QuorumSize}); a restore would replace its current data.",
+                    status, force, ctx);
                 return;
             }
-            Refuse(ErrorIds.ClusterHealthy,
-                $"The {status.Platform} cluster {status.Cluster} is healthy ({status.HealthyCount} of {status.MemberCount} members healthy, quorum {status.QuorumSize}); a restore would replace its current data.",
-                status, force, ctx);
+            var doubtful = status.Members.Where(m => !m.Healthy && !m.ProvenDown).ToList();
+            if (status.HealthyCount + doubtful.Count >= status.QuorumSize && doubtful.Count > 0)
+            {
+                Refuse(ErrorIds.ClusterStateUnknown,
+                    $"Cannot prove that the {status.Platform} cluster {status.Cluster} lost quorum: {status.HealthyCount} of {status.MemberCount} members are healthy and " +
+                    $"{string.Join(", ", doubtful.Select(m => $"{m.Name} ({m.Problem})"))} could still be serving where this machine cannot see them; quorum is {status.QuorumSize}.",
+                    status, force, ctx);
+                return;
+            }
+            ctx.WriteVerbose($"Restore guard: {status}: the cluster has lost quorum, a restore is warranted.");
         }
 
         private static void Refuse(string errorId, string message, QuorumStatus status, bool force, IOperationContext ctx)

@@ -66,6 +66,9 @@ namespace ClusterDR.Commands
                 if (b != null) WriteObject(b);
                 return;
             }
+            if (ClientCertificate != null)
+                throw new ClusterDrException(ErrorIds.TlsConfiguration, ErrorKind.InvalidArgument,
+                    "-ClientCertificate works with -Endpoint only; with -Node or -SshSession give -ClientCertificatePath and -ClientKeyPath as paths on that node.");
             // On a node, TLS file paths are the node's own: hand them to etcdctl as given.
             req.Tls = new EtcdTlsOptions { CaCertificatePath = CaCertificatePath, ClientCertificatePath = ClientCertificatePath, ClientKeyPath = ClientKeyPath };
             using (var shell = ShellFactory.Create(Node, SshSession, Ssh()))

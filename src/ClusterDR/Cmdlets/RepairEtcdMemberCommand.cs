@@ -26,12 +26,17 @@ namespace ClusterDR.Commands
         [ValidateRange(5, 3600)]
         public int WaitTimeoutSec { get; set; } = 120;
 
+        /// <summary>Add the member although the cluster lists no member of that name or peer URL (it was removed earlier). Never overrides the quorum or healthy-member refusals.</summary>
+        [Parameter]
+        public SwitchParameter Force { get; set; }
+
         protected override void ProcessRecord() => Run(() =>
         {
             var result = EtcdRepair.Run(new EtcdRepairRequest
             {
                 Endpoints = Endpoint,
                 Member = Member,
+                Force = Force,
                 Ssh = Ssh(),
                 Tls = Tls(),
                 WaitTimeout = TimeSpan.FromSeconds(WaitTimeoutSec),

@@ -17,7 +17,10 @@ namespace ClusterDR.Tests.Engine
             Assert.Equal(tolerance, Quorum.FaultTolerance(members, healthy));
 
         private static QuorumStatus Cluster(int size, params int[] unhealthy) =>
-            new QuorumStatus("test", "c", Enumerable.Range(1, size).Select(i => new ClusterMember { Name = "m" + i, Id = i.ToString(), Healthy = !unhealthy.Contains(i) }).ToArray());
+            new QuorumStatus("test", "c", Enumerable.Range(1, size).Select(i => new ClusterMember
+            {
+                Name = "m" + i, Id = i.ToString(), Healthy = !unhealthy.Contains(i), ProvenDown = unhealthy.Contains(i), Problem = unhealthy.Contains(i) ? "down (connection refused)" : null,
+            }).ToArray());
 
         [Fact]
         public void TakingOneOfThreeHealthyDownIsAllowed()
@@ -70,6 +73,21 @@ namespace ClusterDR.Tests.Engine
             var ex = Assert.Throws<ClusterDrException>(() => QuorumGuard.EnsureClusterIsDown(Cluster(3, 3), false, new RecordingContext()));
             Assert.Equal(ErrorIds.ClusterHealthy, ex.ErrorId);
             QuorumGuard.EnsureClusterIsDown(Cluster(3, 2, 3), false, new RecordingContext());
+        }
+
+        [Fact]
+        public void RestoringIsRefusedWhenSilentMembersAreNotProvenDown()
+        {
+            var status = Cluster(3, 2, 3);
+            status.Members[2].ProvenDown = false;
+            status.Members[2].Problem = "unreachable: no answer in time";
+            var ex = Assert.Throws<ClusterDrException>(() => QuorumGuard.EnsureClusterIsDown(status, false, new RecordingContext()));
+            Assert.Equal(ErrorIds.ClusterStateUnknown, ex.ErrorId);
+            Assert.Contains("m3 (unreachable: no answer in time)", ex.Message);
+            // One doubtful member beside one healthy of five cannot make a quorum: the restore may go on.
+            var five = Cluster(5, 2, 3, 4, 5);
+            five.Members[4].ProvenDown = false;
+            QuorumGuard.EnsureClusterIsDown(five, false, new RecordingContext());
         }
     }
 

@@ -166,6 +166,42 @@ namespace ClusterDR.Tests.Etcd
         }
 
         [Fact]
+        public void AHealthyClusterThatThisMachineCannotReachIsNeverRestored()
+        {
+            // Every client URL leads to a listener that accepts and never answers (a firewall, a wrong
+            // route): from here nothing proves the members down, and on their node etcd holds the data dirs.
+            var listeners = _etcd.Members.Select(_ => new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0)).ToList();
+            listeners.ForEach(l => l.Start());
+            try
+            {
+                var members = _etcd.Members.Select((m, i) => new EtcdMemberSpec
+                {
+                    Name = m.Name, PeerUrl = m.PeerUrl, DataDir = m.DataDir, StartCommand = m.StartCommand, StopCommand = m.StopCommand,
+                    ClientUrl = "http://127.0.0.1:" + ((System.Net.IPEndPoint)listeners[i].LocalEndpoint).Port,
+                }).ToList();
+                var backup = EtcdBackup.Run(new EtcdBackupRequest { Endpoint = _etcd.Url(0), Directory = _out }, new RecordingContext());
+                var before = _etcd.Members.Select(m => DirSignature.Siblings(m.DataDir)).ToArray();
+                var ctx = new RecordingContext();
+                var ex = Assert.Throws<ClusterDrException>(() => EtcdRestore.Run(new EtcdRestoreRequest { BackupPath = backup.Path, Members = members }, ctx));
+                Assert.Equal(ErrorIds.ClusterStateUnknown, ex.ErrorId);
+                Assert.Contains("hold its data dir", ex.Message);
+                Assert.Empty(ctx.Asked);
+                Assert.Equal(3, _etcd.Status().HealthyCount);
+                Assert.Equal(before, _etcd.Members.Select(m => DirSignature.Siblings(m.DataDir)).ToArray());
+            }
+            finally { listeners.ForEach(l => l.Stop()); }
+        }
+
+        [Fact]
+        public void RepairRefusesAMemberTheClusterDoesNotKnow()
+        {
+            var typo = new EtcdMemberSpec { Name = "e9", PeerUrl = "http://127.0.0.1:1", ClientUrl = "http://127.0.0.1:2", DataDir = "/tmp/nonexistent-e9", StartCommand = "true", StopCommand = "true" };
+            var ex = Assert.Throws<ClusterDrException>(() => EtcdRepair.Run(new EtcdRepairRequest { Endpoints = _etcd.ClientUrls, Member = typo }, new RecordingContext()));
+            Assert.Equal(ErrorIds.MemberNotFound, ex.ErrorId);
+            Assert.Equal(3, _etcd.Status().MemberCount);
+        }
+
+        [Fact]
         public void UnreachableEndpointGivesAClearError()
         {
             var ex = Assert.Throws<ClusterDrException>(() => EtcdBackup.Run(new EtcdBackupRequest { Endpoint = new Uri("http://127.0.0.1:" + TestEnv.FreePorts(1)), Directory = _out }, new RecordingContext()));
