@@ -1,0 +1,166 @@
+#requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0.0' }
+# The cmdlets end to end in PowerShell, against real etcd members on 127.0.0.1 (tests/tools/etcd-cluster.sh).
+
+BeforeAll {
+    $script:module = if ($env:CLUSTERDR_MODULE) { $env:CLUSTERDR_MODULE } else { Join-Path $PSScriptRoot '../../out/ClusterDR/ClusterDR.psd1' }
+    Import-Module $script:module -Force
+    $script:tool = Join-Path $PSScriptRoot '../tools/etcd-cluster.sh'
+    foreach ($program in 'etcd', 'etcdctl') {
+        if (-not (Get-Command $program -ErrorAction SilentlyContinue)) { throw "$program is required: apt-get install etcd-server etcd-client" }
+    }
+
+    function Start-TestEtcd {
+        $dir = Join-Path ([IO.Path]::GetTempPath()) "clusterdr-pester-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
+        $lines = & sh $script:tool start $dir 3 (Get-Random -Minimum 40000 -Maximum 49000)
+        if ($LASTEXITCODE -ne 0) { throw 'etcd did not start' }
+        $members = foreach ($line in $lines) {
+            $name, $peer, $client, $data = $line -split ' '
+            @{ Name = $name; PeerUrl = $peer; ClientUrl = $client; DataDir = $data; Node = 'localhost'
+               StartCommand = "sh $dir/$name/start.sh"; StopCommand = "sh $dir/$name/stop.sh" }
+        }
+        $cluster = [pscustomobject]@{ Dir = $dir; Members = $members; Endpoints = [string[]]$members.ClientUrl; Backups = (Join-Path $dir 'backups') }
+        $deadline = (Get-Date).AddSeconds(30)
+        do { Start-Sleep -Milliseconds 300; $s = Get-EtcdClusterStatus -Endpoint $cluster.Endpoints -ErrorAction SilentlyContinue -WarningAction SilentlyContinue }
+        until (($s -and $s.HealthyCount -eq 3) -or (Get-Date) -gt $deadline)
+        if ($s.HealthyCount -ne 3) { throw "etcd in $dir is not healthy" }
+        $cluster
+    }
+
+    function Stop-TestEtcd($Cluster) {
+        & sh $script:tool stop $Cluster.Dir
+        Remove-Item -Recurse -Force $Cluster.Dir -ErrorAction Ignore
+    }
+
+    function Set-Key($Cluster, $Key, $Value) { & etcdctl --endpoints=$($Cluster.Endpoints[0]) put $Key $Value | Out-Null }
+    function Get-Keys($Cluster, [int] $Member = 0) {
+        & etcdctl --endpoints=$($Cluster.Endpoints[$Member]) get '' --from-key --keys-only | Where-Object { $_ }
+    }
+    function Get-State($Cluster) {
+        # Everything a -WhatIf must leave alone: keys, PIDs, and what sits beside each data dir.
+        @(
+            (Get-Keys $Cluster) -join ','
+            foreach ($m in $Cluster.Members) {
+                Get-Content (Join-Path $Cluster.Dir "$($m.Name)/pid") -ErrorAction SilentlyContinue
+                (Get-ChildItem -Force (Split-Path $m.DataDir)).Name -join ','
+            }
+        ) -join '|'
+    }
+}
+
+Describe 'The ClusterDR module' {
+    It 'exports exactly the cmdlets its manifest lists' {
+        $manifest = Import-PowerShellDataFile $script:module
+        (Get-Command -Module ClusterDR).Name | Sort-Object | Should -Be ($manifest.CmdletsToExport | Sort-Object)
+    }
+
+    It 'asks for confirmation before restores, repairs and removals' {
+        foreach ($name in 'Restore-EtcdSnapshot', 'Repair-EtcdMember', 'Remove-ClusterBackup') {
+            $cmd = Get-Command $name
+            $cmd.Parameters.Keys | Should -Contain 'WhatIf'
+            $cmd.ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $true)[0].ConfirmImpact | Should -Be 'High'
+        }
+    }
+
+    It 'binds backups from the pipeline by value and by property name' {
+        foreach ($name in 'Test-ClusterBackup', 'Remove-ClusterBackup', 'Restore-EtcdSnapshot') {
+            $attr = (Get-Command $name).Parameters['Path'].Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] }
+            $attr.ValueFromPipeline | Should -BeTrue
+            $attr.ValueFromPipelineByPropertyName | Should -BeTrue
+        }
+    }
+
+    It 'rejects a node that is not a host with InvalidNode' {
+        { Backup-EtcdSnapshot -Node 'root@bad;host' -Path TestDrive:\b -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidNode*'
+    }
+
+    It 'reports a garbage archive as ArchiveCorrupt' {
+        $bad = Join-Path $TestDrive 'bad.tar.gz'
+        [IO.File]::WriteAllBytes($bad, [byte[]](1..200))
+        { Test-ClusterBackup -Path $bad -ErrorAction Stop } | Should -Throw -ErrorId 'ArchiveCorrupt*'
+        Test-ClusterBackup -Path $bad -Quiet | Should -BeFalse
+    }
+}
+
+Describe 'etcd backup, verification and retention' {
+    BeforeAll {
+        $script:etcd = Start-TestEtcd
+        foreach ($i in 1..10) { Set-Key $script:etcd "/p/k$i" "v$i" }
+    }
+    AfterAll { Stop-TestEtcd $script:etcd }
+
+    It 'shows the quorum status as a typed object with a default view' {
+        $s = Get-EtcdClusterStatus -Endpoint $script:etcd.Endpoints[0]
+        $s.PSObject.TypeNames | Should -Contain 'ClusterDR.QuorumStatus'
+        $s.HealthyCount | Should -Be 3
+        $s.QuorumSize | Should -Be 2
+        $s.FaultTolerance | Should -Be 1
+        ($s | Out-String) | Should -Match 'FaultTolerance\s*:\s*1'
+        $s.Members[0].PSObject.TypeNames | Should -Contain 'ClusterDR.ClusterMember'
+    }
+
+    It 'runs Backup | Test | Restore -WhatIf without touching the cluster' {
+        $before = Get-State $script:etcd
+        $what = Backup-EtcdSnapshot -Endpoint $script:etcd.Endpoints[1] -Path $script:etcd.Backups -Label pipe |
+            Test-ClusterBackup |
+            Restore-EtcdSnapshot -Member $script:etcd.Members -Force -WhatIf -WarningAction SilentlyContinue 6>&1
+        $what | Should -BeNullOrEmpty -Because 'What if: lines go to the host, not the pipeline'
+        Get-State $script:etcd | Should -Be $before
+        (Get-ClusterBackup $script:etcd.Backups -Kind etcd | Where-Object Label -eq 'pipe').Count | Should -Be 1
+    }
+
+    It 'refuses to restore over a healthy cluster with ClusterHealthy' {
+        $before = Get-State $script:etcd
+        { Get-ClusterBackup $script:etcd.Backups | Select-Object -First 1 | Restore-EtcdSnapshot -Member $script:etcd.Members -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ClusterHealthy*'
+        Get-State $script:etcd | Should -Be $before
+    }
+
+    It 'passes only verified backups down the pipeline' {
+        $good = Backup-EtcdSnapshot -Endpoint $script:etcd.Endpoints[0] -Path $script:etcd.Backups -Label good
+        $bad = Backup-EtcdSnapshot -Endpoint $script:etcd.Endpoints[0] -Path $script:etcd.Backups -Label bad
+        $bytes = [IO.File]::ReadAllBytes($bad.Path)
+        [IO.File]::WriteAllBytes($bad.Path, $bytes[0..($bytes.Length / 2)])
+        $passed = $good, $bad | Test-ClusterBackup -ErrorVariable failures -ErrorAction SilentlyContinue
+        $passed.Path | Should -Be $good.Path
+        $passed.Verified | Should -BeTrue
+        $failures.Count | Should -Be 1
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'ArchiveCorrupt*'
+        $good.Path, $bad.Path | Test-ClusterBackup -Quiet | Should -Be @($true, $false)
+        Remove-Item $bad.Path
+    }
+
+    It 'keeps the newest backups and removes the rest, only for real' {
+        foreach ($i in 1..3) { $null = Backup-EtcdSnapshot -Endpoint $script:etcd.Endpoints[0] -Path $script:etcd.Backups -Label "r$i"; Start-Sleep -Milliseconds 1100 }
+        $all = Get-ClusterBackup $script:etcd.Backups -Kind etcd
+        $all | Select-Object -Skip 2 | Remove-ClusterBackup -WhatIf
+        (Get-ClusterBackup $script:etcd.Backups).Count | Should -Be $all.Count
+        $all | Select-Object -Skip 2 | Remove-ClusterBackup -Confirm:$false
+        $left = Get-ClusterBackup $script:etcd.Backups
+        $left.Count | Should -Be 2
+        $left[0].Label | Should -Be 'r3'
+        $left[1].Label | Should -Be 'r2'
+    }
+}
+
+Describe 'etcd disaster recovery through the cmdlets' {
+    BeforeAll {
+        $script:dr = Start-TestEtcd
+        foreach ($i in 1..15) { Set-Key $script:dr "/dr/k$i" "v$i" }
+    }
+    AfterAll { Stop-TestEtcd $script:dr }
+
+    It 'refuses a backup from a member that lost quorum, then restores all members' {
+        $backup = Backup-EtcdSnapshot -Endpoint $script:dr.Endpoints[0] -Path $script:dr.Backups
+        $expected = Get-Keys $script:dr
+        Set-Key $script:dr '/dr/after' 'not in the backup'
+        foreach ($m in $script:dr.Members[1..2]) { & sh -c $m.StopCommand; Remove-Item -Recurse -Force $m.DataDir }
+
+        { Backup-EtcdSnapshot -Endpoint $script:dr.Endpoints[0] -Path $script:dr.Backups -ErrorAction Stop } | Should -Throw -ErrorId 'QuorumAtRisk*'
+
+        $result = $backup | Test-ClusterBackup | Restore-EtcdSnapshot -Member $script:dr.Members -Confirm:$false
+        $result.PSObject.TypeNames | Should -Contain 'ClusterDR.RestoreResult'
+        $result.MovedAside.Keys | Should -Be @('e1')
+        foreach ($i in 0..2) { Get-Keys $script:dr $i | Should -Be $expected }
+        (Get-EtcdClusterStatus -Endpoint $script:dr.Endpoints).HealthyCount | Should -Be 3
+    }
+}
