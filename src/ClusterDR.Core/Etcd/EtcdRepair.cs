@@ -77,7 +77,7 @@ namespace ClusterDR.Etcd
                     {
                         using (var c = new EtcdClient(healthyUrl, req.Tls)) c.MemberRemove(ulong.Parse(target.Id, NumberStyles.HexNumber), ct);
                     }, state: "removed from the cluster");
-                plan.Add(m.Label, "Stop etcd", () => EtcdRestore.StopMember(sh, m, new EtcdRestoreRequest { Tls = req.Tls }, ct), state: "removed, stopped");
+                plan.Add(m.Label, "Stop etcd", () => EtcdRestore.StopMember(sh, m, new EtcdRestoreRequest { Tls = req.Tls }, ctx), state: "removed, stopped");
                 plan.Add(m.Label, $"Move data dir {m.DataDir} aside to {aside}", () =>
                 {
                     var r = sh.RunChecked("Move data dir aside", EtcdRestore.MoveAsideScript(m.DataDir, aside), ct);
@@ -99,7 +99,7 @@ namespace ClusterDR.Etcd
                 }, state: "added back (unstarted)", undoneState: "removed, stopped");
                 plan.Add(m.Label, "Start etcd with initial-cluster-state existing", () =>
                     sh.RunChecked("Start etcd", StartExistingScript(m, initialCluster), ct),
-                    undo: () => EtcdRestore.StopMember(sh, m, new EtcdRestoreRequest { Tls = req.Tls }, ct),
+                    undo: () => EtcdRestore.StopMember(sh, m, new EtcdRestoreRequest { Tls = req.Tls }, ctx),
                     state: "running, catching up", undoneState: "stopped");
                 QuorumStatus final = null;
                 plan.Check("etcd cluster", $"Wait until {m.Name} is healthy", () =>

@@ -46,12 +46,11 @@ namespace ClusterDR.Etcd
             try
             {
             foreach (var m in req.Members) shells[m.Name] = ShellFactory.Create(m.Node, m.SshSession, req.Ssh);
+            string quorumProof = null;
             if (!before.HasQuorum)
             {
                 var proof = EtcdStatusReader.FindQuorumProof(before, req.Tls, ct);
-                if (proof != null)
-                    throw new ClusterDrException(ErrorIds.ClusterHealthy, ErrorKind.InvalidOperation,
-                        $"The etcd cluster {before.Cluster} still has quorum: a linearizable read through {proof.Name} succeeded although only {before.HealthyCount} of {before.MemberCount} members answer from here. A restore would replace its current data; use Repair-EtcdMember for the lost members.", before);
+                if (proof != null) quorumProof = $"a linearizable read through {proof.Name} succeeded";
                 // A member this machine cannot reach may still run: ask its node whether anything holds its data dir.
                 foreach (var cm in before.Members.Where(x => !x.Healthy && !x.ProvenDown))
                 {
@@ -60,13 +59,14 @@ namespace ClusterDR.Etcd
                     try
                     {
                         var holders = DataDirHolders(shells[spec.Name], spec.DataDir, ct);
-                        if (holders.Length == 0) { cm.ProvenDown = true; cm.Problem += "; no process holds its data dir on " + shells[spec.Name].Node; }
-                        else cm.Problem += $"; process(es) {string.Join(",", holders)} hold its data dir on {shells[spec.Name].Node}";
+                        if (!holders.Complete) cm.Problem += $"; {shells[spec.Name].Node} cannot show every process (not root, or no /proc)";
+                        else if (holders.Pids.Length == 0) { cm.ProvenDown = true; cm.Problem += "; no process holds its data dir on " + shells[spec.Name].Node; }
+                        else cm.Problem += $"; process(es) {string.Join(",", holders.Pids)} hold its data dir on {shells[spec.Name].Node}";
                     }
                     catch (ClusterDrException ex) { cm.Problem += "; its node cannot be asked: " + ex.Message; }
                 }
             }
-            QuorumGuard.EnsureClusterIsDown(before, req.Force, ctx);
+            QuorumGuard.EnsureClusterIsDown(before, req.Force, ctx, quorumProof);
             var running = new HashSet<string>(before.Members.Where(m => m.Endpoint != null || !m.ProvenDown).Select(m => m.Name));
 
             string stamp = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
@@ -87,7 +87,7 @@ namespace ClusterDR.Etcd
                 foreach (var m in req.Members)
                 {
                     var sh = shells[m.Name];
-                    plan.Add(m.Label, "Stop etcd", () => StopMember(sh, m, req, ct),
+                    plan.Add(m.Label, "Stop etcd", () => StopMember(sh, m, req, ctx),
                         undo: running.Contains(m.Name) ? (Action)(() => sh.RunChecked("Start etcd", m.EffectiveStart, ct)) : null,
                         state: "stopped, data untouched", undoneState: running.Contains(m.Name) ? "started again with its original data" : "stopped with its original data");
                 }
@@ -121,7 +121,7 @@ namespace ClusterDR.Etcd
                 {
                     var sh = shells[m.Name];
                     plan.Add(m.Label, "Start etcd", () => sh.RunChecked("Start etcd", m.EffectiveStart, ct),
-                        undo: () => StopMember(sh, m, req, ct),
+                        undo: () => StopMember(sh, m, req, ctx),
                         state: "running restored data", undoneState: "stopped");
                 }
                 QuorumStatus after = null;
@@ -174,8 +174,9 @@ namespace ClusterDR.Etcd
         /// Runs the stop command, then waits until the member no longer answers and, on its node, no
         /// process holds a file under its data dir: the data dir must never move under a live etcd.
         /// </summary>
-        internal static void StopMember(IRemoteShell sh, EtcdMemberSpec m, EtcdRestoreRequest req, CancellationToken ct)
+        internal static void StopMember(IRemoteShell sh, EtcdMemberSpec m, EtcdRestoreRequest req, IOperationContext ctx)
         {
+            var ct = ctx.Cancellation;
             sh.RunChecked("Stop etcd", m.EffectiveStop, ct);
             var deadline = Stopwatch.StartNew();
             string why = null;
@@ -192,21 +193,36 @@ namespace ClusterDR.Etcd
                 if (why == null)
                 {
                     var holders = DataDirHolders(sh, m.DataDir, ct);
-                    if (holders.Length == 0) return;
-                    why = $"process(es) {string.Join(",", holders)} still hold files in {m.DataDir}";
+                    if (!holders.Complete)
+                    {
+                        ctx.WriteWarning($"{sh.Node} cannot show every process (not root, or no /proc): ClusterDR relies on the stop command alone to have stopped etcd member {m.Name}.");
+                        return;
+                    }
+                    if (holders.Pids.Length == 0) return;
+                    why = $"process(es) {string.Join(",", holders.Pids)} still hold files in {m.DataDir}";
                 }
                 Thread.Sleep(250);
             }
             throw new ClusterDrException(ErrorIds.WaitTimedOut, ErrorKind.OperationTimeout, $"etcd member {m.Name} {why} 30 s after its stop command.", m.Name);
         }
 
+        internal sealed class Holders
+        {
+            /// <summary>False when the node cannot show every process's files (not root, or no /proc): then an empty list proves nothing.</summary>
+            public bool Complete;
+            public string[] Pids;
+        }
+
         /// <summary>PIDs on the node with an open file (or cwd) under <paramref name="dataDir"/>, read from /proc.</summary>
-        internal static string[] DataDirHolders(IRemoteShell sh, string dataDir, CancellationToken ct)
+        internal static Holders DataDirHolders(IRemoteShell sh, string dataDir, CancellationToken ct)
         {
             string d = dataDir.TrimEnd('/');
             var r = sh.RunChecked("Look for processes using the data dir",
-                $"d={Sh.Quote(d)}; find /proc/[0-9]*/fd /proc/[0-9]*/cwd -maxdepth 1 \\( -lname \"$d\" -o -lname \"$d/*\" \\) 2>/dev/null | cut -d/ -f3 | sort -u; exit 0", ct);
-            return r.StdOut.Split(new[] { '\n' }, StringSplitOptions.RemoveEmptyEntries).Select(x => x.Trim()).Where(x => x.Length > 0).ToArray();
+                $"d={Sh.Quote(d)}; if [ ! -d /proc/self/fd ]; then echo scope=none; exit 0; fi; " +
+                "if [ \"$(id -u)\" = 0 ]; then echo scope=all; else echo scope=own; fi; " +
+                "find /proc/[0-9]*/fd /proc/[0-9]*/cwd -maxdepth 1 \\( -lname \"$d\" -o -lname \"$d/*\" \\) 2>/dev/null | cut -d/ -f3 | sort -u; exit 0", ct);
+            var lines = r.StdOut.Split(new[] { '\n' }, StringSplitOptions.RemoveEmptyEntries).Select(x => x.Trim()).Where(x => x.Length > 0).ToList();
+            return new Holders { Complete = lines.FirstOrDefault() == "scope=all", Pids = lines.Where(x => !x.StartsWith("scope=", StringComparison.Ordinal)).ToArray() };
         }
 
         internal static QuorumStatus WaitHealthy(EtcdRestoreRequest req, IOperationContext ctx)

@@ -34,6 +34,9 @@ namespace ClusterDR.Etcd
                 catch (ClusterDrException ex) when (ex.ErrorId != ErrorIds.TlsConfiguration) { }
             }
             members = members ?? FromSpecs(expected);
+            // Nothing answered and nothing was described: report each endpoint as a member of unknown name, with the reason.
+            if (members.Count == 0)
+                members = given.Select(u => new EtcdMemberInfo { Name = u.Authority, PeerUrls = new string[0], ClientUrls = new[] { u.ToString() } }).ToList();
             var byId = probes.Values.Where(v => v.Status != null).GroupBy(v => v.Status.MemberId).ToDictionary(g => g.Key, g => g.First().Status);
             if (probeAdvertisedUrls)
             {

@@ -55,16 +55,21 @@ namespace ClusterDR.Safety
         /// A disaster-recovery restore replaces the data of every member: refuse a cluster that still
         /// works, and one that cannot be proven to have lost quorum (members in doubt count as healthy).
         /// </summary>
-        public static void EnsureClusterIsDown(QuorumStatus status, bool force, IOperationContext ctx)
+        /// <param name="quorumProof">Set when a member proved the cluster quorate in another way (a linearizable read).</param>
+        public static void EnsureClusterIsDown(QuorumStatus status, bool force, IOperationContext ctx, string quorumProof = null)
         {
-            if (status.HasQuorum)
+            if (status.HasQuorum || quorumProof != null)
             {
+                string why = status.HasQuorum
+                    ? $"{status.HealthyCount} of {status.MemberCount} members healthy, quorum {status.QuorumSize}"
+                    : $"{quorumProof}, although only {status.HealthyCount} of {status.MemberCount} members answer from here";
                 Refuse(ErrorIds.ClusterHealthy,
-                    $"The {status.Platform} cluster {status.Cluster} is healthy ({status.HealthyCount} of {status.MemberCount} members healthy, quorum {status.QuorumSize}); a restore would replace its current data.",
+                    $"The {status.Platform} cluster {status.Cluster} is healthy ({why}); a restore would replace its current data.",
                     status, force, ctx);
                 return;
             }
-            var doubtful = status.Members.Where(m => !m.Healthy && !m.ProvenDown).ToList();
+            // A member that answered told us its state; only the silent ones can hide a working majority.
+            var doubtful = status.Members.Where(m => !m.Healthy && !m.ProvenDown && m.Endpoint == null).ToList();
             if (status.HealthyCount + doubtful.Count >= status.QuorumSize && doubtful.Count > 0)
             {
                 Refuse(ErrorIds.ClusterStateUnknown,

@@ -27,9 +27,9 @@ namespace ClusterDR.Commands
         protected override void EndProcessing() => Run(() =>
         {
             var status = EtcdStatusReader.Read(_endpoints.Distinct(), Tls(), Cancellation, timeout: TimeSpan.FromSeconds(TimeoutSec));
-            if (status.MemberCount == 0)
+            if (status.Members.All(m => m.Endpoint == null))
                 throw new ClusterDrException(ErrorIds.EndpointUnreachable, ErrorKind.ConnectionError,
-                    $"No etcd member answered at {string.Join(", ", _endpoints)}.", string.Join(",", _endpoints));
+                    "No etcd member answered: " + string.Join("; ", status.Members.Select(m => m.Name + ": " + m.Problem)), string.Join(",", _endpoints));
             if (!status.HasQuorum) WriteWarning($"The etcd cluster has no quorum: {status}.");
             WriteObject(status);
         });
