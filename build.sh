@@ -10,8 +10,9 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 build() {
     dotnet publish src/ClusterDR/ClusterDR.csproj -c Release -o out/ClusterDR --nologo -v quiet
+    rm -f out/ClusterDR/*.pdb out/ClusterDR/*.deps.json
     mkdir -p out/ClusterDR/en-US
-    cp docs/en-US/about_ClusterDR.help.md out/ClusterDR/en-US/about_ClusterDR.help.txt
+    cp docs/en-US/about_ClusterDR.md out/ClusterDR/en-US/about_ClusterDR.help.txt
 }
 
 count() { # count FILE.trx ATTRIBUTE

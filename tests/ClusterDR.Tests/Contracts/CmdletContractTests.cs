@@ -120,7 +120,7 @@ namespace ClusterDR.Tests.Contracts
                 Assert.Contains("## SYNOPSIS", text);
                 Assert.Contains("Module Name: ClusterDR", text);
             }
-            Assert.True(File.Exists(Path.Combine(TestEnv.RepoRoot, "docs", "en-US", "about_ClusterDR.help.md")), "about_ClusterDR is missing");
+            Assert.True(File.Exists(Path.Combine(TestEnv.RepoRoot, "docs", "en-US", "about_ClusterDR.md")), "about_ClusterDR is missing");
         }
 
         [Fact]
