@@ -11,7 +11,7 @@ namespace ClusterDR.Commands
     /// </summary>
     [Cmdlet(VerbsData.Backup, "EtcdSnapshot", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = EndpointSet)]
     [OutputType(typeof(ClusterBackup))]
-    public sealed class BackupEtcdSnapshotCommand : EtcdNodeCmdletBase
+    public sealed class BackupEtcdSnapshotCommand : EtcdCmdletBase
     {
         private const string EndpointSet = "Endpoint", NodeSet = "Node", SessionSet = "SshSession";
 
@@ -66,11 +66,7 @@ namespace ClusterDR.Commands
                 if (b != null) WriteObject(b);
                 return;
             }
-            if (ClientCertificate != null)
-                throw new ClusterDrException(ErrorIds.TlsConfiguration, ErrorKind.InvalidArgument,
-                    "-ClientCertificate works with -Endpoint only; with -Node or -SshSession give -ClientCertificatePath and -ClientKeyPath as paths on that node.");
-            // On a node, TLS file paths are the node's own: hand them to etcdctl as given.
-            req.Tls = new EtcdTlsOptions { CaCertificatePath = CaCertificatePath, ClientCertificatePath = ClientCertificatePath, ClientKeyPath = ClientKeyPath };
+            req.Tls = NodeTls();
             using (var shell = ShellFactory.Create(Node, SshSession, Ssh()))
             {
                 req.Shell = shell;

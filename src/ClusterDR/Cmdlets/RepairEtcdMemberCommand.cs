@@ -11,7 +11,7 @@ namespace ClusterDR.Commands
     /// </summary>
     [Cmdlet(VerbsDiagnostic.Repair, "EtcdMember", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
     [OutputType(typeof(RestoreResult))]
-    public sealed class RepairEtcdMemberCommand : EtcdNodeCmdletBase
+    public sealed class RepairEtcdMemberCommand : EtcdCmdletBase
     {
         /// <summary>Client URLs of the healthy members.</summary>
         [Parameter(Mandatory = true, Position = 0)]

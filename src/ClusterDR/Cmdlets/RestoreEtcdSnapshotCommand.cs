@@ -12,7 +12,7 @@ namespace ClusterDR.Commands
     /// </summary>
     [Cmdlet(VerbsData.Restore, "EtcdSnapshot", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
     [OutputType(typeof(RestoreResult))]
-    public sealed class RestoreEtcdSnapshotCommand : EtcdNodeCmdletBase
+    public sealed class RestoreEtcdSnapshotCommand : EtcdCmdletBase
     {
         /// <summary>The backup archive; binds ClusterBackup objects from the pipeline.</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]

@@ -50,6 +50,18 @@ namespace ClusterDR.Tests.Etcd
         }
 
         [Fact]
+        public void StatusReadOnANodeThroughEtcdctlMatchesTheHttpView()
+        {
+            using var ssh = new OpenSshShell(NodeAddress.Parse(_ssh.Node), _ssh.Options);
+            var viaNode = EtcdStatusReader.ReadOnNode(ssh, _etcd.Members[0].ClientUrl, null, "etcdctl", CancellationToken.None);
+            var direct = _etcd.Status();
+            Assert.Equal((3, 3), (viaNode.MemberCount, viaNode.HealthyCount));
+            Assert.Equal(direct.Cluster, viaNode.Cluster);
+            Assert.Equal(direct.Members.Select(m => m.Id), viaNode.Members.Select(m => m.Id));
+            Assert.Equal(direct.Leader, viaNode.Leader);
+        }
+
+        [Fact]
         public void BackupSnapshotEqualsEtcdctlSnapshotSaveByteForByte()
         {
             var native = Path.Combine(_out, "native.db");
