@@ -61,6 +61,8 @@ namespace ClusterDR
         public const string SnapshotHashMismatch = "EtcdSnapshotHashMismatch";
         public const string EndpointUnreachable = "EndpointUnreachable";
         public const string EndpointError = "EndpointError";
+        public const string Unauthorized = "Unauthorized";
+        public const string Forbidden = "Forbidden";
         public const string RemoteCommandFailed = "RemoteCommandFailed";
         public const string HostKeyVerificationFailed = "HostKeyVerificationFailed";
         public const string SshConnectionFailed = "SshConnectionFailed";
