@@ -156,7 +156,7 @@ namespace ClusterDR.Backups
         }
 
         /// <summary>Counts decompressed bytes.</summary>
-        private sealed class CountingStream : Stream
+        private sealed class CountingStream : ReadOnlyStream
         {
             private readonly Stream _inner;
             public CountingStream(Stream inner) { _inner = inner; }
@@ -167,19 +167,11 @@ namespace ClusterDR.Backups
                 Count += n;
                 return n;
             }
-            public override bool CanRead => true;
-            public override bool CanSeek => false;
-            public override bool CanWrite => false;
-            public override long Length => throw new NotSupportedException();
             public override long Position { get => Count; set => throw new NotSupportedException(); }
-            public override void Flush() { }
-            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-            public override void SetLength(long value) => throw new NotSupportedException();
-            public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
         }
 
         /// <summary>One entry's content, read through the tar stream; a short read means a truncated archive.</summary>
-        private sealed class EntryStream : Stream
+        private sealed class EntryStream : ReadOnlyStream
         {
             private readonly TarInputStream _tar;
             private readonly string _path;
@@ -203,15 +195,6 @@ namespace ClusterDR.Backups
                 while (Read(buf, 0, buf.Length) > 0) { }
             }
 
-            public override bool CanRead => true;
-            public override bool CanSeek => false;
-            public override bool CanWrite => false;
-            public override long Length => throw new NotSupportedException();
-            public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-            public override void Flush() { }
-            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-            public override void SetLength(long value) => throw new NotSupportedException();
-            public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
         }
     }
 }

@@ -5,7 +5,7 @@ using System.Security.Cryptography;
 namespace ClusterDR.Backups
 {
     /// <summary>A write-through stream that hashes (SHA-256) and counts what passes, and optionally reports progress.</summary>
-    public sealed class HashingStream : Stream
+    public sealed class HashingStream : WriteOnlyStream
     {
         private readonly Stream _inner;
         private readonly bool _leaveOpen;
@@ -56,13 +56,7 @@ namespace ClusterDR.Backups
             base.Dispose(disposing);
         }
 
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
         public override long Length => BytesWritten;
         public override long Position { get => BytesWritten; set => throw new NotSupportedException(); }
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

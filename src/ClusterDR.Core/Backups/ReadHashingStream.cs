@@ -5,7 +5,7 @@ using System.Security.Cryptography;
 namespace ClusterDR.Backups
 {
     /// <summary>A read-through stream that hashes what is read, to re-verify a payload while it is being sent.</summary>
-    public sealed class ReadHashingStream : Stream
+    public sealed class ReadHashingStream : ReadOnlyStream
     {
         private readonly Stream _inner;
         private readonly SHA256 _sha = SHA256.Create();
@@ -28,14 +28,6 @@ namespace ClusterDR.Backups
         }
 
         protected override void Dispose(bool disposing) { if (disposing) _sha.Dispose(); base.Dispose(disposing); }
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
         public override long Position { get => BytesRead; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

@@ -134,18 +134,7 @@ namespace ClusterDR.Etcd
             var r = req.Shell.RunChecked("etcdctl endpoint status", EtcdctlPrefix(req) + " --command-timeout=3s -w json endpoint status", ct);
             try
             {
-                var s = JArray.Parse(r.StdOut)[0]["Status"];
-                return new EtcdEndpointStatus
-                {
-                    Endpoint = req.Endpoint.ToString(),
-                    ClusterId = EtcdClient.U64(s["header"]?["cluster_id"]),
-                    MemberId = EtcdClient.U64(s["header"]?["member_id"]),
-                    Revision = (long)EtcdClient.U64(s["header"]?["revision"]),
-                    Leader = EtcdClient.U64(s["leader"]),
-                    RaftIndex = (long)EtcdClient.U64(s["raftIndex"]),
-                    DbSize = (long)EtcdClient.U64(s["dbSize"]),
-                    Version = (string)s["version"],
-                };
+                return EtcdEndpointStatus.FromJson(JArray.Parse(r.StdOut)[0]["Status"], req.Endpoint.ToString());
             }
             catch (Exception ex)
             {
@@ -155,19 +144,11 @@ namespace ClusterDR.Etcd
     }
 
     /// <summary>Writes everything to two streams (the archive staging file and a check).</summary>
-    internal sealed class TeeStream : Stream
+    internal sealed class TeeStream : Backups.WriteOnlyStream
     {
         private readonly Stream _a, _b;
         public TeeStream(Stream a, Stream b) { _a = a; _b = b; }
         public override void Write(byte[] buffer, int offset, int count) { _a.Write(buffer, offset, count); _b.Write(buffer, offset, count); }
         public override void Flush() { _a.Flush(); _b.Flush(); }
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

@@ -33,34 +33,18 @@ namespace ClusterDR.Etcd
 
         public EtcdEndpointStatus Status(CancellationToken ct)
         {
-            var j = Post("/v3/maintenance/status", "{}", ct);
-            var header = (JObject)j["header"] ?? new JObject();
-            return new EtcdEndpointStatus
-            {
-                Endpoint = Endpoint.ToString(),
-                ClusterId = U64(header["cluster_id"]),
-                MemberId = U64(header["member_id"]),
-                Revision = (long)U64(header["revision"]),
-                RaftTerm = (long)U64(j["raftTerm"]),
-                RaftIndex = (long)U64(j["raftIndex"]),
-                Leader = U64(j["leader"]),
-                DbSize = (long)U64(j["dbSize"]),
-                Version = (string)j["version"],
-                Errors = (j["errors"] as JArray)?.Select(e => (string)e).ToArray() ?? new string[0],
-            };
+            return EtcdEndpointStatus.FromJson(Post("/v3/maintenance/status", "{}", ct), Endpoint.ToString());
         }
 
         public IList<EtcdMemberInfo> MemberList(CancellationToken ct)
         {
-            var j = Post("/v3/cluster/member/list", "{}", ct);
-            return Members(j["members"]);
+            return EtcdMemberInfo.ListFromJson(Post("/v3/cluster/member/list", "{}", ct)["members"]);
         }
 
         public IList<EtcdMemberInfo> MemberAdd(IEnumerable<string> peerUrls, CancellationToken ct)
         {
             var body = new JObject { ["peerURLs"] = new JArray(peerUrls.ToArray()) };
-            var j = Post("/v3/cluster/member/add", body.ToString(), ct);
-            return Members(j["members"]);
+            return EtcdMemberInfo.ListFromJson(Post("/v3/cluster/member/add", body.ToString(), ct)["members"]);
         }
 
         public void MemberRemove(ulong id, CancellationToken ct)
@@ -208,15 +192,6 @@ namespace ClusterDR.Etcd
             return ProbeFailure.Other;
         }
 
-        private static IList<EtcdMemberInfo> Members(JToken members) =>
-            ((members as JArray) ?? new JArray()).Select(m => new EtcdMemberInfo
-            {
-                Id = U64(m["ID"]),
-                Name = (string)m["name"] ?? "",
-                PeerUrls = (m["peerURLs"] as JArray)?.Select(u => (string)u).ToArray() ?? new string[0],
-                ClientUrls = (m["clientURLs"] as JArray)?.Select(u => (string)u).ToArray() ?? new string[0],
-            }).ToList();
-
         /// <summary>etcd writes uint64 as JSON strings (gateway) or numbers (etcdctl -w json): read both without losing bits.</summary>
         internal static ulong U64(JToken t)
         {
@@ -263,6 +238,21 @@ namespace ClusterDR.Etcd
         public long DbSize { get; set; }
         public string Version { get; set; }
         public string[] Errors { get; set; }
+
+        /// <summary>Reads a status object as the gateway (numbers as strings) or etcdctl -w json (numbers) writes it.</summary>
+        public static EtcdEndpointStatus FromJson(JToken s, string endpoint) => new EtcdEndpointStatus
+        {
+            Endpoint = endpoint,
+            ClusterId = EtcdClient.U64(s?["header"]?["cluster_id"]),
+            MemberId = EtcdClient.U64(s?["header"]?["member_id"]),
+            Revision = (long)EtcdClient.U64(s?["header"]?["revision"]),
+            RaftTerm = (long)EtcdClient.U64(s?["raftTerm"]),
+            RaftIndex = (long)EtcdClient.U64(s?["raftIndex"]),
+            Leader = EtcdClient.U64(s?["leader"]),
+            DbSize = (long)EtcdClient.U64(s?["dbSize"]),
+            Version = (string)s?["version"],
+            Errors = (s?["errors"] as JArray)?.Select(e => (string)e).ToArray() ?? new string[0],
+        };
     }
 
     public sealed class EtcdMemberInfo
@@ -272,5 +262,14 @@ namespace ClusterDR.Etcd
         public string[] PeerUrls { get; set; }
         public string[] ClientUrls { get; set; }
         public string IdHex => Id.ToString("x");
+
+        public static IList<EtcdMemberInfo> ListFromJson(JToken members) =>
+            ((members as JArray) ?? new JArray()).Select(m => new EtcdMemberInfo
+            {
+                Id = EtcdClient.U64(m["ID"]),
+                Name = (string)m["name"] ?? "",
+                PeerUrls = (m["peerURLs"] as JArray)?.Select(u => (string)u).ToArray() ?? new string[0],
+                ClientUrls = (m["clientURLs"] as JArray)?.Select(u => (string)u).ToArray() ?? new string[0],
+            }).ToList();
     }
 }

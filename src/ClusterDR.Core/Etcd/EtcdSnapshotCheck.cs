@@ -9,7 +9,7 @@ namespace ClusterDR.Etcd
     /// An etcd v3 snapshot file ends with the SHA-256 of everything before it (etcdctl snapshot
     /// restore checks it). This sink hashes all but the last 32 bytes as they stream and compares.
     /// </summary>
-    public sealed class EtcdSnapshotCheck : Stream, IPayloadCheck
+    public sealed class EtcdSnapshotCheck : WriteOnlyStream, IPayloadCheck
     {
         private const int TrailerLength = 32;
         private readonly SHA256 _sha = SHA256.Create();
@@ -61,15 +61,8 @@ namespace ClusterDR.Etcd
                 $"The etcd snapshot {_what} is not intact: {why}. etcdctl snapshot restore would refuse it.", _what);
 
         protected override void Dispose(bool disposing) { if (disposing) _sha.Dispose(); base.Dispose(disposing); }
-        public override void Flush() { }
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
         public override long Length => Length_;
         public override long Position { get => Length_; set => throw new NotSupportedException(); }
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 
     /// <summary>Registers the trailer check for the snapshot file of etcd backups.</summary>

@@ -89,13 +89,7 @@ namespace ClusterDR.Etcd
             JObject listJson;
             try { listJson = JObject.Parse(list.StdOut); }
             catch (Exception ex) { throw new ClusterDrException(ErrorIds.EndpointError, ErrorKind.InvalidData, $"etcdctl member list on {shell.Node} printed no JSON: {ex.Message}", shell.Node); }
-            var members = ((listJson["members"] as JArray) ?? new JArray()).Select(m => new EtcdMemberInfo
-            {
-                Id = EtcdClient.U64(m["ID"]),
-                Name = (string)m["name"] ?? "",
-                PeerUrls = (m["peerURLs"] as JArray)?.Select(u => (string)u).ToArray() ?? new string[0],
-                ClientUrls = (m["clientURLs"] as JArray)?.Select(u => (string)u).ToArray() ?? new string[0],
-            }).ToList();
+            var members = EtcdMemberInfo.ListFromJson(listJson["members"]);
             // Exits 1 when some member is unreachable, but still prints the others: parse what came.
             var st = shell.RunText(prefix + " endpoint status --cluster", null, ct);
             var byId = new Dictionary<ulong, EtcdEndpointStatus>();
@@ -103,20 +97,7 @@ namespace ClusterDR.Etcd
             {
                 foreach (var e in JArray.Parse(st.StdOut.Trim().Length == 0 ? "[]" : st.StdOut))
                 {
-                    var s = e["Status"];
-                    var status = new EtcdEndpointStatus
-                    {
-                        Endpoint = (string)e["Endpoint"],
-                        ClusterId = EtcdClient.U64(s?["header"]?["cluster_id"]),
-                        MemberId = EtcdClient.U64(s?["header"]?["member_id"]),
-                        Revision = (long)EtcdClient.U64(s?["header"]?["revision"]),
-                        Leader = EtcdClient.U64(s?["leader"]),
-                        RaftIndex = (long)EtcdClient.U64(s?["raftIndex"]),
-                        RaftTerm = (long)EtcdClient.U64(s?["raftTerm"]),
-                        DbSize = (long)EtcdClient.U64(s?["dbSize"]),
-                        Version = (string)s?["version"],
-                        Errors = (s?["errors"] as JArray)?.Select(x => (string)x).ToArray() ?? new string[0],
-                    };
+                    var status = EtcdEndpointStatus.FromJson(e["Status"], (string)e["Endpoint"]);
                     byId[status.MemberId] = status;
                 }
             }

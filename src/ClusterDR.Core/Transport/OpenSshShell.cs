@@ -124,7 +124,7 @@ namespace ClusterDR.Transport
     }
 
     /// <summary>Passes bytes on and keeps the last few KB as text, to explain a failure.</summary>
-    internal sealed class TailStream : Stream
+    internal sealed class TailStream : Backups.WriteOnlyStream
     {
         private readonly Stream _inner;
         private readonly int _keep;
@@ -154,13 +154,5 @@ namespace ClusterDR.Transport
         }
 
         public override void Flush() => _inner?.Flush();
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }
