@@ -1,16 +1,15 @@
 using System;
 using System.Collections.Generic;
-using System.IO;
 using System.Linq;
 using System.Net.Http;
-using System.Net.Security;
 using System.Reflection;
 using System.Security.Cryptography.X509Certificates;
+using ClusterDR.Transport;
 
 namespace ClusterDR.Etcd
 {
     /// <summary>
-    /// TLS for etcd client URLs: an extra CA bundle (PEM) that anchors the server chain, and a client
+    /// TLS for etcd client URLs: an extra CA bundle (PEM, see <see cref="CaBundle"/>) that anchors the server chain, and a client
     /// certificate either as an X509Certificate2 (any PowerShell) or as PEM cert + key files
     /// (PowerShell 7, whose runtime can read PEM keys).
     /// </summary>
@@ -25,35 +24,14 @@ namespace ClusterDR.Etcd
 
         internal HttpMessageHandler CreateHandler()
         {
-            var handler = new HttpClientHandler();
+            var handler = CaBundle.CreateHandler(CaCertificatePath);
             var client = LoadClientCertificate();
             if (client != null)
             {
                 handler.ClientCertificateOptions = ClientCertificateOption.Manual;
                 handler.ClientCertificates.Add(client);
             }
-            if (CaCertificatePath != null)
-            {
-                var anchors = LoadPemCertificates(CaCertificatePath);
-                handler.ServerCertificateCustomValidationCallback = (msg, cert, chain, errors) => Validate(cert, errors, anchors);
-            }
             return handler;
-        }
-
-        /// <summary>Accepts a server certificate whose chain ends in one of the bundle's CAs; names must still match.</summary>
-        internal static bool Validate(X509Certificate2 cert, SslPolicyErrors errors, X509Certificate2Collection anchors)
-        {
-            if (errors == SslPolicyErrors.None) return true;
-            if ((errors & (SslPolicyErrors.RemoteCertificateNameMismatch | SslPolicyErrors.RemoteCertificateNotAvailable)) != 0) return false;
-            using (var chain = new X509Chain())
-            {
-                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                chain.ChainPolicy.VerificationFlags = X509VerificationFlags.AllowUnknownCertificateAuthority;
-                chain.ChainPolicy.ExtraStore.AddRange(anchors);
-                if (!chain.Build(cert)) return false;
-                var root = chain.ChainElements[chain.ChainElements.Count - 1].Certificate;
-                return anchors.Cast<X509Certificate2>().Any(a => a.Thumbprint == root.Thumbprint);
-            }
         }
 
         private X509Certificate2 LoadClientCertificate()
@@ -76,25 +54,6 @@ namespace ClusterDR.Etcd
             }
         }
 
-        internal static X509Certificate2Collection LoadPemCertificates(string path)
-        {
-            if (!File.Exists(path)) throw Invalid($"the CA bundle '{path}' does not exist");
-            var text = File.ReadAllText(path);
-            var result = new X509Certificate2Collection();
-            const string begin = "-----BEGIN CERTIFICATE-----", end = "-----END CERTIFICATE-----";
-            int at = 0;
-            while ((at = text.IndexOf(begin, at, StringComparison.Ordinal)) >= 0)
-            {
-                int stop = text.IndexOf(end, at, StringComparison.Ordinal);
-                if (stop < 0) break;
-                var b64 = text.Substring(at + begin.Length, stop - at - begin.Length);
-                result.Add(new X509Certificate2(Convert.FromBase64String(string.Concat(b64.Where(c => !char.IsWhiteSpace(c))))));
-                at = stop + end.Length;
-            }
-            if (result.Count == 0) throw Invalid($"the CA bundle '{path}' holds no PEM certificate");
-            return result;
-        }
-
         /// <summary>etcdctl flags for the same files on a node (paths as the node sees them).</summary>
         public IEnumerable<string> EtcdctlFlags()
         {
@@ -103,7 +62,6 @@ namespace ClusterDR.Etcd
             if (ClientKeyPath != null) yield return "--key=" + ClientKeyPath;
         }
 
-        private static ClusterDrException Invalid(string why) =>
-            new ClusterDrException(ErrorIds.TlsConfiguration, ErrorKind.InvalidArgument, "TLS settings are not usable: " + why + ".");
+        private static ClusterDrException Invalid(string why) => CaBundle.Invalid(why);
     }
 }
