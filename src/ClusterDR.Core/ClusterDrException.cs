@@ -78,5 +78,11 @@ namespace ClusterDR
         public const string MultipleBackups = "MultipleBackupsForRestore";
         public const string NoBackupGiven = "NoBackupGiven";
         public const string OperationDeclined = "OperationDeclined";
+        public const string InvalidBackupLabel = "InvalidBackupLabel";
+        public const string BackupServiceBusy = "BackupServiceBusy";
+        public const string DcosBackupNotFound = "DcosBackupNotFound";
+        public const string DcosBackupNotReady = "DcosBackupNotReady";
+        public const string DcosBackupFailed = "DcosBackupFailed";
+        public const string DcosRestoreFailed = "DcosRestoreFailed";
     }
 }

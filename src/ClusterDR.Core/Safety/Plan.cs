@@ -100,8 +100,14 @@ namespace ClusterDR.Safety
             return !IsWhatIf;
         }
 
-        private static bool IsGuardOrInputError(string id) =>
-            id == ErrorIds.PayloadHashMismatch || id == ErrorIds.SnapshotHashMismatch || id == ErrorIds.HostKeyVerificationFailed;
+        /// <summary>Errors about the input or the caller's rights keep their own id inside a plan: a script can act on them.</summary>
+        private static readonly HashSet<string> KeepsItsId = new HashSet<string>
+        {
+            ErrorIds.PayloadHashMismatch, ErrorIds.SnapshotHashMismatch, ErrorIds.HostKeyVerificationFailed,
+            ErrorIds.Unauthorized, ErrorIds.Forbidden, ErrorIds.BackupServiceBusy, ErrorIds.DcosBackupNotFound,
+        };
+
+        private static bool IsGuardOrInputError(string id) => KeepsItsId.Contains(id);
 
         private int Undo(List<PlanStep> done)
         {

@@ -81,6 +81,20 @@ namespace ClusterDR.Safety
             ctx.WriteVerbose($"Restore guard: {status}: the cluster has lost quorum, a restore is warranted.");
         }
 
+        /// <summary>
+        /// An ensemble that must be whole for the operation (DC/OS backup and restore need every ZooKeeper
+        /// server serving and one leader): <paramref name="problem"/> is what is wrong, null when nothing is.
+        /// </summary>
+        public static void EnsureEnsembleWhole(QuorumStatus status, string problem, string operation, bool force, IOperationContext ctx)
+        {
+            if (problem == null)
+            {
+                ctx.WriteVerbose($"Quorum guard: {status}.");
+                return;
+            }
+            Refuse(ErrorIds.QuorumAtRisk, $"Refusing to {operation}: the {status.Platform} ensemble {status.Cluster} is not whole ({problem}).", status, force, ctx);
+        }
+
         private static void Refuse(string errorId, string message, QuorumStatus status, bool force, IOperationContext ctx)
         {
             if (force)
