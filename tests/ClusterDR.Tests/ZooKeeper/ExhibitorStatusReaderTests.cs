@@ -1,8 +1,6 @@
 using System;
 using System.Net;
-using System.Text;
 using System.Threading;
-using System.Threading.Tasks;
 using ClusterDR.ZooKeeper;
 using ClusterDR.Tests.Fixtures;
 using Xunit;
@@ -12,27 +10,7 @@ namespace ClusterDR.Tests.ZooKeeper
     /// <summary>Exhibitor cannot run here: a loopback HTTP server answers with Exhibitor's documented status shape.</summary>
     public sealed class ExhibitorStatusReaderTests
     {
-        private static (HttpListener, Uri) Serve(Func<HttpListenerRequest, (int Code, string Body)> answer)
-        {
-            int port = TestEnv.FreePorts(1);
-            var l = new HttpListener();
-            l.Prefixes.Add($"http://127.0.0.1:{port}/");
-            l.Start();
-            Task.Run(async () =>
-            {
-                while (l.IsListening)
-                {
-                    HttpListenerContext c;
-                    try { c = await l.GetContextAsync(); } catch { return; }
-                    var (code, body) = answer(c.Request);
-                    c.Response.StatusCode = code;
-                    var bytes = Encoding.UTF8.GetBytes(body);
-                    c.Response.OutputStream.Write(bytes);
-                    c.Response.Close();
-                }
-            });
-            return (l, new Uri($"http://127.0.0.1:{port}/"));
-        }
+        private static (HttpListener, Uri) Serve(Func<HttpListenerRequest, (int Code, string Body)> answer) => LoopbackHttp.Serve(answer);
 
         private const string Serving =
             "[{\"code\":3,\"description\":\"serving\",\"hostname\":\"10.0.0.1\",\"isLeader\":false}," +
