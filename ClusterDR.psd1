@@ -19,6 +19,10 @@
         'Backup-EtcdSnapshot'
         'Restore-EtcdSnapshot'
         'Repair-EtcdMember'
+        'New-DcosBackup'
+        'Get-DcosBackup'
+        'Restore-DcosBackup'
+        'Remove-DcosBackup'
     )
     VariablesToExport    = @()
     AliasesToExport      = @()

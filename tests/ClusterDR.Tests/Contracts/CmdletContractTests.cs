@@ -93,13 +93,31 @@ namespace ClusterDR.Tests.Contracts
         [Fact]
         public void BackupConsumersBindPathFromThePipelineByValueAndByPropertyName()
         {
-            foreach (var c in Cmdlets().Where(c => c.Noun == "ClusterBackup" && c.Verb != "Get" || c.Verb == "Restore"))
+            foreach (var c in Cmdlets().Where(c => c.Noun == "ClusterBackup" && c.Verb != "Get" || c.Verb == "Restore" && c.Noun != "DcosBackup"))
             {
                 var path = c.Parameters.SingleOrDefault(p => p.Name == "Path");
                 Assert.True(path != null, $"{c.Name} has no -Path");
                 var a = Attr(path, "ParameterAttribute").NamedArguments.ToDictionary(n => n.MemberName, n => n.TypedValue.Value);
                 Assert.True(a.TryGetValue("ValueFromPipeline", out var v) && (bool)v, $"{c.Name} -Path: ValueFromPipeline");
                 Assert.True(a.TryGetValue("ValueFromPipelineByPropertyName", out var p) && (bool)p, $"{c.Name} -Path: ValueFromPipelineByPropertyName");
+            }
+        }
+
+        [Fact]
+        public void DcosBackupCmdletsBindIdAndTheClusterUrlFromThePipeline()
+        {
+            var dcos = Cmdlets().Where(c => c.Noun == "DcosBackup").ToList();
+            Assert.Equal(new[] { "Get-DcosBackup", "New-DcosBackup", "Remove-DcosBackup", "Restore-DcosBackup" }, dcos.Select(c => c.Name));
+            foreach (var c in dcos)
+            {
+                var uri = Attr(c.Parameters.Single(p => p.Name == "Uri"), "ParameterAttribute").NamedArguments.ToDictionary(n => n.MemberName, n => n.TypedValue.Value);
+                Assert.True((bool)uri["ValueFromPipelineByPropertyName"], $"{c.Name} -Uri: ValueFromPipelineByPropertyName");
+                Assert.Equal("System.Security.SecureString", c.Parameters.Single(p => p.Name == "AcsToken").PropertyType.FullName);
+                Assert.Contains(c.Parameters, p => p.Name == "Wait");
+                if (c.Verb == "New") continue;
+                var id = Attr(c.Parameters.Single(p => p.Name == "Id"), "ParameterAttribute").NamedArguments.ToDictionary(n => n.MemberName, n => n.TypedValue.Value);
+                Assert.True(id.TryGetValue("ValueFromPipeline", out var v) && (bool)v, $"{c.Name} -Id: ValueFromPipeline");
+                Assert.True(id.TryGetValue("ValueFromPipelineByPropertyName", out var p) && (bool)p, $"{c.Name} -Id: ValueFromPipelineByPropertyName");
             }
         }
 

@@ -1,0 +1,24 @@
+using System.Management.Automation;
+using ClusterDR.Dcos;
+
+namespace ClusterDR.Commands
+{
+    /// <summary>Deletes backups from the DC/OS backup service (backup ids only; a restore id is refused).</summary>
+    [Cmdlet(VerbsCommon.Remove, "DcosBackup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+    [OutputType(typeof(void))]
+    public sealed class RemoveDcosBackupCommand : DcosCmdletBase
+    {
+        [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [ValidateNotNullOrEmpty]
+        public string[] Id { get; set; }
+
+        protected override void ProcessRecord() => Run(() =>
+        {
+            foreach (var id in Id)
+            {
+                try { DcosBackups.Remove(Request(), id, this); }
+                catch (ClusterDrException ex) { WriteEngineError(ex); }
+            }
+        });
+    }
+}
