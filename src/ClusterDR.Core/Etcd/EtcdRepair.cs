@@ -80,9 +80,9 @@ namespace ClusterDR.Etcd
                 plan.Add(m.Label, "Stop etcd", () => EtcdRestore.StopMember(sh, m, new EtcdRestoreRequest { Tls = req.Tls }, ctx), state: "removed, stopped");
                 plan.Add(m.Label, $"Move data dir {m.DataDir} aside to {aside}", () =>
                 {
-                    var r = sh.RunChecked("Move data dir aside", EtcdRestore.MoveAsideScript(m.DataDir, aside), ct);
+                    var r = sh.RunChecked("Move data dir aside", NodeDataDir.MoveAsideScript(m.DataDir, aside), ct);
                     if (r.StdOut.Contains("moved")) result.MovedAside[m.Name] = aside;
-                }, undo: () => sh.RunChecked("Put the old data dir back", EtcdRestore.PutBackScript(m.DataDir, aside, failed), ct),
+                }, undo: () => sh.RunChecked("Put the old data dir back", NodeDataDir.PutBackScript(m.DataDir, aside, failed), ct),
                    state: $"removed, stopped, old data at {aside}", undoneState: "removed, stopped, original data dir back in place");
                 plan.Add(m.Label, $"Add member with peer URL {m.PeerUrl}", () =>
                 {

@@ -55,15 +55,7 @@ namespace ClusterDR.Etcd
                 foreach (var cm in before.Members.Where(x => !x.Healthy && !x.ProvenDown))
                 {
                     var spec = req.Members.FirstOrDefault(x => x.Name == cm.Name);
-                    if (spec == null) continue;
-                    try
-                    {
-                        var holders = DataDirHolders(shells[spec.Name], spec.DataDir, ct);
-                        if (!holders.Complete) cm.Problem += $"; {shells[spec.Name].Node} cannot show every process (not root, or no /proc)";
-                        else if (holders.Pids.Length == 0) { cm.ProvenDown = true; cm.Problem += "; no process holds its data dir on " + shells[spec.Name].Node; }
-                        else cm.Problem += $"; process(es) {string.Join(",", holders.Pids)} hold its data dir on {shells[spec.Name].Node}";
-                    }
-                    catch (ClusterDrException ex) { cm.Problem += "; its node cannot be asked: " + ex.Message; }
+                    if (spec != null) NodeDataDir.ProveDown(cm, shells[spec.Name], new[] { spec.DataDir }, ct);
                 }
             }
             QuorumGuard.EnsureClusterIsDown(before, req.Force, ctx, quorumProof);
@@ -98,10 +90,10 @@ namespace ClusterDR.Etcd
                     string failed = m.DataDir.TrimEnd('/') + ".clusterdr-failed-" + stamp;
                     plan.Add(m.Label, $"Move data dir {m.DataDir} aside to {aside}", () =>
                     {
-                        var r = sh.RunChecked("Move data dir aside", MoveAsideScript(m.DataDir, aside), ct);
+                        var r = sh.RunChecked("Move data dir aside", NodeDataDir.MoveAsideScript(m.DataDir, aside), ct);
                         if (r.StdOut.Contains("moved")) result.MovedAside[m.Name] = aside;
                     },
-                    undo: () => sh.RunChecked("Put the old data dir back", PutBackScript(m.DataDir, aside, failed), ct),
+                    undo: () => sh.RunChecked("Put the old data dir back", NodeDataDir.PutBackScript(m.DataDir, aside, failed), ct),
                     state: $"stopped, old data at {aside}", undoneState: "stopped, original data dir back in place");
                 }
                 foreach (var m in req.Members)
@@ -146,15 +138,6 @@ namespace ClusterDR.Etcd
             }
         }
 
-        internal static string MoveAsideScript(string dataDir, string aside) =>
-            $"d={Sh.Quote(dataDir)}; a={Sh.Quote(aside)}; " +
-            "if [ -e \"$a\" ]; then echo \"$a already exists\" >&2; exit 3; fi; " +
-            "if [ -e \"$d\" ]; then stat -c '%u:%g' \"$d\" > \"$a.owner\" 2>/dev/null; mv \"$d\" \"$a\" && echo moved; else echo absent; fi";
-
-        internal static string PutBackScript(string dataDir, string aside, string failed) =>
-            $"d={Sh.Quote(dataDir)}; a={Sh.Quote(aside)}; f={Sh.Quote(failed)}; " +
-            "if [ -e \"$d\" ]; then mv \"$d\" \"$f\" || exit 1; fi; if [ -e \"$a\" ]; then mv \"$a\" \"$d\" || exit 1; fi; rm -f \"$a.owner\"";
-
         /// <summary>etcdctl refuses an existing data dir, which the move-aside step guarantees. The restored dir gets the old owner back.</summary>
         private static string RestoreScript(EtcdMemberSpec m, string snap, string initialCluster, string token, string stamp)
         {
@@ -167,63 +150,23 @@ namespace ClusterDR.Etcd
             // etcd 3.6 dropped "etcdctl snapshot restore" for etcdutl (3.5+): use etcdutl when the node has it.
             return "if command -v etcdutl >/dev/null 2>&1; then etcdutl " + args + " >&2 || exit $?; else ETCDCTL_API=3 " + Sh.Quote(m.EtcdctlPath) + " " + args +
                 " >&2 || exit $?; fi; rm -f " + Sh.Quote(snap) + "; chmod 700 " + Sh.Quote(m.DataDir) +
-            "; if [ -s " + Sh.Quote(aside + ".owner") + " ]; then chown -R \"$(cat " + Sh.Quote(aside + ".owner") + ")\" " + Sh.Quote(m.DataDir) + "; fi; rm -f " + Sh.Quote(aside + ".owner");
+                "; " + NodeDataDir.RestoreOwnerScript(m.DataDir, aside);
         }
 
         /// <summary>
         /// Runs the stop command, then waits until the member no longer answers and, on its node, no
         /// process holds a file under its data dir: the data dir must never move under a live etcd.
         /// </summary>
-        internal static void StopMember(IRemoteShell sh, EtcdMemberSpec m, EtcdRestoreRequest req, IOperationContext ctx)
-        {
-            var ct = ctx.Cancellation;
-            sh.RunChecked("Stop etcd", m.EffectiveStop, ct);
-            var deadline = Stopwatch.StartNew();
-            string why = null;
-            while (deadline.Elapsed < TimeSpan.FromSeconds(30))
+        internal static void StopMember(IRemoteShell sh, EtcdMemberSpec m, EtcdRestoreRequest req, IOperationContext ctx) =>
+            NodeDataDir.StopAndWait(sh, "etcd member " + m.Name, m.EffectiveStop, new[] { m.DataDir }, () =>
             {
-                ct.ThrowIfCancellationRequested();
-                why = null;
                 try
                 {
-                    using (var c = new EtcdClient(new Uri(m.ClientUrl), req.Tls, TimeSpan.FromSeconds(1))) c.Status(ct);
-                    why = "still answers at " + m.ClientUrl;
+                    using (var c = new EtcdClient(new Uri(m.ClientUrl), req.Tls, TimeSpan.FromSeconds(1))) c.Status(ctx.Cancellation);
+                    return "still answers at " + m.ClientUrl;
                 }
-                catch (ClusterDrException) { }
-                if (why == null)
-                {
-                    var holders = DataDirHolders(sh, m.DataDir, ct);
-                    if (!holders.Complete)
-                    {
-                        ctx.WriteWarning($"{sh.Node} cannot show every process (not root, or no /proc): ClusterDR relies on the stop command alone to have stopped etcd member {m.Name}.");
-                        return;
-                    }
-                    if (holders.Pids.Length == 0) return;
-                    why = $"process(es) {string.Join(",", holders.Pids)} still hold files in {m.DataDir}";
-                }
-                Thread.Sleep(250);
-            }
-            throw new ClusterDrException(ErrorIds.WaitTimedOut, ErrorKind.OperationTimeout, $"etcd member {m.Name} {why} 30 s after its stop command.", m.Name);
-        }
-
-        internal sealed class Holders
-        {
-            /// <summary>False when the node cannot show every process's files (not root, or no /proc): then an empty list proves nothing.</summary>
-            public bool Complete;
-            public string[] Pids;
-        }
-
-        /// <summary>PIDs on the node with an open file (or cwd) under <paramref name="dataDir"/>, read from /proc.</summary>
-        internal static Holders DataDirHolders(IRemoteShell sh, string dataDir, CancellationToken ct)
-        {
-            string d = dataDir.TrimEnd('/');
-            var r = sh.RunChecked("Look for processes using the data dir",
-                $"d={Sh.Quote(d)}; if [ ! -d /proc/self/fd ]; then echo scope=none; exit 0; fi; " +
-                "if [ \"$(id -u)\" = 0 ]; then echo scope=all; else echo scope=own; fi; " +
-                "find /proc/[0-9]*/fd /proc/[0-9]*/cwd -maxdepth 1 \\( -lname \"$d\" -o -lname \"$d/*\" \\) 2>/dev/null | cut -d/ -f3 | sort -u; exit 0", ct);
-            var lines = r.StdOut.Split(new[] { '\n' }, StringSplitOptions.RemoveEmptyEntries).Select(x => x.Trim()).Where(x => x.Length > 0).ToList();
-            return new Holders { Complete = lines.FirstOrDefault() == "scope=all", Pids = lines.Where(x => !x.StartsWith("scope=", StringComparison.Ordinal)).ToArray() };
-        }
+                catch (ClusterDrException) { return null; }
+            }, ctx);
 
         internal static QuorumStatus WaitHealthy(EtcdRestoreRequest req, IOperationContext ctx)
         {
