@@ -84,5 +84,9 @@ namespace ClusterDR
         public const string DcosBackupNotReady = "DcosBackupNotReady";
         public const string DcosBackupFailed = "DcosBackupFailed";
         public const string DcosRestoreFailed = "DcosRestoreFailed";
+        public const string InvalidAddress = "InvalidAddress";
+        public const string EnsembleIncomplete = "EnsembleIncomplete";
+        public const string DataDirMismatch = "DataDirMismatch";
+        public const string ZnodeCountMismatch = "ZnodeCountMismatch";
     }
 }

@@ -27,6 +27,18 @@ namespace ClusterDR
         /// </summary>
         public bool ProvenDown { get; set; }
 
+        /// <summary>ZooKeeper: leader, follower, observer or standalone (null when the server did not answer).</summary>
+        public string Mode { get; set; }
+        /// <summary>ZooKeeper: the last zxid as ZooKeeper prints it (0x…); RaftIndex holds the same number.</summary>
+        public string Zxid { get; set; }
+        /// <summary>ZooKeeper: znodes in the server's data tree.</summary>
+        public long ZnodeCount { get; set; }
+        /// <summary>ZooKeeper: requests queued and not yet answered.</summary>
+        public long OutstandingRequests { get; set; }
+        /// <summary>ZooKeeper: average and maximum request latency in milliseconds.</summary>
+        public double AvgLatencyMs { get; set; }
+        public long MaxLatencyMs { get; set; }
+
         public override string ToString() => Name ?? Id;
     }
 }

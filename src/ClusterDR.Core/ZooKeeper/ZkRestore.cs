@@ -1,0 +1,266 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Threading;
+using ClusterDR.Backups;
+using ClusterDR.Safety;
+using ClusterDR.Transport;
+using ICSharpCode.SharpZipLib.Tar;
+
+namespace ClusterDR.ZooKeeper
+{
+    public sealed class ZkRestoreRequest
+    {
+        public string BackupPath { get; set; }
+        /// <summary>Every server of the ensemble.</summary>
+        public IList<ZkMemberSpec> Members { get; set; } = new List<ZkMemberSpec>();
+        public bool Force { get; set; }
+        public SshOptions Ssh { get; set; } = new SshOptions();
+        public TimeSpan WaitTimeout { get; set; } = TimeSpan.FromMinutes(2);
+        public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(3);
+    }
+
+    /// <summary>
+    /// Restore-ZkState's engine, DC/OS's procedure across ALL servers: verify, guard, stop every server,
+    /// move every data dir aside, put the same version-2 state on every server with its own myid, start
+    /// them all, wait for every server serving with exactly one leader, and check the znode count.
+    /// Old data dirs are moved aside, never deleted; a failure puts them back.
+    /// </summary>
+    public static class ZkRestore
+    {
+        public static RestoreResult Run(ZkRestoreRequest req, IOperationContext ctx)
+        {
+            var started = DateTime.UtcNow;
+            var clock = Stopwatch.StartNew();
+            var ct = ctx.Cancellation;
+            ZkMemberSpec.ValidateAll(req.Members);
+
+            // 1. Nothing is touched before the archive proves intact.
+            var backup = BackupVerifier.Verify(req.BackupPath, ctx, ZkBackup.Kind);
+            ctx.WriteVerbose($"Verified {backup.Path}: {backup.Verification}.");
+
+            // 2. Guard: every configured server listed, and the ensemble proven down.
+            var before = ZkStatusReader.Read(req.Members.Select(Target), req.ProbeTimeout, ct, backup.Cluster);
+            CheckEveryServerListed(req, before, backup, ctx);
+            var shells = new Dictionary<int, IRemoteShell>();
+            string staging = null;
+            try
+            {
+                foreach (var m in req.Members) shells[m.Id] = ShellFactory.Create(m.Node, m.SshSession, req.Ssh);
+                foreach (var cm in before.Members.Where(x => !x.Healthy && !x.ProvenDown && x.Endpoint == null))
+                {
+                    var spec = req.Members.FirstOrDefault(x => x.DisplayName == cm.Name);
+                    if (spec != null) NodeDataDir.ProveDown(cm, shells[spec.Id], spec.Dirs, ct);
+                }
+                QuorumGuard.EnsureClusterIsDown(ZkStatusReader.Voters(before), req.Force, ctx);
+                var running = new HashSet<string>(before.Members.Where(x => x.Endpoint != null || !x.ProvenDown).Select(x => x.Name));
+
+                string stamp = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+                var result = new RestoreResult
+                {
+                    Platform = ZkStatusReader.Platform,
+                    Cluster = backup.Cluster,
+                    BackupPath = backup.Path,
+                    Members = req.Members.Select(x => x.DisplayName).ToArray(),
+                    StartedUtc = started,
+                };
+                var plan = new Plan(ctx, "Restore-ZkState", ErrorIds.RestoreFailed);
+                foreach (var m in req.Members)
+                    plan.SetState(m.Label, running.Contains(m.DisplayName) ? "running, data untouched" : "not answering, data untouched");
+
+                string snapTar = null, logTar = null;
+                plan.Check(backup.Path, "Prepare the version-2 files of the backup", () =>
+                {
+                    staging = Path.Combine(Path.GetTempPath(), "clusterdr-zk-" + Guid.NewGuid().ToString("N").Substring(0, 12));
+                    Directory.CreateDirectory(staging);
+                    FileModes.TrySetOwnerOnly(staging, directory: true);
+                    (snapTar, logTar) = BuildTars(backup.Path, staging);
+                });
+                foreach (var m in req.Members)
+                {
+                    var sh = shells[m.Id];
+                    bool wasRunning = running.Contains(m.DisplayName);
+                    plan.Add(m.Label, "Stop ZooKeeper", () => NodeDataDir.StopAndWait(sh, "ZooKeeper server " + m.DisplayName, m.EffectiveStop, m.Dirs, () => ZkBackup.StillAnswers(m.ClientAddress, ct), ctx),
+                        undo: wasRunning ? (Action)(() => sh.RunChecked("Start ZooKeeper", m.EffectiveStart, ct)) : null,
+                        state: "stopped, data untouched", undoneState: wasRunning ? "started again with its original data" : "stopped with its original data");
+                }
+                foreach (var m in req.Members)
+                {
+                    var sh = shells[m.Id];
+                    foreach (var dir in m.Dirs)
+                    {
+                        string aside = dir.TrimEnd('/') + ".clusterdr-" + stamp;
+                        string failed = dir.TrimEnd('/') + ".clusterdr-failed-" + stamp;
+                        plan.Add(m.Label, $"Move {dir} aside to {aside}", () =>
+                        {
+                            var r = sh.RunChecked("Move data dir aside", NodeDataDir.MoveAsideScript(dir, aside), ct);
+                            if (r.StdOut.Contains("moved") && !result.MovedAside.ContainsKey(m.DisplayName)) result.MovedAside[m.DisplayName] = aside;
+                        },
+                        undo: () => sh.RunChecked("Put the old data dir back", NodeDataDir.PutBackScript(dir, aside, failed), ct),
+                        state: $"stopped, old data at {aside}", undoneState: "stopped, original data dir back in place");
+                    }
+                }
+                foreach (var m in req.Members)
+                {
+                    var sh = shells[m.Id];
+                    plan.Add(m.Label, $"Write the backup's version-2 into {string.Join(" and ", m.Dirs)} and myid {m.Id}", () =>
+                    {
+                        if (m.SeparateLogDir)
+                        {
+                            Extract(sh, m.DataDir, snapTar, stamp, m.Id, ct);
+                            Extract(sh, m.DataLogDir, logTar, stamp, null, ct);
+                        }
+                        else
+                        {
+                            Extract(sh, m.DataDir, snapTar, stamp, m.Id, ct);
+                            Extract(sh, m.DataDir, logTar, stamp, null, ct);
+                        }
+                    }, state: "stopped, data dir restored from the backup");
+                }
+                foreach (var m in req.Members)
+                {
+                    var sh = shells[m.Id];
+                    plan.Add(m.Label, "Start ZooKeeper", () => sh.RunChecked("Start ZooKeeper", m.EffectiveStart, ct),
+                        undo: () => NodeDataDir.StopAndWait(sh, "ZooKeeper server " + m.DisplayName, m.EffectiveStop, m.Dirs, () => ZkBackup.StillAnswers(m.ClientAddress, ct), ctx),
+                        state: "running restored data", undoneState: "stopped");
+                }
+                QuorumStatus after = null;
+                plan.Check("ZooKeeper ensemble", "Wait until every server serves and exactly one leads", () => after = WaitServing(req, backup.Cluster, ctx));
+                plan.Check("ZooKeeper ensemble", "Check the znode count against the backup", () => CheckZnodes(after, backup, ctx));
+                if (!plan.Execute()) return null;
+                result.Status = after;
+                result.Revision = after.Revision;
+                result.Steps = plan.Steps.Select(s => s.ToString()).ToArray();
+                result.Duration = clock.Elapsed;
+                return result;
+            }
+            finally
+            {
+                foreach (var s in shells.Values) s.Dispose();
+                if (staging != null) { try { Directory.Delete(staging, true); } catch { } }
+            }
+        }
+
+        private static ZkTarget Target(ZkMemberSpec m) => new ZkTarget { Name = m.DisplayName, Address = m.ClientAddress, Id = m.Id };
+
+        /// <summary>
+        /// A restore must stop every voting server: one left out could keep a quorum alive or rejoin with
+        /// newer data. The live configuration (conf) is authoritative; the backup's layout is checked too.
+        /// </summary>
+        private static void CheckEveryServerListed(ZkRestoreRequest req, QuorumStatus before, ClusterBackup backup, IOperationContext ctx)
+        {
+            var ids = new HashSet<int>(req.Members.Select(m => m.Id));
+            var unlisted = before.Members.Where(m => m.Name.StartsWith("server.", StringComparison.Ordinal) && m.ClientUrls.Length == 0).Select(m => m.Id).ToList();
+            if (unlisted.Count > 0)
+                throw new ClusterDrException(ErrorIds.EnsembleIncomplete, ErrorKind.InvalidArgument,
+                    $"The running ensemble's configuration lists server(s) {string.Join(", ", unlisted)} that -Member does not describe; a restore must stop and rewrite every server. Nothing was changed.", unlisted);
+            // Answering servers whose myid differs from their spec: the spec is wrong.
+            foreach (var m in req.Members)
+            {
+                var cm = before.Members.FirstOrDefault(x => x.Name == m.DisplayName);
+                if (cm?.Endpoint != null && cm.Id != m.Id.ToString(CultureInfo.InvariantCulture))
+                    throw new ClusterDrException(ErrorIds.InvalidMember, ErrorKind.InvalidArgument,
+                        $"{m.Label} answers at {m.ClientAddress} as myid {cm.Id}, but its spec says Id {m.Id}. Nothing was changed.", m);
+            }
+            var layout = (backup.Manifest.Fact("servers") ?? "").Split(new[] { ';' }, StringSplitOptions.RemoveEmptyEntries)
+                .Select(l => l.Split('=')[0]).Where(k => k.StartsWith("server.", StringComparison.Ordinal))
+                .Select(k => int.TryParse(k.Substring(7), NumberStyles.None, CultureInfo.InvariantCulture, out int id) ? id : 0).Where(id => id > 0).ToList();
+            var missing = layout.Where(id => !ids.Contains(id)).ToList();
+            if (missing.Count > 0)
+            {
+                string msg = $"The backup was taken from an ensemble with server(s) {string.Join(", ", missing)} that -Member does not describe.";
+                if (!req.Force)
+                    throw new ClusterDrException(ErrorIds.EnsembleIncomplete, ErrorKind.InvalidArgument,
+                        msg + " Describe every server, or use -Force when the ensemble was rebuilt with other ids. Nothing was changed.", missing);
+                ctx.WriteWarning(msg + " Going on because -Force was given.");
+            }
+        }
+
+        /// <summary>
+        /// Reads the verified archive once into two local tars (snapshots and epoch files; logs), each
+        /// holding version-2/&lt;file&gt; regular files only: the same names a node's tar -x will see.
+        /// </summary>
+        private static (string Snap, string Log) BuildTars(string archive, string staging)
+        {
+            string snap = Path.Combine(staging, "data.tar"), log = Path.Combine(staging, "log.tar");
+            using (var reader = BackupArchiveReader.Open(archive))
+            using (var snapFile = new FileStream(snap, FileMode.CreateNew, FileAccess.Write))
+            using (var logFile = new FileStream(log, FileMode.CreateNew, FileAccess.Write))
+            using (var snapTar = new TarOutputStream(snapFile, Encoding.UTF8) { IsStreamOwner = false })
+            using (var logTar = new TarOutputStream(logFile, Encoding.UTF8) { IsStreamOwner = false })
+            {
+                var buffer = new byte[1 << 16];
+                reader.ForEachEntry((name, entry, content) =>
+                {
+                    if (entry.IsDirectory) return;
+                    string file = name.StartsWith(ZkBackup.LogPrefix, StringComparison.Ordinal) ? name.Substring(ZkBackup.LogPrefix.Length)
+                        : name.StartsWith(ZkBackup.DataPrefix, StringComparison.Ordinal) ? name.Substring(ZkBackup.DataPrefix.Length) : null;
+                    byte type = entry.TarHeader.TypeFlag;
+                    if (file == null || file.Length == 0 || file.IndexOf('/') >= 0 || (type != TarHeader.LF_NORMAL && type != TarHeader.LF_OLDNORM))
+                        throw new ClusterDrException(ErrorIds.UnexpectedEntry, ErrorKind.InvalidData, $"'{archive}' holds '{name}', which is not a version-2 file of a ZooKeeper backup.", archive);
+                    var tar = file.StartsWith("log.", StringComparison.Ordinal) ? logTar : snapTar;
+                    var e = TarEntry.CreateTarEntry("version-2/" + file);
+                    e.Size = entry.Size;
+                    e.ModTime = entry.ModTime;
+                    e.TarHeader.Mode = Convert.ToInt32("600", 8);
+                    tar.PutNextEntry(e);
+                    int n;
+                    while ((n = content.Read(buffer, 0, buffer.Length)) > 0) tar.Write(buffer, 0, n);
+                    tar.CloseEntry();
+                });
+                snapTar.Finish();
+                logTar.Finish();
+            }
+            return (snap, log);
+        }
+
+        /// <summary>Streams a local tar to "tar -x" in the (new) dir on the node, writes myid, gives the dir its old owner.</summary>
+        private static void Extract(IRemoteShell sh, string dir, string tarFile, string stamp, int? myid, CancellationToken ct)
+        {
+            string aside = dir.TrimEnd('/') + ".clusterdr-" + stamp;
+            string script = "umask 077; mkdir -p " + Sh.Quote(dir) + " && tar -C " + Sh.Quote(dir) + " --no-same-owner -xf - || exit $?; " +
+                (myid.HasValue ? "printf '%s\\n' " + myid.Value.ToString(CultureInfo.InvariantCulture) + " > " + Sh.Quote(dir.TrimEnd('/') + "/myid") + " || exit $?; " : "") +
+                NodeDataDir.RestoreOwnerScript(dir, aside);
+            using (var f = new FileStream(tarFile, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan))
+                sh.RunStreaming("Write version-2 into " + dir, script, f, null, ct);
+        }
+
+        internal static QuorumStatus WaitServing(ZkRestoreRequest req, string cluster, IOperationContext ctx)
+        {
+            var clock = Stopwatch.StartNew();
+            QuorumStatus last = null;
+            string problem = "no answer yet";
+            while (clock.Elapsed < req.WaitTimeout)
+            {
+                ctx.Cancellation.ThrowIfCancellationRequested();
+                last = ZkStatusReader.Read(req.Members.Select(Target), req.ProbeTimeout, ctx.Cancellation, cluster);
+                problem = ZkStatusReader.Problem(last);
+                if (problem == null) return last;
+                Thread.Sleep(250);
+            }
+            throw new ClusterDrException(ErrorIds.WaitTimedOut, ErrorKind.OperationTimeout,
+                $"The restored ZooKeeper ensemble did not serve with one leader within {req.WaitTimeout.TotalSeconds:0} s: {problem}.");
+        }
+
+        /// <summary>
+        /// The restored tree must hold at least the backup's persistent znodes: ephemeral ones vanish
+        /// when their old sessions expire, and clients may already have added new ones.
+        /// </summary>
+        private static void CheckZnodes(QuorumStatus after, ClusterBackup backup, IOperationContext ctx)
+        {
+            if (!long.TryParse(backup.Manifest.Fact("znodeCount"), NumberStyles.Integer, CultureInfo.InvariantCulture, out long expected)) return;
+            long.TryParse(backup.Manifest.Fact("ephemeralCount") ?? "0", NumberStyles.Integer, CultureInfo.InvariantCulture, out long ephemerals);
+            var leader = after.Members.FirstOrDefault(m => m.IsLeader) ?? after.Members.First(m => m.Healthy);
+            if (leader.ZnodeCount < expected - ephemerals)
+                throw new ClusterDrException(ErrorIds.ZnodeCountMismatch, ErrorKind.InvalidData,
+                    $"The restored ensemble holds {leader.ZnodeCount} znodes; the backup recorded {expected} ({ephemerals} of them ephemeral). Data is missing.");
+            if (leader.ZnodeCount != expected)
+                ctx.WriteWarning($"The restored ensemble holds {leader.ZnodeCount} znodes; the backup recorded {expected} ({ephemerals} ephemeral, which vanish with their sessions).");
+            else ctx.WriteVerbose($"The restored ensemble holds the backup's {expected} znodes.");
+        }
+    }
+}
