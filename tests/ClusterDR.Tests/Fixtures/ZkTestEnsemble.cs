@@ -71,8 +71,11 @@ namespace ClusterDR.Tests.Fixtures
             throw new TimeoutException($"ZooKeeper ensemble in {Dir} not serving after {timeout}: {s}\n" + Logs());
         }
 
-        /// <summary>Runs zkCli commands (one a line) in one session against node <paramref name="member"/>; returns stdout.</summary>
-        public string Cli(IEnumerable<string> commands, int member = 0)
+        /// <summary>
+        /// Runs zkCli commands (one a line) in one session against node <paramref name="member"/>; returns
+        /// stdout (data that get/ls print), followed by stderr (where zkCli reports "Created …") when asked.
+        /// </summary>
+        public string Cli(IEnumerable<string> commands, int member = 0, bool withStderr = true)
         {
             var psi = new ProcessStartInfo(ZkCli) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
             psi.ArgumentList.Add("-server");
@@ -86,7 +89,7 @@ namespace ClusterDR.Tests.Fixtures
             p.StandardInput.WriteLine("quit");
             p.StandardInput.Close();
             if (!p.WaitForExit(120_000)) { p.Kill(); throw new TimeoutException("zkCli hung"); }
-            return stdout.Result;
+            return withStderr ? stdout.Result + "\n" + err.Result : stdout.Result;
         }
 
         /// <summary>Creates znodes /path → value (parents first, values without spaces or newlines).</summary>
@@ -100,16 +103,31 @@ namespace ClusterDR.Tests.Fixtures
         /// <summary>Every znode outside /zookeeper with its data, read back through node <paramref name="member"/>.</summary>
         public SortedDictionary<string, string> Dump(int member = 0)
         {
-            var paths = Cli(new[] { "ls -R /" }, member).Split('\n').Select(l => l.Trim())
+            var paths = Cli(new[] { "ls -R /" }, member, withStderr: false).Split('\n').Select(l => l.Trim())
                 .Where(l => l.StartsWith("/") && l != "/" && !l.StartsWith("/zookeeper")).OrderBy(l => l, StringComparer.Ordinal).ToList();
             var result = new SortedDictionary<string, string>(StringComparer.Ordinal);
             if (paths.Count == 0) return result;
             // "get" prints one line per znode (values are single words); mark each with an echo-able separator.
-            var output = Cli(paths.SelectMany(p => new[] { "get " + p }), member).Split('\n').Select(l => l.TrimEnd('\r'))
-                .Where(l => l.Length > 0 && !l.StartsWith("WATCHER") && !l.StartsWith("WatchedEvent") && !l.StartsWith("[")).ToList();
+            var output = Cli(paths.Select(p => "get " + p), member, withStderr: false).Split('\n').Select(l => l.TrimEnd('\r'))
+                .Where(l => l.Length > 0 && !l.StartsWith("WATCHER") && !l.StartsWith("WatchedEvent") && !l.StartsWith("[")
+                    && !l.StartsWith("Connecting to ") && l != "Welcome to ZooKeeper!" && !l.StartsWith("JLine support")).ToList();
             if (output.Count != paths.Count) throw new InvalidOperationException($"zkCli get returned {output.Count} lines for {paths.Count} znodes: {string.Join("|", output.Take(20))}");
             for (int i = 0; i < paths.Count; i++) result[paths[i]] = output[i];
             return result;
+        }
+
+        /// <summary>Waits until <paramref name="count"/> servers serve (stopping a leader costs an election first).</summary>
+        public QuorumStatus WaitServingCount(int count, TimeSpan timeout)
+        {
+            var sw = Stopwatch.StartNew();
+            QuorumStatus s = null;
+            while (sw.Elapsed < timeout)
+            {
+                s = Status();
+                if (s.HealthyCount >= count) return s;
+                Thread.Sleep(200);
+            }
+            throw new TimeoutException($"fewer than {count} ZooKeeper servers serve after {timeout}: {s}\n" + Logs());
         }
 
         public void Stop(int i) => Shell.Run("sh", Path.Combine(Dir, Members[i].Name, "stop.sh"));

@@ -143,6 +143,7 @@ namespace ClusterDR.Tests.ZooKeeper
 
             // With one node already down, backing up another would leave 1 of 3: refused, nothing stopped.
             zk.Stop(2);
+            zk.WaitServingCount(2, TimeSpan.FromSeconds(30));
             var pid0 = zk.Pid(0);
             var refused = Assert.Throws<ClusterDrException>(() => ZkBackup.Run(new ZkBackupRequest { Member = zk.Members[0], Servers = zk.Servers, Directory = _out }, new RecordingContext()));
             Assert.Equal(ErrorIds.QuorumAtRisk, refused.ErrorId);
