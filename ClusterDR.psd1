@@ -23,6 +23,9 @@
         'Get-DcosBackup'
         'Restore-DcosBackup'
         'Remove-DcosBackup'
+        'Get-ZkEnsembleStatus'
+        'Backup-ZkState'
+        'Restore-ZkState'
     )
     VariablesToExport    = @()
     AliasesToExport      = @()

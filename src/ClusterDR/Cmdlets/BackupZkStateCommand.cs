@@ -1,0 +1,65 @@
+using System;
+using System.Management.Automation;
+using ClusterDR.ZooKeeper;
+
+namespace ClusterDR.Commands
+{
+    /// <summary>
+    /// DC/OS's ZooKeeper backup on ONE server: guard, stop ZooKeeper there, stream its version-2
+    /// snapshots and transaction logs into a checked archive, start it again and wait until it serves.
+    /// </summary>
+    [Cmdlet(VerbsData.Backup, "ZkState", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+    [OutputType(typeof(ClusterBackup))]
+    public sealed class BackupZkStateCommand : NodeCmdletBase
+    {
+        /// <summary>The server to back up: a hashtable with ClientAddress, Node, DataDir, DataLogDir and Unit or StartCommand/StopCommand.</summary>
+        [Parameter(Mandatory = true, Position = 0)]
+        [ValidateNotNull]
+        public ZkMemberSpec Member { get; set; }
+
+        /// <summary>Client addresses (host:port) of every server of the ensemble, for the quorum guard.</summary>
+        [Parameter(Mandatory = true, Position = 1)]
+        [ValidateNotNullOrEmpty]
+        public string[] Server { get; set; }
+
+        /// <summary>Directory that receives the archive (created when missing).</summary>
+        [Parameter(Mandatory = true, Position = 2)]
+        [Alias("Destination")]
+        public string Path { get; set; }
+
+        /// <summary>A short tag for the file name and manifest.</summary>
+        [Parameter]
+        [ValidatePattern("^[A-Za-z0-9_.-]{1,64}$")]
+        public string Label { get; set; }
+
+        /// <summary>Name of the ensemble for the file name and manifest (default: the first server's host).</summary>
+        [Parameter]
+        [ValidatePattern("^[A-Za-z0-9_.-]{1,64}$")]
+        public string Cluster { get; set; }
+
+        /// <summary>Seconds to wait for the server to serve and catch up again.</summary>
+        [Parameter]
+        [ValidateRange(5, 3600)]
+        public int WaitTimeoutSec { get; set; } = 120;
+
+        /// <summary>Back up even when stopping this server leaves no quorum, or the server is not serving.</summary>
+        [Parameter]
+        public SwitchParameter Force { get; set; }
+
+        protected override void ProcessRecord() => Run(() =>
+        {
+            var b = ZkBackup.Run(new ZkBackupRequest
+            {
+                Member = Member,
+                Servers = Server,
+                Directory = FileSystemPath(Path),
+                Label = Label,
+                Cluster = Cluster,
+                Force = Force,
+                Ssh = Ssh(),
+                WaitTimeout = TimeSpan.FromSeconds(WaitTimeoutSec),
+            }, this);
+            if (b != null) WriteObject(b);
+        });
+    }
+}

@@ -1,0 +1,59 @@
+using System;
+using System.Collections.Generic;
+using System.Management.Automation;
+using ClusterDR.ZooKeeper;
+
+namespace ClusterDR.Commands
+{
+    /// <summary>
+    /// DC/OS's ZooKeeper restore onto ALL servers: verify the archive, stop every server, move every
+    /// data dir aside, write the same state with each server's own myid, start all and wait until every
+    /// server serves with one leader; then check the znode count. Undoes everything on failure.
+    /// </summary>
+    [Cmdlet(VerbsData.Restore, "ZkState", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+    [OutputType(typeof(RestoreResult))]
+    public sealed class RestoreZkStateCommand : NodeCmdletBase
+    {
+        /// <summary>The backup archive; binds ClusterBackup objects from the pipeline.</summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [Alias("FullName")]
+        public string Path { get; set; }
+
+        /// <summary>Every server of the ensemble: hashtables with Id, Name, Node, ClientAddress, DataDir, DataLogDir and Unit or StartCommand/StopCommand.</summary>
+        [Parameter(Mandatory = true, Position = 1)]
+        [ValidateNotNullOrEmpty]
+        public ZkMemberSpec[] Member { get; set; }
+
+        /// <summary>Seconds to wait for the restored ensemble to serve.</summary>
+        [Parameter]
+        [ValidateRange(5, 3600)]
+        public int WaitTimeoutSec { get; set; } = 120;
+
+        /// <summary>Restore even though the ensemble serves (its newer data is moved aside). Never suppresses confirmation.</summary>
+        [Parameter]
+        public SwitchParameter Force { get; set; }
+
+        private readonly List<string> _paths = new List<string>();
+
+        protected override void ProcessRecord() => _paths.Add(Path);
+
+        protected override void EndProcessing() => Run(() =>
+        {
+            if (_paths.Count == 0)
+                throw new ClusterDrException(ErrorIds.NoBackupGiven, ErrorKind.InvalidArgument,
+                    "No backup reached Restore-ZkState (did Test-ClusterBackup reject it?). Nothing was changed.");
+            if (_paths.Count != 1)
+                throw new ClusterDrException(ErrorIds.MultipleBackups, ErrorKind.InvalidArgument,
+                    $"Restore-ZkState restores exactly one backup; {_paths.Count} were given. Pick one (Sort-Object CreatedUtc | Select-Object -Last 1).");
+            var result = ZkRestore.Run(new ZkRestoreRequest
+            {
+                BackupPath = FileSystemPath(_paths[0]),
+                Members = Member,
+                Force = Force,
+                Ssh = Ssh(),
+                WaitTimeout = TimeSpan.FromSeconds(WaitTimeoutSec),
+            }, this);
+            if (result != null) WriteObject(result);
+        });
+    }
+}
