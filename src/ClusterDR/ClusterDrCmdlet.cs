@@ -65,6 +65,22 @@ namespace ClusterDR.Commands
             return new ErrorRecord(ex, ex.ErrorId, category, ex.Target);
         }
 
+        /// <summary>
+        /// The one backup a restore cmdlet collected from its -Path/pipeline input, resolved to a file
+        /// system path; NoBackupGiven or MultipleBackupsForRestore otherwise, before anything is touched.
+        /// </summary>
+        protected string SingleBackup(System.Collections.Generic.IList<string> paths)
+        {
+            string name = MyInvocation?.MyCommand?.Name ?? GetType().Name;
+            if (paths.Count == 0)
+                throw new ClusterDrException(ErrorIds.NoBackupGiven, ErrorKind.InvalidArgument,
+                    $"No backup reached {name} (did Test-ClusterBackup reject it?). Nothing was changed.");
+            if (paths.Count != 1)
+                throw new ClusterDrException(ErrorIds.MultipleBackups, ErrorKind.InvalidArgument,
+                    $"{name} restores exactly one backup; {paths.Count} were given. Pick one (Sort-Object CreatedUtc | Select-Object -Last 1).");
+            return FileSystemPath(paths[0]);
+        }
+
         /// <summary>Resolves a PowerShell path (relative, ~, PSDrive) to a file system path.</summary>
         protected string FileSystemPath(string path) => GetUnresolvedProviderPathFromPSPath(path);
     }

@@ -43,15 +43,9 @@ namespace ClusterDR.Commands
 
         protected override void EndProcessing() => Run(() =>
         {
-            if (_paths.Count == 0)
-                throw new ClusterDrException(ErrorIds.NoBackupGiven, ErrorKind.InvalidArgument,
-                    "No backup reached Restore-EtcdSnapshot (did Test-ClusterBackup reject it?). Nothing was changed.");
-            if (_paths.Count != 1)
-                throw new ClusterDrException(ErrorIds.MultipleBackups, ErrorKind.InvalidArgument,
-                    $"Restore-EtcdSnapshot restores exactly one backup; {_paths.Count} were given. Pick one (Sort-Object CreatedUtc | Select-Object -Last 1).");
             var result = EtcdRestore.Run(new EtcdRestoreRequest
             {
-                BackupPath = FileSystemPath(_paths[0]),
+                BackupPath = SingleBackup(_paths),
                 Members = Member,
                 InitialClusterToken = InitialClusterToken,
                 Force = Force,

@@ -39,15 +39,9 @@ namespace ClusterDR.Commands
 
         protected override void EndProcessing() => Run(() =>
         {
-            if (_paths.Count == 0)
-                throw new ClusterDrException(ErrorIds.NoBackupGiven, ErrorKind.InvalidArgument,
-                    "No backup reached Restore-ZkState (did Test-ClusterBackup reject it?). Nothing was changed.");
-            if (_paths.Count != 1)
-                throw new ClusterDrException(ErrorIds.MultipleBackups, ErrorKind.InvalidArgument,
-                    $"Restore-ZkState restores exactly one backup; {_paths.Count} were given. Pick one (Sort-Object CreatedUtc | Select-Object -Last 1).");
             var result = ZkRestore.Run(new ZkRestoreRequest
             {
-                BackupPath = FileSystemPath(_paths[0]),
+                BackupPath = SingleBackup(_paths),
                 Members = Member,
                 Force = Force,
                 Ssh = Ssh(),
