@@ -54,7 +54,9 @@ namespace ClusterDR.ZooKeeper
 
             // 1. Guard: this server must serve inside a quorate ensemble, and stopping it must leave a quorum.
             var status = ZkStatusReader.Read(servers.Select(s => new ZkTarget { Address = s }), req.ProbeTimeout, ct, req.Cluster);
-            var me = status.Members.First(x => x.Name == m.ClientAddress);
+            var me = status.Members.FirstOrDefault(x => x.Name == m.ClientAddress)
+                ?? throw new ClusterDrException(ErrorIds.InvalidMember, ErrorKind.InvalidArgument,
+                    $"-Server names {m.ClientAddress} twice under other addresses; list each server once.", m);
             QuorumGuard.EnsureReadableWithQuorum(status, me.Name, req.Force, ctx);
             QuorumGuard.EnsureCanTakeDown(ZkStatusReader.Voters(status), new[] { me.Name }, req.Force, ctx);
 

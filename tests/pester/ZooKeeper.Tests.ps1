@@ -1,0 +1,71 @@
+#requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0.0' }
+# The ZooKeeper cmdlets in PowerShell, against a real three-node ensemble on 127.0.0.1 (tests/tools/zk-ensemble.sh).
+
+BeforeAll {
+    $script:module = if ($env:CLUSTERDR_MODULE) { $env:CLUSTERDR_MODULE } else { Join-Path $PSScriptRoot '../../out/ClusterDR/ClusterDR.psd1' }
+    Import-Module $script:module -Force
+    $script:tool = Join-Path $PSScriptRoot '../tools/zk-ensemble.sh'
+    if (-not (Test-Path /usr/share/java/zookeeper.jar)) { throw 'ZooKeeper is required: apt-get install --no-install-recommends zookeeper' }
+    $script:dir = Join-Path ([IO.Path]::GetTempPath()) "clusterdr-pester-zk-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
+    $lines = & sh $script:tool start $script:dir 3 (Get-Random -Minimum 50000 -Maximum 59000)
+    if ($LASTEXITCODE -ne 0) { throw 'ZooKeeper did not start' }
+    $script:members = foreach ($line in $lines) {
+        $name, $id, $client, $data, $admin = $line -split ' '
+        @{ Id = [int]$id; Name = $name; ClientAddress = $client; DataDir = $data; Node = 'localhost'
+           StartCommand = "sh $script:dir/$name/start.sh"; StopCommand = "sh $script:dir/$name/stop.sh" }
+    }
+    $script:servers = [string[]]$script:members.ClientAddress
+    $script:backups = Join-Path $script:dir 'backups'
+    $deadline = (Get-Date).AddSeconds(60)
+    do { Start-Sleep -Milliseconds 300; $s = try { Get-ZkEnsembleStatus -Server $script:servers -WarningAction SilentlyContinue } catch { $null } }
+    until (($s -and $s.HealthyCount -eq 3 -and $s.Leader) -or (Get-Date) -gt $deadline)
+    if ($s.HealthyCount -ne 3) { throw "ZooKeeper in $script:dir does not serve" }
+
+    function Get-State {
+        @(foreach ($m in $script:members) {
+            Get-Content "$script:dir/$($m.Name)/pid"
+            (Get-ChildItem -Recurse -File $m.DataDir | ForEach-Object { "$($_.Name):$($_.Length):$((Get-FileHash $_.FullName).Hash)" }) -join ','
+            (Get-ChildItem -Force (Split-Path $m.DataDir)).Name -join ','
+        }) -join '|'
+    }
+}
+
+AfterAll {
+    & sh $script:tool stop $script:dir
+    Remove-Item -Recurse -Force $script:dir -ErrorAction Ignore
+}
+
+Describe 'ZooKeeper cmdlets' {
+    It 'reports every server serving with one leader' {
+        $s = Get-ZkEnsembleStatus -Server $script:servers
+        $s.Platform | Should -Be 'zookeeper'
+        $s.HealthyCount | Should -Be 3
+        $s.FaultTolerance | Should -Be 1
+        @($s.Members | Where-Object Mode -eq 'leader').Count | Should -Be 1
+    }
+
+    It 'rejects a server address without a port with InvalidAddress' {
+        { Get-ZkEnsembleStatus -Server 'no-port' -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidAddress*'
+    }
+
+    It 'leaves every process and data dir untouched under -WhatIf' {
+        $before = Get-State
+        Backup-ZkState -Member $script:members[0] -Server $script:servers -Path $script:backups -WhatIf
+        Test-Path $script:backups | Should -BeFalse
+        Get-State | Should -Be $before
+    }
+
+    It 'backs up one server, which serves again, and the backup verifies' {
+        $b = Backup-ZkState -Member $script:members[1] -Server $script:servers -Path $script:backups -Label pester -Confirm:$false | Test-ClusterBackup
+        $b.Kind | Should -Be 'zookeeper'
+        $b.Verified | Should -BeTrue
+        (Get-ZkEnsembleStatus -Server $script:servers).HealthyCount | Should -Be 3
+    }
+
+    It 'refuses to restore over a serving ensemble, and -WhatIf on a forced restore changes nothing' {
+        $before = Get-State
+        { Get-ClusterBackup $script:backups -Kind zookeeper | Restore-ZkState -Member $script:members -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'ClusterHealthy*'
+        Get-ClusterBackup $script:backups -Kind zookeeper | Restore-ZkState -Member $script:members -Force -WhatIf
+        Get-State | Should -Be $before
+    }
+}
