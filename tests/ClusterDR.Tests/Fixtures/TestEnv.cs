@@ -33,7 +33,8 @@ namespace ClusterDR.Tests.Fixtures
         }
 
         private static readonly object PortGate = new object();
-        private static int _next = 20000 + (Environment.ProcessId % 50) * 200;
+        // Below Linux's ephemeral range (32768+), so a port a test frees is not taken by some outgoing connection.
+        private static int _next = 20000 + (Environment.ProcessId % 40) * 200;
 
         /// <summary>A run of <paramref name="count"/> consecutive free ports on 127.0.0.1.</summary>
         public static int FreePorts(int count)
@@ -44,7 +45,7 @@ namespace ClusterDR.Tests.Fixtures
                 {
                     int start = _next;
                     _next += count + 1;
-                    if (_next > 60000) _next = 20000;
+                    if (_next > 32000) _next = 20000;
                     if (Enumerable.Range(start, count).All(IsFree)) return start;
                 }
                 throw new InvalidOperationException("No free loopback ports.");

@@ -36,7 +36,8 @@ namespace ClusterDR.Tests.ZooKeeper
             Assert.Equal(2, down.HealthyCount);
             Assert.True(down.HasQuorum);
             Assert.Equal(0, down.FaultTolerance);
-            Assert.True(down.Members.Single(m => m.Name == zk.Servers[0]).ProvenDown);
+            var stopped = down.Members.Single(m => m.Name == zk.Servers[0]);
+            Assert.True(stopped.ProvenDown, "expected proven down, got: " + stopped.Problem);
         }
 
         [Fact]
