@@ -6,6 +6,8 @@
 #                                             client, quorum, election, AdminServer)
 #   zk-ensemble.sh stop DIR                  stop every node by its PID
 #   zk-ensemble.sh members DIR               one line per node: name id client-address data-dir admin-url
+# Environment for start: ZK_EXTRA_CFG (lines appended to every zoo.cfg), ZK_HEAP (JVM -Xmx of every
+# node, default 128m; the benchmark raises it for 100k+ znodes). Both are written into the node's files.
 set -eu
 cmd=${1:?usage: zk-ensemble.sh start|stop|members DIR [SIZE BASEPORT]}
 dir=${2:?DIR required}
@@ -15,6 +17,8 @@ case "$cmd" in
 start)
     size=${3:?SIZE required}
     base=${4:?BASEPORT required}
+    heap=${ZK_HEAP:-128m}
+    case "$heap" in *[!0-9kKmMgG]*|[!0-9]*) echo "ZK_HEAP must look like 128m or 1g, not '$heap'" >&2; exit 2 ;; esac
     [ -f "$jar" ] || { echo "ZooKeeper is not installed (Debian: apt-get install --no-install-recommends zookeeper)" >&2; exit 2; }
     command -v java >/dev/null || { echo "java is not installed" >&2; exit 2; }
     mkdir -p "$dir"
@@ -59,7 +63,7 @@ LOG
 cd "$m"
 if [ -f pid ] && kill -0 "\$(cat pid)" 2>/dev/null; then exit 0; fi
 cp=$m/conf:/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-log4j12.jar:/usr/share/java/log4j-1.2.jar:/usr/share/java/servlet-api.jar
-nohup java -Xmx128m -XX:+UseSerialGC -Dzookeeper.log.dir="$m" -cp "\$cp" \\
+nohup java -Xmx$heap -XX:+UseSerialGC -Dzookeeper.log.dir="$m" -cp "\$cp" \\
   org.apache.zookeeper.server.quorum.QuorumPeerMain "$m/zoo.cfg" >> "$m/stdout.log" 2>&1 < /dev/null &
 echo \$! > "$m/pid"
 START
