@@ -278,10 +278,10 @@ namespace ClusterDR.ZooKeeper
                             var status = ZkStatusReader.Read(servers.Select(s => new ZkTarget { Address = s }), req.ProbeTimeout, ctx.Cancellation);
                             target = status.Members.FirstOrDefault(x => x.IsLeader)?.RaftIndex ?? me.Zxid;
                         }
-                        // A follower serves only after syncing with the leader; right after an election the
-                        // leader's zxid is <new epoch>:0 while a synced follower still shows the last txn of the
-                        // old epoch, so that gap is no lag.
-                        bool newEpochWithoutTxns = (target & 0xffffffffL) == 0 && (me.Zxid >> 32) == (target >> 32) - 1;
+                        // A follower serves only after syncing with the leader; after elections with no writes
+                        // the leader's zxid is <new epoch>:0 while a synced follower still shows the last txn of
+                        // an older epoch (one or more elections back), so that gap is no lag.
+                        bool newEpochWithoutTxns = (target & 0xffffffffL) == 0 && (me.Zxid >> 32) < (target >> 32);
                         if (me.Zxid >= target || me.Mode == "leader" || newEpochWithoutTxns)
                         {
                             ctx.WriteVerbose($"{m.Label} serves as {me.Mode} at zxid {me.ZxidHex}.");
