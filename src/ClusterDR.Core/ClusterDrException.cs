@@ -88,5 +88,13 @@ namespace ClusterDR
         public const string EnsembleIncomplete = "EnsembleIncomplete";
         public const string DataDirMismatch = "DataDirMismatch";
         public const string ZnodeCountMismatch = "ZnodeCountMismatch";
+        public const string DockerUnavailable = "DockerUnavailable";
+        public const string NotASwarmManager = "NotASwarmManager";
+        public const string UnlockKeyRequired = "SwarmUnlockKeyRequired";
+        public const string UnlockKeyInvalid = "SwarmUnlockKeyInvalid";
+        public const string AutolockOff = "SwarmAutolockOff";
+        public const string SwarmObjectsMismatch = "SwarmObjectsMismatch";
+        public const string NoFailoverReplica = "NoFailoverReplica";
+        public const string FailoverFailed = "FailoverFailed";
     }
 }

@@ -19,6 +19,8 @@ namespace ClusterDR.Backups
     {
         private readonly string _stagingDir;
         private readonly List<ManifestFile> _files = new List<ManifestFile>();
+        private readonly List<KeyValuePair<string, int>> _dirs = new List<KeyValuePair<string, int>>();
+        private readonly Dictionary<string, int> _modes = new Dictionary<string, int>(StringComparer.Ordinal);
         private bool _committed;
 
         private BackupArchiveWriter(string finalPath)
@@ -59,8 +61,18 @@ namespace ClusterDR.Backups
             return sb + ".tar.gz";
         }
 
+        /// <summary>
+        /// A directory entry of a payload tree (written before the files, with its Unix mode), so that a
+        /// tree such as the swarm state dir comes back with its empty directories and permissions.
+        /// </summary>
+        public void AddDirectory(string archivePath, int mode)
+        {
+            _dirs.Add(new KeyValuePair<string, int>(ArchivePaths.Normalize(archivePath), mode & Convert.ToInt32("7777", 8)));
+        }
+
         /// <summary>Streams one payload file into staging through <paramref name="write"/>; records its size and SHA-256.</summary>
-        public ManifestFile AddPayload(string archivePath, Action<Stream> write)
+        /// <param name="mode">The Unix mode its tar entry carries (default 0600).</param>
+        public ManifestFile AddPayload(string archivePath, Action<Stream> write, int? mode = null)
         {
             string rel = ArchivePaths.Normalize(archivePath);
             if (rel == BackupManifest.EntryName) throw new ArgumentException("manifest.json is reserved.", nameof(archivePath));
@@ -78,6 +90,7 @@ namespace ClusterDR.Backups
                 }
             }
             _files.Add(entry);
+            if (mode.HasValue) _modes[rel] = mode.Value & Convert.ToInt32("7777", 8);
             return entry;
         }
 
@@ -99,13 +112,23 @@ namespace ClusterDR.Backups
                     PutEntry(tar, BackupManifest.EntryName, json.Length, manifest.CreatedUtc);
                     tar.Write(json, 0, json.Length);
                     tar.CloseEntry();
+                    foreach (var d in _dirs)
+                    {
+                        var dir = TarEntry.CreateTarEntry(d.Key + "/");
+                        dir.ModTime = manifest.CreatedUtc == default ? DateTime.UtcNow : manifest.CreatedUtc;
+                        dir.TarHeader.Mode = d.Value;
+                        dir.TarHeader.TypeFlag = TarHeader.LF_DIR;
+                        dir.Size = 0;
+                        tar.PutNextEntry(dir);
+                        tar.CloseEntry();
+                    }
                     long done = 0;
                     var buffer = new byte[1 << 16];
                     foreach (var f in _files)
                     {
                         ctx.Cancellation.ThrowIfCancellationRequested();
                         string staged = Path.Combine(_stagingDir, f.Path.Replace('/', Path.DirectorySeparatorChar));
-                        PutEntry(tar, f.Path, f.Size, manifest.CreatedUtc);
+                        PutEntry(tar, f.Path, f.Size, manifest.CreatedUtc, _modes.TryGetValue(f.Path, out var m) ? m : Convert.ToInt32("600", 8));
                         using (var src = new FileStream(staged, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan))
                         {
                             int n;
@@ -129,12 +152,12 @@ namespace ClusterDR.Backups
             return new ClusterBackup(FinalPath, manifest, new FileInfo(FinalPath).Length);
         }
 
-        private static void PutEntry(TarOutputStream tar, string name, long size, DateTime modTime)
+        private static void PutEntry(TarOutputStream tar, string name, long size, DateTime modTime, int mode = 384 /* 0600 */)
         {
             var entry = TarEntry.CreateTarEntry(name);
             entry.Size = size;
             entry.ModTime = modTime == default ? DateTime.UtcNow : modTime;
-            entry.TarHeader.Mode = Convert.ToInt32("600", 8);
+            entry.TarHeader.Mode = mode;
             entry.TarHeader.TypeFlag = TarHeader.LF_NORMAL;
             tar.PutNextEntry(entry);
         }

@@ -17,6 +17,10 @@ namespace ClusterDR
         public TimeSpan Duration { get; set; }
         public QuorumStatus Status { get; set; }
         public string[] Steps { get; set; } = new string[0];
+        /// <summary>Swarm: the restored swarm as its manager sees it.</summary>
+        public SwarmClusterStatus Swarm { get; set; }
+        /// <summary>Swarm: the NEW unlock key when the restore turned autolock back on; null otherwise.</summary>
+        public System.Security.SecureString UnlockKey { get; set; }
 
         public override string ToString() => $"{Platform} {Cluster} restored from {BackupPath} in {Duration.TotalSeconds:0.0}s";
     }

@@ -105,6 +105,7 @@ namespace ClusterDR.Safety
         {
             ErrorIds.PayloadHashMismatch, ErrorIds.SnapshotHashMismatch, ErrorIds.HostKeyVerificationFailed,
             ErrorIds.Unauthorized, ErrorIds.Forbidden, ErrorIds.BackupServiceBusy, ErrorIds.DcosBackupNotFound,
+            ErrorIds.UnlockKeyRequired, ErrorIds.UnlockKeyInvalid, ErrorIds.SwarmObjectsMismatch,
         };
 
         private static bool IsGuardOrInputError(string id) => KeepsItsId.Contains(id);
