@@ -26,6 +26,14 @@
         'Get-ZkEnsembleStatus'
         'Backup-ZkState'
         'Restore-ZkState'
+        'Get-SwarmClusterStatus'
+        'Backup-SwarmManager'
+        'Restore-SwarmManager'
+        'Repair-SwarmQuorum'
+        'Get-SwarmUnlockKey'
+        'Update-SwarmUnlockKey'
+        'Get-SwarmClassicManager'
+        'Test-SwarmClassicFailover'
     )
     VariablesToExport    = @()
     AliasesToExport      = @()

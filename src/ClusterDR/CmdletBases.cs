@@ -133,3 +133,73 @@ namespace ClusterDR.Commands
         }
     }
 }
+
+namespace ClusterDR.Commands
+{
+    /// <summary>The node (-Node or -SshSession) and docker CLI options of the Swarm cmdlets.</summary>
+    public abstract class SwarmCmdletBase : NodeCmdletBase
+    {
+        protected const string NodeSet = "Node", SessionSet = "SshSession";
+
+        /// <summary>The manager: "localhost" or an SSH target user@host:port.</summary>
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = NodeSet, ValueFromPipelineByPropertyName = true)]
+        [Alias("ComputerName")]
+        public string Node { get; set; }
+
+        /// <summary>A Posh-SSH session (New-SSHSession) to the manager.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = SessionSet)]
+        public object SshSession { get; set; }
+
+        /// <summary>The docker CLI on the node.</summary>
+        [Parameter]
+        public string DockerPath { get; set; } = "docker";
+
+        /// <summary>DOCKER_HOST for the CLI on the node (default: its own default socket).</summary>
+        [Parameter]
+        public string DockerHost { get; set; }
+
+        protected IRemoteShell Shell() => ShellFactory.Create(Node, SshSession, Ssh());
+
+        protected virtual Swarm.SwarmNodeOptions Options() => new Swarm.SwarmNodeOptions { DockerPath = DockerPath, DockerHost = DockerHost };
+    }
+
+    /// <summary>Swarm cmdlets that stop and start Docker: where its state lives and how to stop/start it.</summary>
+    public abstract class SwarmDaemonCmdletBase : SwarmCmdletBase
+    {
+        /// <summary>dockerd's --data-root on the node; the swarm state is its swarm/ subdirectory.</summary>
+        [Parameter]
+        public string DataRoot { get; set; } = "/var/lib/docker";
+
+        /// <summary>The systemd unit of Docker (used unless -StopCommand/-StartCommand are given).</summary>
+        [Parameter]
+        public string ServiceName { get; set; } = "docker";
+
+        /// <summary>A sh command that stops Docker on the node (default: systemctl stop docker.socket docker.service).</summary>
+        [Parameter]
+        public string StopCommand { get; set; }
+
+        /// <summary>A sh command that starts Docker on the node and returns (default: systemctl start docker.service).</summary>
+        [Parameter]
+        public string StartCommand { get; set; }
+
+        /// <summary>Autolock key (SecureString), passed to docker swarm unlock on stdin.</summary>
+        [Parameter]
+        public SecureString UnlockKey { get; set; }
+
+        /// <summary>Seconds to wait for Docker to stop, to start and for the swarm to be ready.</summary>
+        [Parameter]
+        [ValidateRange(5, 3600)]
+        public int WaitTimeoutSec { get; set; } = 120;
+
+        protected override Swarm.SwarmNodeOptions Options()
+        {
+            var o = base.Options();
+            o.DataRoot = DataRoot;
+            o.Unit = ServiceName;
+            o.StopCommand = StopCommand;
+            o.StartCommand = StartCommand;
+            o.WaitTimeout = TimeSpan.FromSeconds(WaitTimeoutSec);
+            return o;
+        }
+    }
+}

@@ -65,7 +65,7 @@ namespace ClusterDR.Swarm
                 return endpoints.Select(e => ReadOne(http, e, ct)).ToArray();
         }
 
-        internal static Uri InfoUri(string endpoint)
+        public static Uri InfoUri(string endpoint)
         {
             string e = endpoint.Trim();
             if (e.StartsWith("tcp://", StringComparison.OrdinalIgnoreCase)) e = "http://" + e.Substring(6);
