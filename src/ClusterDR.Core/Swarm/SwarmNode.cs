@@ -157,7 +157,7 @@ namespace ClusterDR.Swarm
         /// Polls until the node is an active, reachable manager of a swarm with quorum whose node list
         /// answers (and, with <paramref name="managers"/>, has at least that many reachable managers).
         /// </summary>
-        public static SwarmClusterStatus WaitReady(IRemoteShell sh, SwarmNodeOptions o, IOperationContext ctx, int managers = 1)
+        public static SwarmClusterStatus WaitReady(IRemoteShell sh, SwarmNodeOptions o, IOperationContext ctx, int managers = 1, bool requireQuorum = true)
         {
             var clock = Stopwatch.StartNew();
             SwarmClusterStatus last = null;
@@ -168,7 +168,7 @@ namespace ClusterDR.Swarm
                 try
                 {
                     last = SwarmStatusReader.Read(sh, o, ctx.Cancellation, probeUnreachable: false);
-                    problem = last.NotReadyBecause(managers);
+                    problem = last.NotReadyBecause(managers, requireQuorum);
                     if (problem == null) return last;
                 }
                 catch (ClusterDrException ex) { problem = ex.Message; }

@@ -61,7 +61,7 @@ namespace ClusterDR.Swarm
             plan.SetState(who, $"manager without quorum ({before.ReachableManagers} of {before.ManagerCount} managers reachable)");
             plan.Add(who, "Force a new cluster from this manager's state (docker swarm init --force-new-cluster)",
                 () => SwarmNode.ForceNewCluster(sh, o, req.AdvertiseAddress, req.ListenAddress, ct), state: "sole manager of the recovered swarm");
-            plan.Check(who, "Wait until the node is a ready manager", () => after = SwarmNode.WaitReady(sh, o, ctx));
+            plan.Check(who, "Wait until the node leads the recovered swarm", () => after = SwarmNode.WaitReady(sh, o, ctx, requireQuorum: false));
             foreach (var name in req.Promote ?? new List<string>())
             {
                 string n = name;
@@ -69,7 +69,7 @@ namespace ClusterDR.Swarm
                     sh.RunChecked("docker node promote " + n, o.Docker + " node promote " + Sh.Quote(n), ct), state: "promoted to manager");
             }
             if (req.Promote != null && req.Promote.Count > 0)
-                plan.Check(who, "Wait until the promoted managers are reachable", () => after = SwarmNode.WaitReady(sh, o, ctx, 1 + req.Promote.Count));
+                plan.Check(who, "Wait until the promoted managers are reachable", () => after = SwarmNode.WaitReady(sh, o, ctx, 1 + req.Promote.Count, requireQuorum: false));
             if (!plan.Execute()) return null;
             result.Swarm = after;
             result.Status = after.Quorum;

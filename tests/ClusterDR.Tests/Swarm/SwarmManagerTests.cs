@@ -1,0 +1,206 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Net;
+using ClusterDR.Backups;
+using ClusterDR.Safety;
+using ClusterDR.Swarm;
+using ClusterDR.Tests.Fixtures;
+using ClusterDR.Transport;
+using Xunit;
+
+namespace ClusterDR.Tests.Swarm
+{
+    /// <summary>Real dockerd in network namespaces (TESTING.md): backup, leave, restore, autolock, -WhatIf, guards, quorum loss.</summary>
+    public sealed class SwarmManagerTests : IDisposable
+    {
+        private readonly string _out = TestEnv.TempDir("swarm-out");
+        public void Dispose() { try { Directory.Delete(_out, true); } catch { } }
+
+        [Fact]
+        public void BackupLeaveRestoreBringsBackServicesSecretsConfigsAndNetworks()
+        {
+            using var net = new TestNetns();
+            using var node = new DockerTestNode(net.Loopback(), "127.0.0.1");
+            node.Init();
+            node.Populate();
+            var expected = node.Objects();
+            using var sh = new LocalShell();
+
+            // A single manager is refused without -Force: its management plane goes down.
+            var refused = Assert.Throws<ClusterDrException>(() => SwarmBackup.Run(new SwarmBackupRequest { Shell = sh, Options = node.Options, Directory = _out }, new RecordingContext()));
+            Assert.Equal(ErrorIds.QuorumAtRisk, refused.ErrorId);
+            Assert.Empty(Directory.GetFileSystemEntries(_out));
+
+            var ctx = new RecordingContext();
+            var backup = SwarmBackup.Run(new SwarmBackupRequest { Shell = sh, Options = node.Options, Directory = _out, Force = true, Label = "one" }, ctx);
+            Assert.True(node.Running);
+            Assert.Equal("swarm", backup.Kind);
+            Assert.Equal("2", backup.Facts["services"]);
+            Assert.Equal("2", backup.Facts["secrets"]);
+            Assert.Equal("1", backup.Facts["configs"]);
+            Assert.Equal("false", backup.Facts["autolock"]);
+            Assert.Equal("1", backup.Facts["managers"]);
+            double down = double.Parse((string)backup.Facts["downtimeSeconds"]!, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.InRange(down, 0.01, 30);
+            Assert.Contains(backup.Files, f => f.Path.StartsWith("swarm/raft/wal-v3-encrypted/", StringComparison.Ordinal));
+            Assert.Contains(ctx.Warnings, w => w.Contains("single manager"));
+            Assert.True(BackupVerifier.Verify(backup.Path, new RecordingContext(), "swarm").Verified);
+
+            node.Docker("swarm", "leave", "--force");
+            Assert.Equal("inactive", node.Docker("info", "--format", "{{.Swarm.LocalNodeState}}"));
+
+            var result = SwarmRestore.Run(new SwarmRestoreRequest
+            {
+                BackupPath = backup.Path, Shell = sh, Options = node.Options, AdvertiseAddress = "127.0.0.1", ListenAddress = "127.0.0.1:2377",
+            }, new RecordingContext());
+            Assert.Equal(expected, node.Objects());
+            Assert.Equal(backup.Cluster, node.Docker("info", "--format", "{{.Swarm.Cluster.ID}}"));
+            Assert.True(result.Swarm.HasQuorum);
+            Assert.Null(result.UnlockKey);
+            Assert.Single(result.MovedAside);
+            Assert.True(Directory.Exists(result.MovedAside.Values.Single()));
+
+            // The host is now the manager of a healthy swarm: a second restore is refused.
+            var guard = Assert.Throws<ClusterDrException>(() => SwarmRestore.Run(new SwarmRestoreRequest { BackupPath = backup.Path, Shell = sh, Options = node.Options }, new RecordingContext()));
+            Assert.Equal(ErrorIds.ClusterHealthy, guard.ErrorId);
+        }
+
+        [Fact]
+        public void AutolockedBackupRestoresWithTheKeyAndHandsBackANewOne()
+        {
+            using var net = new TestNetns();
+            using var node = new DockerTestNode(net.Loopback(), "127.0.0.1");
+            node.Init();
+            node.Populate();
+            node.Docker("swarm", "update", "--autolock=true");
+            var expected = node.Objects();
+            using var sh = new LocalShell();
+            var key = SwarmUnlockKeys.Get(sh, node.Options, new RecordingContext());
+            string plain = new NetworkCredential("", key).Password;
+            Assert.StartsWith("SWMKEY-", plain);
+
+            var noKey = Assert.Throws<ClusterDrException>(() => SwarmBackup.Run(new SwarmBackupRequest { Shell = sh, Options = node.Options, Directory = _out, Force = true }, new RecordingContext()));
+            Assert.Equal(ErrorIds.UnlockKeyRequired, noKey.ErrorId);
+            Assert.True(node.Running);
+
+            var ctx = new RecordingContext();
+            var backup = SwarmBackup.Run(new SwarmBackupRequest { Shell = sh, Options = node.Options, Directory = _out, Force = true, UnlockKey = key }, ctx);
+            Assert.Equal("true", backup.Facts["autolock"]);
+            Assert.Equal("active", node.Docker("info", "--format", "{{.Swarm.LocalNodeState}}"));
+            Assert.DoesNotContain(ctx.Verbose.Concat(ctx.Warnings).Concat(ctx.Asked), m => m.Contains(plain));
+
+            node.Docker("swarm", "leave", "--force");
+            var needsKey = Assert.Throws<ClusterDrException>(() => SwarmRestore.Run(new SwarmRestoreRequest { BackupPath = backup.Path, Shell = sh, Options = node.Options }, new RecordingContext()));
+            Assert.Equal(ErrorIds.UnlockKeyRequired, needsKey.ErrorId);
+
+            var rctx = new RecordingContext();
+            var result = SwarmRestore.Run(new SwarmRestoreRequest
+            {
+                BackupPath = backup.Path, Shell = sh, Options = node.Options, AdvertiseAddress = "127.0.0.1", ListenAddress = "127.0.0.1:2377", UnlockKey = key,
+            }, rctx);
+            Assert.Equal(expected, node.Objects());
+            Assert.NotNull(result.UnlockKey);
+            string newKey = new NetworkCredential("", result.UnlockKey).Password;
+            Assert.StartsWith("SWMKEY-", newKey);
+            Assert.NotEqual(plain, newKey);
+            Assert.Equal("true", node.Docker("info", "--format", "{{.Swarm.Cluster.Spec.EncryptionConfig.AutoLockManagers}}"));
+            Assert.DoesNotContain(rctx.Verbose.Concat(rctx.Warnings), m => m.Contains(plain) || m.Contains(newKey));
+
+            // Rotation: -WhatIf changes nothing; a real rotation returns a key that differs from the current one.
+            Assert.Null(SwarmUnlockKeys.Rotate(sh, node.Options, false, new RecordingContext(Decision.WhatIf)));
+            Assert.Equal(newKey, new NetworkCredential("", SwarmUnlockKeys.Get(sh, node.Options, new RecordingContext())).Password);
+            var rotated = new NetworkCredential("", SwarmUnlockKeys.Rotate(sh, node.Options, false, new RecordingContext())).Password;
+            Assert.StartsWith("SWMKEY-", rotated);
+            Assert.NotEqual(newKey, rotated);
+            Assert.Equal(rotated, new NetworkCredential("", SwarmUnlockKeys.Get(sh, node.Options, new RecordingContext())).Password);
+        }
+
+        [Fact]
+        public void WhatIfLeavesDockerdRunningAndTheStateDirByteIdentical()
+        {
+            using var net = new TestNetns();
+            using var node = new DockerTestNode(net.Loopback(), "127.0.0.1");
+            node.Init();
+            node.Docker("network", "create", "-d", "overlay", "ov1");
+            using var sh = new LocalShell();
+            var backup = SwarmBackup.Run(new SwarmBackupRequest { Shell = sh, Options = node.Options, Directory = _out, Force = true }, new RecordingContext());
+            System.Threading.Thread.Sleep(1500);
+            int pid = node.Pid;
+            string before = DirSignature.Of(node.SwarmDir);
+
+            var ctx = new RecordingContext(Decision.WhatIf);
+            Assert.Null(SwarmBackup.Run(new SwarmBackupRequest { Shell = sh, Options = node.Options, Directory = Path.Combine(_out, "whatif"), Force = true }, ctx));
+            Assert.Contains(ctx.Asked, a => a.StartsWith("Stop Docker"));
+            var rctx = new RecordingContext(Decision.WhatIf);
+            Assert.Null(SwarmRestore.Run(new SwarmRestoreRequest { BackupPath = backup.Path, Shell = sh, Options = node.Options, Force = true }, rctx));
+            Assert.Contains(rctx.Asked, a => a.StartsWith("Force a new cluster"));
+            var qctx = new RecordingContext(Decision.WhatIf);
+            Assert.Null(SwarmRepair.Run(new SwarmRepairRequest { Shell = sh, Options = node.Options, Force = true }, qctx));
+
+            Assert.Equal(pid, node.Pid);
+            Assert.True(node.Running);
+            Assert.Equal(before, DirSignature.Of(node.SwarmDir));
+            Assert.False(Directory.Exists(Path.Combine(_out, "whatif")) && Directory.GetFiles(Path.Combine(_out, "whatif")).Length > 0);
+            Assert.Equal(1, Directory.GetDirectories(node.DataRoot, "swarm*").Length);
+        }
+
+        [Fact]
+        public void ThreeManagersGuardTheBackupAndRepairRecoversTheSurvivorOfTwoLosses()
+        {
+            using var net = new TestNetns();
+            var hosts = net.Bridged(3);
+            var nodes = hosts.Select(h => new DockerTestNode(h.Netns, h.Address)).ToArray();
+            try
+            {
+                nodes[0].Init();
+                string token = nodes[0].Docker("swarm", "join-token", "-q", "manager");
+                for (int i = 1; i < 3; i++) nodes[i].Docker("swarm", "join", "--token", token, "--advertise-addr", hosts[i].Address, "--listen-addr", hosts[i].Address + ":2377", hosts[0].Address + ":2377");
+                nodes[0].DockerWithInput("x", "secret", "create", "s1", "-");
+                nodes[0].Docker("network", "create", "-d", "overlay", "ov1");
+                using var local = new LocalShell();
+                var status = SwarmStatusReader.Read(local, nodes[0].Options, default);
+                Assert.Equal(3, status.ManagerCount);
+                Assert.True(status.HasQuorum);
+                Assert.Equal(1, status.FaultTolerance);
+
+                // Quorum intact: Repair-SwarmQuorum refuses.
+                var healthy = Assert.Throws<ClusterDrException>(() => SwarmRepair.Run(new SwarmRepairRequest { Shell = local, Options = nodes[0].Options }, new RecordingContext()));
+                Assert.Equal(ErrorIds.ClusterHealthy, healthy.ErrorId);
+
+                // All three up: the backup goes ahead, through the OpenSSH transport.
+                using (var ssh = new SshTestServer())
+                using (var remote = ShellFactory.Create(ssh.Node, null, ssh.Options))
+                {
+                    var backup = SwarmBackup.Run(new SwarmBackupRequest { Shell = remote, Options = nodes[0].Options, Directory = _out }, new RecordingContext());
+                    Assert.Equal("3", backup.Facts["managers"]);
+                    Assert.Equal("1", backup.Facts["secrets"]);
+                }
+
+                // One manager down: backing up another would leave 1 of 3.
+                nodes[2].Stop();
+                var ex = Assert.Throws<ClusterDrException>(() => SwarmBackup.Run(new SwarmBackupRequest { Shell = local, Options = nodes[0].Options, Directory = Path.Combine(_out, "no") }, new RecordingContext()));
+                Assert.Equal(ErrorIds.QuorumAtRisk, ex.ErrorId);
+                Assert.Contains("1 healthy member(s) of 3", ex.Message);
+                Assert.True(nodes[0].Running);
+                Assert.False(Directory.Exists(Path.Combine(_out, "no")) && Directory.GetFiles(Path.Combine(_out, "no")).Length > 0);
+
+                // Two managers down: the survivor has no quorum; the probe proves the others down; repair recovers it.
+                nodes[1].Stop();
+                var ctx = new RecordingContext();
+                var result = SwarmRepair.Run(new SwarmRepairRequest
+                {
+                    Shell = local, Options = nodes[0].Options, AdvertiseAddress = hosts[0].Address, ListenAddress = hosts[0].Address + ":2377",
+                }, ctx);
+                Assert.True(result.Swarm.IsManager);
+                Assert.NotNull(result.Swarm.Leader);
+                Assert.Equal("s1", nodes[0].Docker("secret", "ls", "--format", "{{.Name}}"));
+                nodes[0].DockerWithInput("y", "secret", "create", "after-repair", "-");
+            }
+            finally
+            {
+                foreach (var n in nodes) n.Dispose();
+            }
+        }
+    }
+}
