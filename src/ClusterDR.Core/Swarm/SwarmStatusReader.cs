@@ -126,10 +126,10 @@ namespace ClusterDR.Swarm
                     if (m.Id == s.NodeId) { m.Healthy = true; m.Endpoint = m.PeerUrls.FirstOrDefault(); continue; }
                     m.Problem = $"not reachable from {sh.Node} (" + why + ")";
                 }
-                if (probeUnreachable) Probe(sh, members.Where(m => m.Id != s.NodeId).ToList(), ct);
                 s.Managers = members.OrderBy(m => m.Name, StringComparer.Ordinal).ToArray();
             }
-            s.Quorum = new QuorumStatus(Platform, s.Cluster, s.Managers);
+            if (probeUnreachable) Probe(sh, s.Managers.Where(m => !m.Healthy && m.Id != s.NodeId).ToList(), ct);
+            s.Quorum = new QuorumStatus(Platform, s.Cluster.Length > 0 ? s.Cluster : "of node " + s.NodeId, s.Managers);
             return s;
         }
 

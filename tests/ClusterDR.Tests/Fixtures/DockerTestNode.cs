@@ -199,3 +199,16 @@ namespace ClusterDR.Tests.Fixtures
         }
     }
 }
+
+namespace ClusterDR.Tests.Fixtures
+{
+    /// <summary>A "node" that is a network namespace of this machine: scripts run under nsenter in it, as they would on that host.</summary>
+    public sealed class NetnsShell : ClusterDR.Transport.ProcessShell
+    {
+        private readonly string _netns;
+        public NetnsShell(string netns) { _netns = netns; }
+        public override string Node => "netns:" + _netns;
+        protected override (string FileName, System.Collections.Generic.IList<string> Args) Launch(string script) =>
+            ("nsenter", new[] { "--net=/run/netns/" + _netns, "/bin/sh", "-c", script });
+    }
+}

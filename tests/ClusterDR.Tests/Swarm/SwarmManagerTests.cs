@@ -185,12 +185,14 @@ namespace ClusterDR.Tests.Swarm
                 Assert.True(nodes[0].Running);
                 Assert.False(Directory.Exists(Path.Combine(_out, "no")) && Directory.GetFiles(Path.Combine(_out, "no")).Length > 0);
 
-                // Two managers down: the survivor has no quorum; the probe proves the others down; repair recovers it.
+                // Two managers down: the survivor has no quorum; its probe of their swarm ports (from its own
+                // namespace, as on its host) proves them down; repair recovers it.
                 nodes[1].Stop();
+                using var survivor = new NetnsShell(hosts[0].Netns);
                 var ctx = new RecordingContext();
                 var result = SwarmRepair.Run(new SwarmRepairRequest
                 {
-                    Shell = local, Options = nodes[0].Options, AdvertiseAddress = hosts[0].Address, ListenAddress = hosts[0].Address + ":2377",
+                    Shell = survivor, Options = nodes[0].Options, AdvertiseAddress = hosts[0].Address, ListenAddress = hosts[0].Address + ":2377",
                 }, ctx);
                 Assert.True(result.Swarm.IsManager);
                 Assert.NotNull(result.Swarm.Leader);
