@@ -117,6 +117,9 @@ namespace ClusterDR.Swarm
             {
                 if (r.StdErr.IndexOf("not a swarm manager", StringComparison.OrdinalIgnoreCase) >= 0)
                     throw new ClusterDrException(ErrorIds.NotASwarmManager, ErrorKind.InvalidOperation, $"Docker on {sh.Node} is not a swarm manager: {r.StdErr.Trim()}", sh.Node);
+                if (r.StdErr.IndexOf("no unlock key", StringComparison.OrdinalIgnoreCase) >= 0)
+                    throw new ClusterDrException(ErrorIds.AutolockOff, ErrorKind.InvalidOperation,
+                        $"The swarm of {sh.Node} has no unlock key: autolock is off (docker swarm update --autolock=true turns it on).", sh.Node);
                 throw ShellExtensions.Failed(sh, rotate ? "docker swarm unlock-key --rotate" : "docker swarm unlock-key", r.ExitCode, r.StdErr);
             }
             string text = r.StdOut.Trim();
