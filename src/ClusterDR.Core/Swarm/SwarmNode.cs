@@ -6,7 +6,6 @@ using System.Net;
 using System.Security;
 using System.Text;
 using System.Threading;
-using ClusterDR.Etcd;
 using ClusterDR.Safety;
 using ClusterDR.Transport;
 
@@ -45,33 +44,9 @@ namespace ClusterDR.Swarm
     public static class SwarmNode
     {
         /// <summary>Runs the stop command, then waits until the daemon no longer answers and no process holds the swarm dir.</summary>
-        public static void StopDocker(IRemoteShell sh, SwarmNodeOptions o, IOperationContext ctx)
-        {
-            var ct = ctx.Cancellation;
-            sh.RunChecked("Stop Docker", o.EffectiveStop, ct);
-            var clock = Stopwatch.StartNew();
-            string why = null;
-            while (clock.Elapsed < o.WaitTimeout)
-            {
-                ct.ThrowIfCancellationRequested();
-                why = null;
-                if (Answers(sh, o, ct)) why = "the daemon still answers";
-                else
-                {
-                    var holders = EtcdRestore.DataDirHolders(sh, o.SwarmDir, ct);
-                    if (!holders.Complete)
-                    {
-                        ctx.WriteWarning($"{sh.Node} cannot show every process (not root, or no /proc): ClusterDR relies on the stop command alone to have stopped Docker.");
-                        return;
-                    }
-                    if (holders.Pids.Length == 0) return;
-                    why = $"process(es) {string.Join(",", holders.Pids)} still hold files in {o.SwarmDir}";
-                }
-                Thread.Sleep(100);
-            }
-            throw new ClusterDrException(ErrorIds.WaitTimedOut, ErrorKind.OperationTimeout,
-                $"Docker on {sh.Node}: {why} {o.WaitTimeout.TotalSeconds:0} s after its stop command.", sh.Node);
-        }
+        public static void StopDocker(IRemoteShell sh, SwarmNodeOptions o, IOperationContext ctx) =>
+            NodeDataDir.StopAndWait(sh, "Docker on " + sh.Node, o.EffectiveStop, new[] { o.SwarmDir },
+                () => Answers(sh, o, ctx.Cancellation) ? "still answers" : null, ctx, o.WaitTimeout);
 
         /// <summary>Runs the start command and waits until the daemon answers.</summary>
         public static void StartDocker(IRemoteShell sh, SwarmNodeOptions o, IOperationContext ctx)

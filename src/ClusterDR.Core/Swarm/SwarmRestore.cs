@@ -8,7 +8,6 @@ using System.Security;
 using System.Text;
 using System.Threading.Tasks;
 using ClusterDR.Backups;
-using ClusterDR.Etcd;
 using ClusterDR.Safety;
 using ClusterDR.Transport;
 using ICSharpCode.SharpZipLib.Tar;
@@ -86,12 +85,16 @@ namespace ClusterDR.Swarm
                 state: "stopped, swarm state untouched", undoneState: wasRunning ? "started again with its original swarm state" : "stopped with its original swarm state");
             plan.Add(who, $"Move {dir} aside to {aside}", () =>
             {
-                var r = sh.RunChecked("Move the swarm dir aside", EtcdRestore.MoveAsideScript(dir, aside), ct);
+                var r = sh.RunChecked("Move the swarm dir aside", NodeDataDir.MoveAsideScript(dir, aside), ct);
                 if (r.StdOut.Contains("moved")) result.MovedAside[sh.Node] = aside;
             },
-                undo: () => sh.RunChecked("Put the old swarm dir back", EtcdRestore.PutBackScript(dir, aside, failed), ct),
+                undo: () => sh.RunChecked("Put the old swarm dir back", NodeDataDir.PutBackScript(dir, aside, failed), ct),
                 state: $"stopped, old swarm state at {aside}", undoneState: "stopped, original swarm dir back in place");
-            plan.Add(who, $"Extract the backup's swarm state into {dir}", () => StreamTree(sh, o, backup, ctx), state: "stopped, backup's swarm state in place");
+            plan.Add(who, $"Extract the backup's swarm state into {dir}", () =>
+            {
+                StreamTree(sh, o, backup, ctx);
+                sh.RunChecked("Give the swarm dir its old owner", NodeDataDir.RestoreOwnerScript(dir, aside), ct);
+            }, state: "stopped, backup's swarm state in place");
             plan.Add(who, "Start Docker", () => SwarmNode.StartDocker(sh, o, ctx),
                 undo: () => SwarmNode.StopDocker(sh, o, ctx), state: "running the backup's swarm state", undoneState: "stopped");
             if (autolock)

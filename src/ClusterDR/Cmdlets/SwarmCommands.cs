@@ -83,17 +83,12 @@ namespace ClusterDR.Commands
 
         protected override void EndProcessing() => Run(() =>
         {
-            if (_paths.Count == 0)
-                throw new ClusterDrException(ErrorIds.NoBackupGiven, ErrorKind.InvalidArgument,
-                    "No backup reached Restore-SwarmManager (did Test-ClusterBackup reject it?). Nothing was changed.");
-            if (_paths.Count != 1)
-                throw new ClusterDrException(ErrorIds.MultipleBackups, ErrorKind.InvalidArgument,
-                    $"Restore-SwarmManager restores exactly one backup; {_paths.Count} were given. Pick one (Sort-Object CreatedUtc | Select-Object -Last 1).");
+            string path = SingleBackup(_paths);
             using (var sh = Shell())
             {
                 var r = SwarmRestore.Run(new SwarmRestoreRequest
                 {
-                    BackupPath = FileSystemPath(_paths[0]), Shell = sh, Options = Options(), AdvertiseAddress = AdvertiseAddress,
+                    BackupPath = path, Shell = sh, Options = Options(), AdvertiseAddress = AdvertiseAddress,
                     ListenAddress = ListenAddress, UnlockKey = UnlockKey, Force = Force,
                 }, this);
                 if (r != null) WriteObject(r);

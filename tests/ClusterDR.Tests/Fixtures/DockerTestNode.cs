@@ -72,27 +72,16 @@ namespace ClusterDR.Tests.Fixtures
         public string Tail() => File.Exists(Path.Combine(Dir, "dockerd.log")) ? string.Join("\n", File.ReadAllLines(Path.Combine(Dir, "dockerd.log")).TakeLast(15)) : "";
 
         /// <summary>Runs the docker CLI against this daemon.</summary>
-        public string Docker(params string[] args)
-        {
-            var psi = new ProcessStartInfo("docker") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
-            psi.Environment["DOCKER_HOST"] = DockerHost;
-            foreach (var a in args) psi.ArgumentList.Add(a);
-            using var p = Process.Start(psi)!;
-            p.StandardInput.Close();
-            var err = p.StandardError.ReadToEndAsync();
-            string output = p.StandardOutput.ReadToEnd();
-            p.WaitForExit();
-            if (p.ExitCode != 0) throw new InvalidOperationException($"docker {string.Join(" ", args)} failed ({p.ExitCode}): {err.Result}");
-            return output.Trim();
-        }
+        public string Docker(params string[] args) => DockerWithInput(null, args);
 
+        /// <summary>Runs the docker CLI with <paramref name="input"/> on its stdin (secrets, configs).</summary>
         public string DockerWithInput(string input, params string[] args)
         {
             var psi = new ProcessStartInfo("docker") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
             psi.Environment["DOCKER_HOST"] = DockerHost;
             foreach (var a in args) psi.ArgumentList.Add(a);
             using var p = Process.Start(psi)!;
-            p.StandardInput.Write(input);
+            if (input != null) p.StandardInput.Write(input);
             p.StandardInput.Close();
             var err = p.StandardError.ReadToEndAsync();
             string output = p.StandardOutput.ReadToEnd();

@@ -64,6 +64,18 @@ namespace ClusterDR.Tests.Swarm
             // The host is now the manager of a healthy swarm: a second restore is refused.
             var guard = Assert.Throws<ClusterDrException>(() => SwarmRestore.Run(new SwarmRestoreRequest { BackupPath = backup.Path, Shell = sh, Options = node.Options }, new RecordingContext()));
             Assert.Equal(ErrorIds.ClusterHealthy, guard.ErrorId);
+
+            // A restore that fails part-way (an address this host does not have) undoes itself: the old swarm dir is back, Docker runs it.
+            var failed = Assert.Throws<ClusterDrException>(() => SwarmRestore.Run(new SwarmRestoreRequest
+            {
+                BackupPath = backup.Path, Shell = sh, Options = node.Options, Force = true, AdvertiseAddress = "10.254.254.254", ListenAddress = "10.254.254.254:2377",
+            }, new RecordingContext()));
+            Assert.Equal(ErrorIds.RestoreFailed, failed.ErrorId);
+            Assert.Contains("original swarm", failed.Message);
+            Assert.True(node.Running);
+            Assert.Equal("active", node.Docker("info", "--format", "{{.Swarm.LocalNodeState}}"));
+            Assert.Equal(expected, node.Objects());
+            Assert.Empty(Directory.GetFiles(node.DataRoot, "*.owner"));
         }
 
         [Fact]
@@ -142,7 +154,7 @@ namespace ClusterDR.Tests.Swarm
             Assert.True(node.Running);
             Assert.Equal(before, DirSignature.Of(node.SwarmDir));
             Assert.False(Directory.Exists(Path.Combine(_out, "whatif")) && Directory.GetFiles(Path.Combine(_out, "whatif")).Length > 0);
-            Assert.Equal(1, Directory.GetDirectories(node.DataRoot, "swarm*").Length);
+            Assert.Single(Directory.GetDirectories(node.DataRoot, "swarm*"));
         }
 
         [Fact]
