@@ -15,16 +15,10 @@ using ICSharpCode.SharpZipLib.Tar;
 
 namespace ClusterDR.Swarm
 {
-    public sealed class SwarmBackupRequest
+    public sealed class SwarmBackupRequest : SwarmNodeRequest
     {
-        public IRemoteShell Shell { get; set; }
-        public SwarmNodeOptions Options { get; set; } = new SwarmNodeOptions();
         public string Directory { get; set; }
         public string Label { get; set; }
-        /// <summary>Back up although stopping this manager costs quorum (or it is the only manager).</summary>
-        public bool Force { get; set; }
-        /// <summary>Unlocks the manager after its restart when autolock is on.</summary>
-        public SecureString UnlockKey { get; set; }
     }
 
     /// <summary>

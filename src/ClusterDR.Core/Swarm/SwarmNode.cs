@@ -40,6 +40,17 @@ namespace ClusterDR.Swarm
         public string Docker => (string.IsNullOrEmpty(DockerHost) ? "" : "DOCKER_HOST=" + Sh.Quote(DockerHost) + " ") + Sh.Quote(DockerPath);
     }
 
+    /// <summary>What every Swarm operation on one node gets: the node, how to drive Docker there, the unlock key and the guard override.</summary>
+    public abstract class SwarmNodeRequest
+    {
+        public IRemoteShell Shell { get; set; }
+        public SwarmNodeOptions Options { get; set; } = new SwarmNodeOptions();
+        /// <summary>The autolock key: to unlock after a restart, or a locked node.</summary>
+        public SecureString UnlockKey { get; set; }
+        /// <summary>Go on although the operation's guard refuses (see each operation).</summary>
+        public bool Force { get; set; }
+    }
+
     /// <summary>The Docker daemon operations the Swarm procedures share: stop, start, unlock, wait.</summary>
     public static class SwarmNode
     {

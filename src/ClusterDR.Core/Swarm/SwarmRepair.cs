@@ -8,18 +8,12 @@ using ClusterDR.Transport;
 
 namespace ClusterDR.Swarm
 {
-    public sealed class SwarmRepairRequest
+    public sealed class SwarmRepairRequest : SwarmNodeRequest
     {
-        /// <summary>The surviving manager.</summary>
-        public IRemoteShell Shell { get; set; }
-        public SwarmNodeOptions Options { get; set; } = new SwarmNodeOptions();
         public string AdvertiseAddress { get; set; }
         public string ListenAddress { get; set; }
         /// <summary>Nodes (names or ids) to promote back to managers once the swarm works again.</summary>
         public IList<string> Promote { get; set; } = new List<string>();
-        /// <summary>Force a new cluster although the swarm may still have quorum somewhere.</summary>
-        public bool Force { get; set; }
-        public SecureString UnlockKey { get; set; }
     }
 
     /// <summary>

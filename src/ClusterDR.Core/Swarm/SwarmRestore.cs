@@ -14,19 +14,13 @@ using ICSharpCode.SharpZipLib.Tar;
 
 namespace ClusterDR.Swarm
 {
-    public sealed class SwarmRestoreRequest
+    public sealed class SwarmRestoreRequest : SwarmNodeRequest
     {
         public string BackupPath { get; set; }
-        public IRemoteShell Shell { get; set; }
-        public SwarmNodeOptions Options { get; set; } = new SwarmNodeOptions();
         /// <summary>--advertise-addr of the new cluster (null: the address in the restored state).</summary>
         public string AdvertiseAddress { get; set; }
         /// <summary>--listen-addr of the new cluster (null: Docker's default, 0.0.0.0:2377).</summary>
         public string ListenAddress { get; set; }
-        /// <summary>Needed when the backup was taken with autolock on.</summary>
-        public SecureString UnlockKey { get; set; }
-        /// <summary>Restore onto a host that is an active member of a healthy swarm.</summary>
-        public bool Force { get; set; }
     }
 
     /// <summary>
