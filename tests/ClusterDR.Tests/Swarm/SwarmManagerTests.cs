@@ -201,6 +201,12 @@ namespace ClusterDR.Tests.Swarm
                 // namespace, as on its host) proves them down; repair recovers it.
                 nodes[1].Stop();
                 using var survivor = new NetnsShell(hosts[0].Netns);
+                var lost = SwarmStatusReader.Read(survivor, nodes[0].Options, default);
+                Assert.False(lost.HasQuorum);
+                Assert.All(lost.Managers.Where(m => m.Id != lost.NodeId), m => Assert.True(m.ProvenDown, m.Problem));
+                // Without quorum the unlock key cannot be rotated (a raft write): the guard says so first.
+                var rotate = Assert.Throws<ClusterDrException>(() => SwarmUnlockKeys.Rotate(survivor, nodes[0].Options, false, new RecordingContext()));
+                Assert.Equal(ErrorIds.QuorumAtRisk, rotate.ErrorId);
                 var ctx = new RecordingContext();
                 var result = SwarmRepair.Run(new SwarmRepairRequest
                 {
