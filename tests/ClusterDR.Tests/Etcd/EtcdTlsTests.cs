@@ -28,7 +28,7 @@ namespace ClusterDR.Tests.Etcd
             var caReq = new CertificateRequest("CN=clusterdr-test-ca", caKey, HashAlgorithmName.SHA256);
             caReq.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
             caReq.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-            using var ca = caReq.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+            using var ca = caReq.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-10), DateTimeOffset.UtcNow.AddDays(2)); // outlives every leaf issued below
             Write("ca.pem", ca.ExportCertificatePem());
             // etcd's gateway dials its own gRPC port with the server certificate: it needs clientAuth too.
             Issue(ca, "server", new OidCollection { new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2") }, 1);

@@ -101,7 +101,7 @@ namespace ClusterDR.Tests.Swarm
                 ShellFor = _ => new LocalShell(), Timeout = TimeSpan.FromSeconds(20),
             };
             Assert.Null(SwarmClassic.TestFailover(req, whatIf));
-            Assert.Equal("Primary", SwarmClassic.Read(fake.Endpoints.Take(1), TimeSpan.FromSeconds(2), default)[0].Role);
+            Assert.Equal("Primary", SwarmClassic.Read(fake.Endpoints.Take(1), TimeSpan.FromSeconds(10), default)[0].Role);
 
             var result = SwarmClassic.TestFailover(req, new RecordingContext());
             Assert.Equal(fake.Endpoints[0], result.OldPrimary);
@@ -123,7 +123,7 @@ namespace ClusterDR.Tests.Swarm
             };
             var ex = Assert.Throws<ClusterDrException>(() => SwarmClassic.TestFailover(req, new RecordingContext()));
             Assert.Equal(ErrorIds.NoFailoverReplica, ex.ErrorId);
-            Assert.Equal("Primary", SwarmClassic.Read(fake.Endpoints.Take(1), TimeSpan.FromSeconds(2), default)[0].Role);
+            Assert.Equal("Primary", SwarmClassic.Read(fake.Endpoints.Take(1), TimeSpan.FromSeconds(10), default)[0].Role);
         }
     }
 }
