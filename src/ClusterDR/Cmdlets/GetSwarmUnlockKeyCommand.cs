@@ -1,0 +1,28 @@
+using System;
+using System.Collections.Generic;
+using System.Management.Automation;
+using System.Net;
+using System.Security;
+using ClusterDR.Swarm;
+using ClusterDR.Transport;
+
+namespace ClusterDR.Commands
+{
+    /// <summary>The swarm's autolock unlock key, as a SecureString unless -AsPlainText.</summary>
+    [Cmdlet(VerbsCommon.Get, "SwarmUnlockKey", DefaultParameterSetName = NodeSet)]
+    [OutputType(typeof(SecureString), typeof(string))]
+    public sealed class GetSwarmUnlockKeyCommand : SwarmCmdletBase
+    {
+        [Parameter]
+        public SwitchParameter AsPlainText { get; set; }
+
+        protected override void ProcessRecord() => Run(() =>
+        {
+            using (var sh = Shell())
+            {
+                var key = SwarmUnlockKeys.Get(sh, Options(), this);
+                WriteObject(AsPlainText ? (object)new NetworkCredential("", key).Password : key);
+            }
+        });
+    }
+}
