@@ -5,6 +5,7 @@
 #   etcd-cluster.sh stop DIR                  stop every member by its PID
 #   etcd-cluster.sh members DIR               one line per member: name peer-url client-url data-dir
 set -eu
+tools=$(cd "$(dirname "$0")" && pwd)
 cmd=${1:?usage: etcd-cluster.sh start|stop|members DIR [SIZE BASEPORT]}
 dir=${2:?DIR required}
 
@@ -39,21 +40,7 @@ nohup etcd --name e$i --data-dir "$m/data" --listen-client-urls $client --advert
   --heartbeat-interval 50 --election-timeout 500 >> "$m/etcd.log" 2>&1 < /dev/null &
 echo \$! > "$m/pid"
 START
-        cat > "$m/stop.sh" <<'STOP'
-#!/bin/sh
-# Stop by PID and wait until the process is really gone (a zombie counts as gone).
-cd "$(dirname "$0")"
-[ -f pid ] || exit 0
-p=$(cat pid)
-kill "$p" 2>/dev/null || true
-n=0
-while [ -d "/proc/$p" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$p/status" 2>/dev/null; do
-    n=$((n + 1))
-    [ "$n" -eq 150 ] && kill -9 "$p" 2>/dev/null
-    sleep 0.1
-done
-rm -f pid
-STOP
+        printf '#!/bin/sh\nexec sh "%s" "%s"\n' "$tools/stop-by-pid.sh" "$m" > "$m/stop.sh"
         printf 'e%s %s %s %s\n' "$i" "$peer" "$client" "$m/data" > "$m/member"
         chmod +x "$m/start.sh" "$m/stop.sh"
         sh "$m/start.sh"

@@ -9,6 +9,7 @@
 # Environment for start: ZK_EXTRA_CFG (lines appended to every zoo.cfg), ZK_HEAP (JVM -Xmx of every
 # node, default 128m; the benchmark raises it for 100k+ znodes). Both are written into the node's files.
 set -eu
+tools=$(cd "$(dirname "$0")" && pwd)
 cmd=${1:?usage: zk-ensemble.sh start|stop|members DIR [SIZE BASEPORT]}
 dir=${2:?DIR required}
 jar=/usr/share/java/zookeeper.jar
@@ -67,21 +68,7 @@ nohup java -Xmx$heap -XX:+UseSerialGC -Dzookeeper.log.dir="$m" -cp "\$cp" \\
   org.apache.zookeeper.server.quorum.QuorumPeerMain "$m/zoo.cfg" >> "$m/stdout.log" 2>&1 < /dev/null &
 echo \$! > "$m/pid"
 START
-        cat > "$m/stop.sh" <<'STOP'
-#!/bin/sh
-# Stop by PID and wait until the process is really gone (a zombie counts as gone).
-cd "$(dirname "$0")"
-[ -f pid ] || exit 0
-p=$(cat pid)
-kill "$p" 2>/dev/null || true
-n=0
-while [ -d "/proc/$p" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$p/status" 2>/dev/null; do
-    n=$((n + 1))
-    [ "$n" -eq 150 ] && kill -9 "$p" 2>/dev/null
-    sleep 0.1
-done
-rm -f pid
-STOP
+        printf '#!/bin/sh\nexec sh "%s" "%s"\n' "$tools/stop-by-pid.sh" "$m" > "$m/stop.sh"
         printf 'z%s %s 127.0.0.1:%s %s http://127.0.0.1:%s/commands\n' "$i" "$i" "$client" "$m/data" "$admin" > "$m/member"
         chmod +x "$m/start.sh" "$m/stop.sh"
         sh "$m/start.sh"
