@@ -26,11 +26,16 @@ namespace ClusterDR.Commands
             return reason == ShouldProcessReason.WhatIf ? Decision.WhatIf : Decision.Declined;
         }
 
-        void IOperationContext.WriteVerbose(string message) => WriteVerbose(message);
-        void IOperationContext.WriteWarning(string message) => WriteWarning(message);
+        // Once Ctrl+C was pressed the pipeline refuses output; the engine may still be undoing a plan,
+        // which must not be cut short by a PipelineStoppedException from a progress or verbose line.
+        private bool Stopping => _stop.IsCancellationRequested;
+
+        void IOperationContext.WriteVerbose(string message) { if (!Stopping) WriteVerbose(message); }
+        void IOperationContext.WriteWarning(string message) { if (!Stopping) WriteWarning(message); }
 
         void IOperationContext.WriteProgress(ProgressInfo p)
         {
+            if (Stopping) return;
             var record = new ProgressRecord(Math.Abs(p.Activity.GetHashCode() % 100000) + 1, p.Activity, string.IsNullOrEmpty(p.Status) ? " " : p.Status)
             {
                 PercentComplete = p.Percent,

@@ -126,7 +126,7 @@ namespace ClusterDR.Backups
                     var buffer = new byte[1 << 16];
                     foreach (var f in _files)
                     {
-                        ctx.Cancellation.ThrowIfCancellationRequested();
+                        Safety.CancellationScope.Effective(ctx.Cancellation).ThrowIfCancellationRequested();
                         string staged = Path.Combine(_stagingDir, f.Path.Replace('/', Path.DirectorySeparatorChar));
                         PutEntry(tar, f.Path, f.Size, manifest.CreatedUtc, _modes.TryGetValue(f.Path, out var m) ? m : Convert.ToInt32("600", 8));
                         using (var src = new FileStream(staged, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan))

@@ -28,7 +28,7 @@ namespace ClusterDR.Backups
                 var buffer = new byte[1 << 16];
                 reader.ForEachEntry((name, entry, content) =>
                 {
-                    ctx.Cancellation.ThrowIfCancellationRequested();
+                    Safety.CancellationScope.Effective(ctx.Cancellation).ThrowIfCancellationRequested();
                     if (entry.IsDirectory) return;
                     if (!expected.TryGetValue(name, out var file))
                         throw new ClusterDrException(ErrorIds.UnexpectedEntry, ErrorKind.InvalidData,

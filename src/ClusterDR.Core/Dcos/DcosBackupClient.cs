@@ -75,7 +75,7 @@ namespace ClusterDR.Dcos
                 if (body != null) request.Content = new StringContent(body.ToString(Newtonsoft.Json.Formatting.None), Encoding.UTF8, "application/json");
                 WithToken(token => { AcsToken.Authorize(request, token); return 0; });
                 HttpResponseMessage response;
-                try { response = _http.SendAsync(request, ct).ConfigureAwait(false).GetAwaiter().GetResult(); }
+                try { response = _http.SendAsync(request, Safety.CancellationScope.Effective(ct)).ConfigureAwait(false).GetAwaiter().GetResult(); }
                 catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
                 catch (Exception ex) when (ex is HttpRequestException || ex is OperationCanceledException || ex is IOException)
                 {

@@ -172,8 +172,8 @@ namespace ClusterDR.Dcos
                     throw new ClusterDrException(ErrorIds.WaitTimedOut, ErrorKind.OperationTimeout,
                         $"{activity} is still {state} after {req.WaitTimeout.TotalSeconds:0} s; it goes on in the cluster (Get-DcosBackup -Wait waits again).", value);
                 ctx.WriteProgress(new ProgressInfo(activity, state, (long)clock.Elapsed.TotalSeconds, total));
-                ctx.Cancellation.WaitHandle.WaitOne(left < req.PollInterval ? left : req.PollInterval);
-                ctx.Cancellation.ThrowIfCancellationRequested();
+                Safety.CancellationScope.Effective(ctx.Cancellation).WaitHandle.WaitOne(left < req.PollInterval ? left : req.PollInterval);
+                Safety.CancellationScope.Effective(ctx.Cancellation).ThrowIfCancellationRequested();
             }
         }
     }

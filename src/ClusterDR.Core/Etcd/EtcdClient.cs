@@ -102,7 +102,7 @@ namespace ClusterDR.Etcd
 
         private string ReadLine(StreamReader reader, CancellationToken ct)
         {
-            ct.ThrowIfCancellationRequested();
+            Safety.CancellationScope.Effective(ct).ThrowIfCancellationRequested();
             try { return reader.ReadLine(); }
             catch (IOException ex)
             {
@@ -143,7 +143,7 @@ namespace ClusterDR.Etcd
             HttpResponseMessage response;
             try
             {
-                response = client.SendAsync(request, option, ct).ConfigureAwait(false).GetAwaiter().GetResult();
+                response = client.SendAsync(request, option, Safety.CancellationScope.Effective(ct)).ConfigureAwait(false).GetAwaiter().GetResult();
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
             catch (Exception ex) when (ex is HttpRequestException || ex is OperationCanceledException || ex is IOException)

@@ -108,7 +108,7 @@ namespace ClusterDR.Etcd
                     var wait = Stopwatch.StartNew();
                     while (true)
                     {
-                        ct.ThrowIfCancellationRequested();
+                        Safety.CancellationScope.Effective(ct).ThrowIfCancellationRequested();
                         final = EtcdStatusReader.Read(urls, req.Tls, ct);
                         var me = final.Members.FirstOrDefault(x => x.Name == m.Name);
                         if (me != null && me.Healthy && final.HealthyCount == final.MemberCount) return;

@@ -175,7 +175,7 @@ namespace ClusterDR.Etcd
             QuorumStatus last = null;
             while (clock.Elapsed < req.WaitTimeout)
             {
-                ctx.Cancellation.ThrowIfCancellationRequested();
+                Safety.CancellationScope.Effective(ctx.Cancellation).ThrowIfCancellationRequested();
                 last = EtcdStatusReader.Read(urls, req.Tls, ctx.Cancellation, req.Members);
                 if (last.MemberCount == req.Members.Count && last.HealthyCount == last.MemberCount) return last;
                 Thread.Sleep(500);

@@ -57,7 +57,16 @@ namespace ClusterDR.Safety
             for (int i = 0; i < _steps.Count; i++)
             {
                 var step = _steps[i];
-                _ctx.Cancellation.ThrowIfCancellationRequested();
+                if (_ctx.Cancellation.IsCancellationRequested)
+                {
+                    // Stopped between two steps: put back what ran before reporting the stop.
+                    if (done.Count > 0)
+                    {
+                        int failed = Undo(done);
+                        throw new OperationCanceledException($"{_operation} was stopped before '{step.Action}' on {step.Target}; undid {done.Count - failed} of {done.Count} completed step(s).{Environment.NewLine}{DescribeStates()}");
+                    }
+                    _ctx.Cancellation.ThrowIfCancellationRequested();
+                }
                 if (IsWhatIf)
                 {
                     if (step.Confirm) _ctx.ShouldProcess(step.Target, step.Action);
@@ -111,6 +120,12 @@ namespace ClusterDR.Safety
         private static bool IsGuardOrInputError(string id) => KeepsItsId.Contains(id);
 
         private int Undo(List<PlanStep> done)
+        {
+            // Undo runs to the end even after Ctrl+C: the tokens its actions captured are ignored here.
+            using (CancellationScope.Suppress()) return UndoAll(done);
+        }
+
+        private int UndoAll(List<PlanStep> done)
         {
             int failures = 0;
             for (int i = done.Count - 1; i >= 0; i--)

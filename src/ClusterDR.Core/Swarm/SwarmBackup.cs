@@ -165,7 +165,7 @@ namespace ClusterDR.Swarm
                     var buffer = new byte[1 << 16];
                     while ((e = tar.GetNextEntry()) != null)
                     {
-                        ct.ThrowIfCancellationRequested();
+                        Safety.CancellationScope.Effective(ct).ThrowIfCancellationRequested();
                         string name = ArchivePaths.Normalize(e.Name);
                         if (name != PayloadRoot && !name.StartsWith(PayloadRoot + "/", StringComparison.Ordinal))
                             throw new ClusterDrException(ErrorIds.UnexpectedEntry, ErrorKind.InvalidData, $"The tar of {o.SwarmDir} on {sh.Node} holds '{name}'.", sh.Node);

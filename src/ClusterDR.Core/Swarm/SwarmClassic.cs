@@ -181,7 +181,7 @@ namespace ClusterDR.Swarm
             var clock = Stopwatch.StartNew();
             while (clock.Elapsed < timeout)
             {
-                ct.ThrowIfCancellationRequested();
+                Safety.CancellationScope.Effective(ct).ThrowIfCancellationRequested();
                 var v = probe();
                 if (v != null) return v;
                 Thread.Sleep(100);

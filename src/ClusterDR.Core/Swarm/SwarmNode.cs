@@ -67,7 +67,7 @@ namespace ClusterDR.Swarm
             var clock = Stopwatch.StartNew();
             while (clock.Elapsed < o.WaitTimeout)
             {
-                ct.ThrowIfCancellationRequested();
+                Safety.CancellationScope.Effective(ct).ThrowIfCancellationRequested();
                 if (Answers(sh, o, ct)) return;
                 Thread.Sleep(100);
             }
@@ -153,7 +153,7 @@ namespace ClusterDR.Swarm
             string problem = null;
             while (clock.Elapsed < o.WaitTimeout)
             {
-                ctx.Cancellation.ThrowIfCancellationRequested();
+                Safety.CancellationScope.Effective(ctx.Cancellation).ThrowIfCancellationRequested();
                 try
                 {
                     last = SwarmStatusReader.Read(sh, o, ctx.Cancellation, probeUnreachable: false);

@@ -70,7 +70,7 @@ namespace ClusterDR.Transport
             string why = null;
             while (deadline.Elapsed < limit)
             {
-                ct.ThrowIfCancellationRequested();
+                Safety.CancellationScope.Effective(ct).ThrowIfCancellationRequested();
                 why = stillAnswers();
                 if (why == null)
                 {

@@ -38,7 +38,7 @@ namespace ClusterDR.Transport
                     throw new ClusterDrException(ErrorIds.RemoteCommandFailed, ErrorKind.ResourceUnavailable,
                         $"Cannot start '{file}' for node {Node}: {ex.Message}", Node, ex);
                 }
-                using (ct.Register(() => { try { if (!p.HasExited) p.Kill(); } catch { } }))
+                using (Safety.CancellationScope.Effective(ct).Register(() => KillTree(p)))
                 {
                     var input = Task.Run(() =>
                     {
@@ -63,11 +63,11 @@ namespace ClusterDR.Transport
                     {
                         // The local sink failed (disk full, hash mismatch): stop the command, then report.
                         outputFailure = ex;
-                        try { if (!p.HasExited) p.Kill(); } catch { }
+                        KillTree(p);
                     }
                     p.WaitForExit();
                     try { Task.WaitAll(input, error); } catch (AggregateException) { }
-                    ct.ThrowIfCancellationRequested();
+                    Safety.CancellationScope.Effective(ct).ThrowIfCancellationRequested();
                     if (outputFailure != null)
                     {
                         if (outputFailure is ClusterDrException) throw outputFailure;
@@ -79,6 +79,23 @@ namespace ClusterDR.Transport
                     return p.ExitCode;
                 }
             }
+        }
+
+        private static readonly System.Reflection.MethodInfo KillEntireTree = typeof(Process).GetMethod("Kill", new[] { typeof(bool) });
+
+        /// <summary>
+        /// Kills the shell and what it started (a child like tar or sleep would otherwise keep the
+        /// output pipe open): Process.Kill(true) where the runtime has it (.NET Core 3+), else the shell.
+        /// </summary>
+        private static void KillTree(Process p)
+        {
+            try
+            {
+                if (p.HasExited) return;
+                if (KillEntireTree != null) KillEntireTree.Invoke(p, new object[] { true });
+                else p.Kill();
+            }
+            catch { /* it exited meanwhile */ }
         }
 
         public virtual void Dispose() { }

@@ -67,7 +67,7 @@ namespace ClusterDR.Transport
                 var end = ct_.GetMethod("EndExecute", new[] { typeof(IAsyncResult) });
                 if (begin == null || end == null) throw Unsupported(ct_.FullName, "it lacks BeginExecute/EndExecute");
                 var async = (IAsyncResult)Invoke(begin, cmd);
-                using (ct.Register(() => { try { ct_.GetMethod("CancelAsync", Type.EmptyTypes)?.Invoke(cmd, null); } catch { } }))
+                using (Safety.CancellationScope.Effective(ct).Register(() => { try { ct_.GetMethod("CancelAsync", Type.EmptyTypes)?.Invoke(cmd, null); } catch { } }))
                 {
                     Task input = Task.CompletedTask;
                     if (createInput != null)
@@ -85,7 +85,7 @@ namespace ClusterDR.Transport
                     outStream.CopyTo(stdout ?? Stream.Null, 81920);
                     Invoke(end, cmd, async);
                     try { Task.WaitAll(input, error); } catch (AggregateException ex) { throw ex.InnerException; }
-                    ct.ThrowIfCancellationRequested();
+                    Safety.CancellationScope.Effective(ct).ThrowIfCancellationRequested();
                     // int before SSH.NET 2024.1, int? since: null means the server sent no status.
                     object status = ct_.GetProperty("ExitStatus").GetValue(cmd);
                     return status == null ? -1 : Convert.ToInt32(status);

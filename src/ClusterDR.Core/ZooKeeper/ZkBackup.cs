@@ -214,7 +214,7 @@ namespace ClusterDR.ZooKeeper
                         var buffer = new byte[1 << 16];
                         while ((e = input.GetNextEntry()) != null)
                         {
-                            ct.ThrowIfCancellationRequested();
+                            Safety.CancellationScope.Effective(ct).ThrowIfCancellationRequested();
                             byte type = e.TarHeader.TypeFlag;
                             if (type == TarHeader.LF_DIR) continue;
                             string name = ArchivePaths.Normalize(e.Name);
@@ -267,7 +267,7 @@ namespace ClusterDR.ZooKeeper
             string last = "it never answered";
             while (clock.Elapsed < req.WaitTimeout)
             {
-                ctx.Cancellation.ThrowIfCancellationRequested();
+                Safety.CancellationScope.Effective(ctx.Cancellation).ThrowIfCancellationRequested();
                 try
                 {
                     var me = ZkClient.Probe(m.ClientAddress, req.ProbeTimeout, ctx.Cancellation, withConf: false);

@@ -73,7 +73,7 @@ namespace ClusterDR.ZooKeeper
                 var connect = tcp.ConnectAsync(host, port);
                 try
                 {
-                    if (!connect.Wait((int)timeout.TotalMilliseconds, ct))
+                    if (!connect.Wait((int)timeout.TotalMilliseconds, Safety.CancellationScope.Effective(ct)))
                         throw new ZkProbeException(ZkProbeFailure.Other, $"no answer from {address} within {timeout.TotalSeconds:0.#} s");
                 }
                 catch (AggregateException ex) when (ex.InnerException is SocketException se)

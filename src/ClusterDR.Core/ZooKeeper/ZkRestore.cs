@@ -236,7 +236,7 @@ namespace ClusterDR.ZooKeeper
             string problem = "no answer yet";
             while (clock.Elapsed < req.WaitTimeout)
             {
-                ctx.Cancellation.ThrowIfCancellationRequested();
+                Safety.CancellationScope.Effective(ctx.Cancellation).ThrowIfCancellationRequested();
                 last = ZkStatusReader.Read(req.Members.Select(Target), req.ProbeTimeout, ctx.Cancellation, cluster);
                 problem = ZkStatusReader.Problem(last);
                 if (problem == null) return last;

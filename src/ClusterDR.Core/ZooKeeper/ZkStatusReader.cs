@@ -37,7 +37,7 @@ namespace ClusterDR.ZooKeeper
                 try { return (t, info: t.AdminUri != null ? ZkClient.ProbeAdmin(t.AdminUri, timeout, ct) : ZkClient.Probe(t.Address, timeout, ct, withMntr: true), error: (ZkProbeException)null); }
                 catch (ZkProbeException ex) { return (t, info: (ZkServerInfo)null, error: ex); }
             })).ToArray();
-            Task.WaitAll(probes, ct);
+            Task.WaitAll(probes, Safety.CancellationScope.Effective(ct));
             var members = new List<ClusterMember>();
             var membership = new Dictionary<int, string>();
             foreach (var (t, info, error) in probes.Select(p => p.Result))

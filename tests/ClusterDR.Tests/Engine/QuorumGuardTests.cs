@@ -1,6 +1,7 @@
 using System.Linq;
 using ClusterDR.Safety;
 using ClusterDR.Tests.Fixtures;
+using ClusterDR.Transport;
 using Xunit;
 
 namespace ClusterDR.Tests.Engine
@@ -131,6 +132,40 @@ namespace ClusterDR.Tests.Engine
             var ex = Assert.Throws<ClusterDrException>(() => plan.Execute());
             Assert.Equal(ErrorIds.OperationDeclined, ex.ErrorId);
             Assert.Equal(new[] { "stop", "start" }, log.ToArray());
+        }
+
+        [Fact]
+        public void CtrlCDuringAStepStillUndoesEverythingThatRan()
+        {
+            var dir = TestEnv.TempDir("plan-cancel");
+            var ctx = new RecordingContext();
+            var ct = ctx.Cancellation; // engines capture the token when they build their plan
+            using var sh = new ClusterDR.Transport.LocalShell();
+            var plan = new Plan(ctx, "Op", "OpFailed")
+                .Add("a", "stop", () => sh.RunChecked("stop", $"touch {dir}/stopped", ct), () => sh.RunChecked("start again", $"rm {dir}/stopped && touch {dir}/started-again", ct), "stopped", "running")
+                .Add("a", "long copy", () => { ctx.Cts.CancelAfter(300); sh.RunChecked("copy", "sleep 30", ct); });
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            var ex = Assert.ThrowsAny<System.OperationCanceledException>(() => plan.Execute());
+            Assert.True(sw.Elapsed < System.TimeSpan.FromSeconds(20), "Ctrl+C should kill the running command");
+            Assert.True(System.IO.File.Exists($"{dir}/started-again"), "the undo must run although the token is cancelled");
+            Assert.False(System.IO.File.Exists($"{dir}/stopped"));
+            Assert.Contains("a: running", ex.Message);
+            System.IO.Directory.Delete(dir, true);
+        }
+
+        [Fact]
+        public void CtrlCBetweenStepsUndoesWhatRanAndRunsNothingMore()
+        {
+            var ctx = new RecordingContext();
+            var ct = ctx.Cancellation;
+            using var sh = new ClusterDR.Transport.LocalShell();
+            var log = new System.Collections.Generic.List<string>();
+            var plan = new Plan(ctx, "Op", "OpFailed")
+                .Add("a", "stop", () => { log.Add("stop"); ctx.Cts.Cancel(); }, () => log.Add(sh.RunChecked("undo", "echo started", ct).StdOut.Trim()))
+                .Add("a", "wipe", () => log.Add("wipe"));
+            var ex = Assert.ThrowsAny<System.OperationCanceledException>(() => plan.Execute());
+            Assert.Equal(new[] { "stop", "started" }, log.ToArray());
+            Assert.Contains("stopped before 'wipe'", ex.Message);
         }
 
         [Fact]
