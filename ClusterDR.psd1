@@ -34,6 +34,8 @@
         'Update-SwarmUnlockKey'
         'Get-SwarmClassicManager'
         'Test-SwarmClassicFailover'
+        'Backup-DeisStore'
+        'Restore-DeisStore'
     )
     VariablesToExport    = @()
     AliasesToExport      = @()

@@ -96,5 +96,10 @@ namespace ClusterDR
         public const string SwarmObjectsMismatch = "SwarmObjectsMismatch";
         public const string NoFailoverReplica = "NoFailoverReplica";
         public const string FailoverFailed = "FailoverFailed";
+        public const string S3AccessDenied = "S3AccessDenied";
+        public const string S3Error = "S3Error";
+        public const string StoreNotEmpty = "DeisStoreNotEmpty";
+        public const string S3ObjectMismatch = "S3ObjectMismatch";
+        public const string CredentialsUnavailable = "DeisStoreCredentialsUnavailable";
     }
 }

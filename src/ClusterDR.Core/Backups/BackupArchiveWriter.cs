@@ -77,7 +77,7 @@ namespace ClusterDR.Backups
             string rel = ArchivePaths.Normalize(archivePath);
             if (rel == BackupManifest.EntryName) throw new ArgumentException("manifest.json is reserved.", nameof(archivePath));
             string staged = Path.Combine(_stagingDir, rel.Replace('/', Path.DirectorySeparatorChar));
-            Directory.CreateDirectory(Path.GetDirectoryName(staged));
+            lock (_files) Directory.CreateDirectory(Path.GetDirectoryName(staged));
             ManifestFile entry;
             using (var file = new FileStream(staged, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
             {
@@ -89,8 +89,12 @@ namespace ClusterDR.Backups
                     entry = new ManifestFile { Path = rel, Size = hashing.BytesWritten, Sha256 = hashing.HashHex() };
                 }
             }
-            _files.Add(entry);
-            if (mode.HasValue) _modes[rel] = mode.Value & Convert.ToInt32("7777", 8);
+            // Payloads may be staged from several threads at once (parallel S3 downloads); only the lists are shared.
+            lock (_files)
+            {
+                _files.Add(entry);
+                if (mode.HasValue) _modes[rel] = mode.Value & Convert.ToInt32("7777", 8);
+            }
             return entry;
         }
 

@@ -21,6 +21,8 @@ namespace ClusterDR
         public SwarmClusterStatus Swarm { get; set; }
         /// <summary>Swarm: the NEW unlock key when the restore turned autolock back on; null otherwise.</summary>
         public System.Security.SecureString UnlockKey { get; set; }
+        /// <summary>Deis store: items and bytes restored per part (buckets, objects, volume, database, controller).</summary>
+        public Deis.DeisRestorePart[] Parts { get; set; } = new Deis.DeisRestorePart[0];
 
         public override string ToString() => $"{Platform} {Cluster} restored from {BackupPath} in {Duration.TotalSeconds:0.0}s";
     }

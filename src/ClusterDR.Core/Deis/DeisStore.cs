@@ -1,0 +1,198 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Net;
+using System.Runtime.InteropServices;
+using System.Security;
+using System.Threading;
+using Amazon.Runtime;
+using Amazon.S3;
+using ClusterDR.Safety;
+using ClusterDR.Transport;
+using Newtonsoft.Json.Linq;
+
+namespace ClusterDR.Deis
+{
+    /// <summary>Where the Deis v1 store's S3 gateway is and how to sign for it.</summary>
+    public sealed class DeisS3Options
+    {
+        /// <summary>The gateway URL, addressed path-style (http://deis-store.example.com).</summary>
+        public Uri GatewayUri { get; set; }
+        public string AccessKey { get; set; }
+        public SecureString SecretKey { get; set; }
+        /// <summary>"4" (SigV4, default) or "2" (the older S3 signature, for gateways that need it).</summary>
+        public string SignatureVersion { get; set; } = "4";
+        public string Region { get; set; } = "us-east-1";
+        public string[] Buckets { get; set; } = DeisStore.DefaultBuckets;
+        /// <summary>Objects transferred at once.</summary>
+        public int Parallelism { get; set; } = 4;
+    }
+
+    /// <summary>The store, database and controller nodes and the commands run there.</summary>
+    public sealed class DeisNodeOptions
+    {
+        public string StoreDir { get; set; } = "/var/lib/deis/store";
+        /// <summary>The ceph CLI on the store node (e.g. "docker exec deis-store-monitor ceph").</summary>
+        public string CephCommand { get; set; } = "ceph";
+        public string DeisctlPath { get; set; } = "deisctl";
+        /// <summary>Writes pg_dumpall's SQL on stdout.</summary>
+        public string DatabaseDumpCommand { get; set; } = "docker exec deis-database sudo -u postgres pg_dumpall";
+        /// <summary>Reads SQL on stdin and runs it.</summary>
+        public string DatabaseLoadCommand { get; set; } = "docker exec -i deis-database sudo -u postgres psql -q -d postgres";
+        /// <summary>Reads the re-save script (Python for manage.py shell) on stdin.</summary>
+        public string ControllerCommand { get; set; } = "docker exec -i deis-controller /app/manage.py shell";
+        public TimeSpan CephTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    }
+
+    public static class DeisStore
+    {
+        public const string Kind = "deis-store";
+        public const string Platform = "deis";
+        public static readonly string[] DefaultBuckets = { "db_wal", "registry" };
+        public const string ObjectsRoot = "s3";
+        public const string VolumePayload = "volume/store.tar";
+        public const string DatabasePayload = "database/pg_dumpall.sql";
+
+        /// <summary>The re-save step of the Deis v1 restore procedure: every key, app and domain saved again.</summary>
+        public const string ReSaveScript =
+            "from api.models import *\n" +
+            "[k.save() for k in Key.objects.all()]\n" +
+            "[a.save() for a in App.objects.all()]\n" +
+            "[d.save() for d in Domain.objects.all()]\n";
+
+        /// <summary>
+        /// The S3 client: path-style, the gateway as ServiceURL, a fixed signing region, checksums only
+        /// when an operation requires them (Ceph's radosgw does not know the newer trailing checksums).
+        /// </summary>
+        public static AmazonS3Client Client(DeisS3Options o)
+        {
+            if (o.GatewayUri == null) throw new ClusterDrException(ErrorIds.InvalidAddress, ErrorKind.InvalidArgument, "The S3 gateway URL is missing (-GatewayUri).");
+            if (string.IsNullOrEmpty(o.AccessKey) || o.SecretKey == null)
+                throw new ClusterDrException(ErrorIds.CredentialsUnavailable, ErrorKind.InvalidArgument, "The S3 access key and secret key are missing: give -Credential, or -Node to read them with deisctl.");
+            var config = new AmazonS3Config
+            {
+                ServiceURL = o.GatewayUri.ToString(),
+                ForcePathStyle = true,
+                AuthenticationRegion = o.Region,
+                UseHttp = o.GatewayUri.Scheme == "http",
+                RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
+                ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
+                MaxErrorRetry = 2,
+                Timeout = TimeSpan.FromMinutes(10),
+            };
+            // AWSSDK.S3 4.x signs requests with SigV4 only (SigV2 is left for presigned URLs): say so instead of sending requests a SigV2-only gateway refuses.
+            if (o.SignatureVersion == "2")
+                throw new ClusterDrException(ErrorIds.S3Error, ErrorKind.NotImplemented,
+                    "-SignatureVersion 2: the S3 client ClusterDR uses (AWSSDK.S3 4.x) signs requests with Signature Version 4 only. Enable SigV4 on the gateway (Ceph radosgw supports it since Jewel), or put a SigV4 proxy in front of it.", o.GatewayUri);
+            return new AmazonS3Client(new BasicAWSCredentials(o.AccessKey, Plain(o.SecretKey)), config);
+        }
+
+        internal static string Plain(SecureString s)
+        {
+            IntPtr p = IntPtr.Zero;
+            try { p = Marshal.SecureStringToGlobalAllocUnicode(s); return Marshal.PtrToStringUni(p); }
+            finally { if (p != IntPtr.Zero) Marshal.ZeroFreeGlobalAllocUnicode(p); }
+        }
+
+        /// <summary>Maps an S3 failure to a stable error id; the message never holds a key.</summary>
+        internal static ClusterDrException Map(Exception ex, DeisS3Options o, string what)
+        {
+            if (ex is AggregateException ag && ag.InnerExceptions.Count > 0) ex = ag.InnerExceptions[0];
+            if (ex is ClusterDrException cd) return cd;
+            if (ex is AmazonS3Exception s3)
+            {
+                bool denied = s3.StatusCode == HttpStatusCode.Forbidden || s3.StatusCode == HttpStatusCode.Unauthorized
+                    || s3.ErrorCode == "InvalidAccessKeyId" || s3.ErrorCode == "SignatureDoesNotMatch" || s3.ErrorCode == "AccessDenied";
+                if (denied)
+                    return new ClusterDrException(ErrorIds.S3AccessDenied, ErrorKind.SecurityError,
+                        $"{what}: the S3 gateway {o.GatewayUri} refused the keys ({s3.ErrorCode ?? s3.StatusCode.ToString()}). Check the access key and secret key (deisctl config store get gateway/accessKey|secretKey).", o.GatewayUri, ex);
+                return new ClusterDrException(ErrorIds.S3Error, ErrorKind.InvalidOperation, $"{what}: the S3 gateway {o.GatewayUri} answered {(int)s3.StatusCode} {s3.ErrorCode}: {s3.Message}", o.GatewayUri, ex);
+            }
+            if (ex is AmazonServiceException || ex is WebException || ex is System.Net.Http.HttpRequestException || ex is System.IO.IOException)
+                return new ClusterDrException(ErrorIds.EndpointUnreachable, ErrorKind.ConnectionError, $"{what}: the S3 gateway {o.GatewayUri} cannot be reached: {ex.Message}", o.GatewayUri, ex);
+            return new ClusterDrException(ErrorIds.S3Error, ErrorKind.InvalidOperation, $"{what}: {ex.Message}", o.GatewayUri, ex);
+        }
+
+        internal static T S3<T>(DeisS3Options o, string what, Func<System.Threading.Tasks.Task<T>> call)
+        {
+            try { return call().GetAwaiter().GetResult(); }
+            catch (Exception ex) when (!(ex is OperationCanceledException)) { throw Map(ex, o, what); }
+        }
+
+        /// <summary>
+        /// Reads the gateway's access key and secret key on a node with deisctl. The command text holds
+        /// no secret; the secret is read from stdout into a SecureString and never echoed.
+        /// </summary>
+        public static void ReadKeysFromNode(IRemoteShell sh, DeisNodeOptions n, DeisS3Options o, CancellationToken ct)
+        {
+            string d = Sh.Quote(n.DeisctlPath);
+            var r = sh.RunText($"{d} config store get gateway/accessKey && {d} config store get gateway/secretKey", null, ct);
+            if (r.ExitCode != 0)
+                throw new ClusterDrException(ErrorIds.CredentialsUnavailable, ErrorKind.ObjectNotFound,
+                    $"deisctl config store get gateway/accessKey|secretKey on {sh.Node} failed with exit code {r.ExitCode}.", sh.Node);
+            var lines = r.StdOut.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToArray();
+            if (lines.Length != 2)
+                throw new ClusterDrException(ErrorIds.CredentialsUnavailable, ErrorKind.InvalidData,
+                    $"deisctl on {sh.Node} did not print one access key and one secret key ({lines.Length} line(s)).", sh.Node);
+            o.AccessKey = lines[0];
+            var secret = new SecureString();
+            foreach (char c in lines[1]) secret.AppendChar(c);
+            secret.MakeReadOnly();
+            o.SecretKey = secret;
+        }
+
+        /// <summary>The Ceph monitors' quorum and the cluster health, read with the ceph CLI on a store node.</summary>
+        public static QuorumStatus ReadCeph(IRemoteShell sh, DeisNodeOptions n, CancellationToken ct, out string health, out string problem)
+        {
+            int t = Math.Max(1, (int)n.CephTimeout.TotalSeconds);
+            string ceph = n.CephCommand + " --connect-timeout " + t.ToString(CultureInfo.InvariantCulture);
+            string script = $"timeout {t + 5} {ceph} quorum_status -f json && echo '---' && timeout {t + 5} {ceph} health";
+            var r = sh.RunText(script, null, ct);
+            health = null;
+            problem = null;
+            if (r.ExitCode != 0)
+            {
+                problem = $"the Ceph monitors did not answer on {sh.Node} (exit code {r.ExitCode}{(r.StdErr.Trim().Length > 0 ? ": " + Tail(r.StdErr) : "")})";
+                return new QuorumStatus(Platform, "ceph", new ClusterMember[0]);
+            }
+            int sep = r.StdOut.IndexOf("\n---\n", StringComparison.Ordinal);
+            string json = sep < 0 ? r.StdOut : r.StdOut.Substring(0, sep);
+            health = sep < 0 ? "" : r.StdOut.Substring(sep + 5).Trim();
+            var q = JObject.Parse(json);
+            var inQuorum = new HashSet<string>((q["quorum_names"] as JArray ?? new JArray()).Select(x => (string)x));
+            var mons = (q["monmap"]?["mons"] as JArray ?? new JArray()).Select(m => (string)m["name"]).ToList();
+            string fsid = (string)q["monmap"]?["fsid"] ?? "ceph";
+            return new QuorumStatus(Platform, fsid, mons.Select(m => new ClusterMember
+            {
+                Name = m, Id = m, Healthy = inQuorum.Contains(m), Endpoint = "mon." + m, IsLeader = m == (string)q["quorum_leader_name"],
+            }).ToArray());
+        }
+
+        /// <summary>Backup guard: monitors in quorum and the cluster not in HEALTH_ERR, unless -Force.</summary>
+        internal static QuorumStatus Guard(IRemoteShell sh, DeisNodeOptions n, bool force, IOperationContext ctx)
+        {
+            var status = ReadCeph(sh, n, ctx.Cancellation, out string health, out string problem);
+            if (problem == null && !status.HasQuorum)
+                problem = $"the Ceph monitors have no quorum ({status.HealthyCount} of {status.MemberCount} in quorum, {status.QuorumSize} needed)";
+            if (problem == null && health != null && health.StartsWith("HEALTH_ERR", StringComparison.Ordinal))
+                problem = $"the Ceph cluster is in {Tail(health)}";
+            if (problem == null)
+            {
+                ctx.WriteVerbose($"Ceph on {sh.Node}: {status.HealthyCount} of {status.MemberCount} monitor(s) in quorum, {health}.");
+                return status;
+            }
+            if (!force)
+                throw new ClusterDrException(ErrorIds.QuorumAtRisk, ErrorKind.InvalidOperation,
+                    $"The Deis store is not safe to read: {problem}. Use -Force to go on anyway.", status);
+            ctx.WriteWarning($"The Deis store is not safe to read: {problem}. Going on because -Force was given.");
+            return status;
+        }
+
+        internal static string Tail(string s)
+        {
+            s = (s ?? "").Trim();
+            return s.Length > 400 ? "…" + s.Substring(s.Length - 400) : s;
+        }
+    }
+}

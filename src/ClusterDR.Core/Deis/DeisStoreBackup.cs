@@ -1,0 +1,223 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Security.Cryptography;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using Amazon.S3;
+using Amazon.S3.Model;
+using ClusterDR.Backups;
+using ClusterDR.Safety;
+using ClusterDR.Transport;
+
+namespace ClusterDR.Deis
+{
+    public sealed class DeisStoreBackupRequest
+    {
+        public DeisS3Options S3 { get; set; } = new DeisS3Options();
+        public DeisNodeOptions Nodes { get; set; } = new DeisNodeOptions();
+        /// <summary>A store node: Ceph guard, the store volume, deisctl for the keys when none are given.</summary>
+        public IRemoteShell StoreShell { get; set; }
+        /// <summary>Where the database dump runs (default: the store node).</summary>
+        public IRemoteShell DatabaseShell { get; set; }
+        public bool IncludeVolume { get; set; } = true;
+        public bool IncludeDatabase { get; set; }
+        public string Directory { get; set; }
+        public string Label { get; set; }
+        public bool Force { get; set; }
+    }
+
+    /// <summary>
+    /// Backup-DeisStore's engine: guard (Ceph quorum and health), prove the keys work, then stream every
+    /// object of the store's buckets (parallel), the store volume's tar and optionally pg_dumpall into
+    /// one archive. Nothing is written before the keys and the guard pass.
+    /// </summary>
+    public static class DeisStoreBackup
+    {
+        public static ClusterBackup Run(DeisStoreBackupRequest req, IOperationContext ctx)
+        {
+            var ct = ctx.Cancellation;
+            var s3o = req.S3;
+            var sh = req.StoreShell;
+            QuorumStatus ceph = null;
+            if (sh != null) ceph = DeisStore.Guard(sh, req.Nodes, req.Force, ctx);
+            else ctx.WriteWarning("No store node given: the Ceph quorum guard and the store volume are skipped.");
+            if ((string.IsNullOrEmpty(s3o.AccessKey) || s3o.SecretKey == null) && sh != null)
+                DeisStore.ReadKeysFromNode(sh, req.Nodes, s3o, ct);
+
+            using (var s3 = DeisStore.Client(s3o))
+            {
+                // Prove the keys and list every object before anything is written.
+                var listing = new Dictionary<string, List<S3Object>>();
+                foreach (var bucket in s3o.Buckets)
+                    listing[bucket] = List(s3, s3o, bucket, ct);
+                long totalBytes = listing.Values.SelectMany(l => l).Sum(o => o.Size ?? 0);
+                int totalObjects = listing.Values.Sum(l => l.Count);
+
+                var created = DateTime.UtcNow;
+                string cluster = ceph?.Cluster ?? s3o.GatewayUri.Host;
+                string fileName = BackupArchiveWriter.DefaultFileName(DeisStore.Kind, cluster, req.Label, created);
+                string target = Path.Combine(Path.GetFullPath(req.Directory), fileName);
+                var facts = new Dictionary<string, string>
+                {
+                    ["gateway"] = s3o.GatewayUri.ToString(),
+                    ["buckets"] = string.Join(",", s3o.Buckets),
+                    ["objects"] = totalObjects.ToString(CultureInfo.InvariantCulture),
+                    ["objectBytes"] = totalBytes.ToString(CultureInfo.InvariantCulture),
+                };
+                foreach (var kv in listing) facts["objects." + kv.Key] = kv.Value.Count.ToString(CultureInfo.InvariantCulture);
+                ClusterBackup result = null;
+                BackupArchiveWriter writer = null;
+                try
+                {
+                    var plan = new Plan(ctx, "Backup-DeisStore", ErrorIds.BackupFailed);
+                    plan.Add(target, $"Copy {totalObjects} object(s), {totalBytes} bytes of bucket(s) {string.Join(", ", s3o.Buckets)} into the backup", () =>
+                    {
+                        writer = BackupArchiveWriter.Create(req.Directory, fileName);
+                        DownloadAll(s3, s3o, listing, writer, ctx);
+                    });
+                    if (req.IncludeVolume && sh != null)
+                        plan.Check(target, $"Copy the store volume {req.Nodes.StoreDir} from {sh.Node}", () =>
+                        {
+                            long b = StreamCommand(sh, "tar of " + req.Nodes.StoreDir,
+                                $"cd {Sh.Quote(req.Nodes.StoreDir)} && tar -c --numeric-owner -f - .", DeisStore.VolumePayload, writer, ctx, tarWarnings: true);
+                            facts["volumeDir"] = req.Nodes.StoreDir;
+                            facts["volumeBytes"] = b.ToString(CultureInfo.InvariantCulture);
+                        });
+                    if (req.IncludeDatabase)
+                    {
+                        var db = req.DatabaseShell ?? sh ?? throw new ClusterDrException(ErrorIds.InvalidNode, ErrorKind.InvalidArgument, "-IncludeDatabase needs a node that runs the database (-DatabaseNode or -Node).");
+                        plan.Check(target, $"Copy pg_dumpall of the database on {db.Node}", () =>
+                        {
+                            long b = StreamCommand(db, "pg_dumpall", req.Nodes.DatabaseDumpCommand, DeisStore.DatabasePayload, writer, ctx, tarWarnings: false);
+                            facts["databaseBytes"] = b.ToString(CultureInfo.InvariantCulture);
+                        });
+                    }
+                    plan.Check(target, "Write the backup archive", () =>
+                    {
+                        var manifest = new BackupManifest
+                        {
+                            Kind = DeisStore.Kind, Cluster = cluster, Label = req.Label, CreatedUtc = created,
+                            SourceNodes = new[] { s3o.GatewayUri.ToString(), sh?.Node, req.IncludeDatabase ? (req.DatabaseShell ?? sh)?.Node : null }.Where(x => x != null).Distinct().ToList(),
+                            Facts = facts,
+                        };
+                        result = writer.Commit(manifest, ctx);
+                    });
+                    plan.Execute();
+                    return result;
+                }
+                finally { writer?.Dispose(); }
+            }
+        }
+
+        internal static List<S3Object> List(AmazonS3Client s3, DeisS3Options o, string bucket, CancellationToken ct)
+        {
+            var all = new List<S3Object>();
+            string token = null;
+            do
+            {
+                var page = DeisStore.S3(o, $"Listing bucket {bucket}", () => s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket, ContinuationToken = token }, ct));
+                if (page.S3Objects != null) all.AddRange(page.S3Objects);
+                token = page.IsTruncated == true ? page.NextContinuationToken : null;
+            } while (token != null);
+            return all;
+        }
+
+        /// <summary>Downloads objects in parallel, each streamed into its own staged payload with size and MD5 (ETag) checked.</summary>
+        private static void DownloadAll(AmazonS3Client s3, DeisS3Options o, Dictionary<string, List<S3Object>> listing, BackupArchiveWriter writer, IOperationContext ctx)
+        {
+            var ct = ctx.Cancellation;
+            var work = new ConcurrentQueue<(string bucket, S3Object obj)>(listing.SelectMany(kv => kv.Value.Select(x => (kv.Key, x))));
+            long total = listing.Values.SelectMany(l => l).Sum(x => x.Size ?? 0), done = 0;
+            var errors = new ConcurrentQueue<Exception>();
+            using (var stop = CancellationTokenSource.CreateLinkedTokenSource(ct))
+            {
+                var workers = Enumerable.Range(0, Math.Max(1, o.Parallelism)).Select(_ => Task.Run(() =>
+                {
+                    while (!stop.IsCancellationRequested && work.TryDequeue(out var item))
+                    {
+                        try
+                        {
+                            string name = DeisStore.ObjectsRoot + "/" + item.bucket + "/" + item.obj.Key;
+                            DeisStore.S3(o, $"Downloading {item.bucket}/{item.obj.Key}", async () =>
+                            {
+                                using (var resp = await s3.GetObjectAsync(item.bucket, item.obj.Key, stop.Token).ConfigureAwait(false))
+                                using (var md5 = MD5.Create())
+                                {
+                                    long n = 0;
+                                    writer.AddPayload(name, sink =>
+                                    {
+                                        var buf = new byte[1 << 16];
+                                        int r;
+                                        while ((r = resp.ResponseStream.Read(buf, 0, buf.Length)) > 0)
+                                        {
+                                            sink.Write(buf, 0, r);
+                                            md5.TransformBlock(buf, 0, r, null, 0);
+                                            n += r;
+                                            Interlocked.Add(ref done, r);
+                                        }
+                                    });
+                                    md5.TransformFinalBlock(new byte[0], 0, 0);
+                                    Check(item.bucket, item.obj, n, md5.Hash, resp.ETag);
+                                    return n;
+                                }
+                            });
+                        }
+                        catch (Exception ex) { errors.Enqueue(ex); stop.Cancel(); }
+                    }
+                })).ToArray();
+                var progress = new ProgressReporter(ctx, "Copying the Deis store's objects", total);
+                while (!Task.WaitAll(workers, 200)) progress.Report(Interlocked.Read(ref done));
+                progress.Complete();
+            }
+            if (errors.TryDequeue(out var first)) throw first is ClusterDrException ? first : DeisStore.Map(first, o, "Downloading objects");
+            ct.ThrowIfCancellationRequested();
+            ctx.WriteVerbose($"Copied {listing.Values.Sum(l => l.Count)} object(s), {done} bytes from {o.GatewayUri}.");
+        }
+
+        internal static void Check(string bucket, S3Object obj, long size, byte[] md5, string etag)
+        {
+            if (obj.Size.HasValue && size != obj.Size.Value)
+                throw new ClusterDrException(ErrorIds.S3ObjectMismatch, ErrorKind.InvalidData, $"{bucket}/{obj.Key}: read {size} bytes, the listing says {obj.Size}.", bucket + "/" + obj.Key);
+            string e = (etag ?? "").Trim('"');
+            if (e.Length == 32 && e.IndexOf('-') < 0 && !string.Equals(e, Hex(md5), StringComparison.OrdinalIgnoreCase))
+                throw new ClusterDrException(ErrorIds.S3ObjectMismatch, ErrorKind.InvalidData, $"{bucket}/{obj.Key}: the MD5 of the bytes read does not match its ETag.", bucket + "/" + obj.Key);
+        }
+
+        internal static string Hex(byte[] b) => string.Concat(b.Select(x => x.ToString("x2", CultureInfo.InvariantCulture)));
+
+        /// <summary>Streams a command's stdout into one payload. GNU tar's exit 1 ("file changed as we read it") is a warning.</summary>
+        internal static long StreamCommand(IRemoteShell sh, string what, string script, string payload, BackupArchiveWriter writer, IOperationContext ctx, bool tarWarnings)
+        {
+            var stderr = new MemoryStream();
+            int code = 0;
+            long bytes = 0;
+            var progress = new ProgressReporter(ctx, $"Copying {what} from {sh.Node}", -1);
+            writer.AddPayload(payload, sink =>
+            {
+                var counting = new CountingSink(sink, n => { bytes += n; progress.Report(bytes); });
+                code = sh.Run(script, null, counting, Stream.Synchronized(stderr), ctx.Cancellation);
+            });
+            string err = Encoding.UTF8.GetString(stderr.ToArray());
+            if (code == 1 && tarWarnings)
+                ctx.WriteWarning($"{what} on {sh.Node}: files changed while they were read (GNU tar exit 1); the copy holds what was read: {DeisStore.Tail(err)}");
+            else if (code != 0) throw ShellExtensions.Failed(sh, what, code, err);
+            progress.Complete();
+            ctx.WriteVerbose($"Copied {what} from {sh.Node}: {bytes} bytes.");
+            return bytes;
+        }
+
+        private sealed class CountingSink : WriteOnlyStream
+        {
+            private readonly Stream _inner;
+            private readonly Action<int> _count;
+            public CountingSink(Stream inner, Action<int> count) { _inner = inner; _count = count; }
+            public override void Write(byte[] buffer, int offset, int count) { _inner.Write(buffer, offset, count); _count(count); }
+            public override void Flush() => _inner.Flush();
+        }
+    }
+}

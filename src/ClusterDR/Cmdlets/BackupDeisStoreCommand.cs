@@ -1,0 +1,54 @@
+using System.Management.Automation;
+using ClusterDR.Deis;
+
+namespace ClusterDR.Commands
+{
+    /// <summary>Backs up the Deis v1 platform store: every object of its buckets, the store volume and optionally the database.</summary>
+    [Cmdlet(VerbsData.Backup, "DeisStore", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+    [OutputType(typeof(ClusterBackup))]
+    public sealed class BackupDeisStoreCommand : DeisStoreCmdletBase
+    {
+        /// <summary>Directory that receives the archive (created when missing).</summary>
+        [Parameter(Mandatory = true, Position = 1)]
+        [Alias("Destination")]
+        public string Path { get; set; }
+
+        [Parameter]
+        [ValidatePattern("^[A-Za-z0-9_.-]{1,64}$")]
+        public string Label { get; set; }
+
+        /// <summary>The ceph CLI on -Node (e.g. "docker exec deis-store-monitor ceph").</summary>
+        [Parameter]
+        public string CephCommand { get; set; } = "ceph";
+
+        /// <summary>A sh command on the database node that writes pg_dumpall's SQL on stdout.</summary>
+        [Parameter]
+        public string DatabaseDumpCommand { get; set; }
+
+        /// <summary>Back up although the Ceph monitors have no quorum or the cluster is in HEALTH_ERR.</summary>
+        [Parameter]
+        public SwitchParameter Force { get; set; }
+
+        protected override DeisNodeOptions Nodes()
+        {
+            var n = base.Nodes();
+            n.CephCommand = CephCommand;
+            if (DatabaseDumpCommand != null) n.DatabaseDumpCommand = DatabaseDumpCommand;
+            return n;
+        }
+
+        protected override void ProcessRecord() => Run(() =>
+        {
+            using (var store = NodeShell(Node))
+            using (var db = NodeShell(DatabaseNode))
+            {
+                var b = DeisStoreBackup.Run(new DeisStoreBackupRequest
+                {
+                    S3 = S3(), Nodes = Nodes(), StoreShell = store, DatabaseShell = db, IncludeVolume = !SkipVolume,
+                    IncludeDatabase = IncludeDatabase, Directory = FileSystemPath(Path), Label = Label, Force = Force,
+                }, this);
+                if (b != null) WriteObject(b);
+            }
+        });
+    }
+}

@@ -1,0 +1,65 @@
+using System.Collections.Generic;
+using System.Management.Automation;
+using ClusterDR.Deis;
+
+namespace ClusterDR.Commands
+{
+    /// <summary>Restores a Deis store backup onto a new platform whose store components are started.</summary>
+    [Cmdlet(VerbsData.Restore, "DeisStore", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+    [OutputType(typeof(RestoreResult))]
+    public sealed class RestoreDeisStoreCommand : DeisStoreCmdletBase
+    {
+        /// <summary>The backup archive; binds ClusterBackup objects from the pipeline.</summary>
+        [Parameter(Mandatory = true, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [Alias("FullName")]
+        public string Path { get; set; }
+
+        /// <summary>The controller node, for -ReSave.</summary>
+        [Parameter]
+        public string ControllerNode { get; set; }
+
+        /// <summary>Run the controller re-save step (keys, apps, domains) after the restore.</summary>
+        [Parameter]
+        public SwitchParameter ReSave { get; set; }
+
+        /// <summary>A sh command on the database node that reads SQL on stdin.</summary>
+        [Parameter]
+        public string DatabaseLoadCommand { get; set; }
+
+        /// <summary>A sh command on the controller node that runs the re-save script it reads on stdin.</summary>
+        [Parameter]
+        public string ControllerCommand { get; set; }
+
+        /// <summary>Restore into buckets that already hold data. Never suppresses confirmation.</summary>
+        [Parameter]
+        public SwitchParameter Force { get; set; }
+
+        private readonly List<string> _paths = new List<string>();
+
+        protected override DeisNodeOptions Nodes()
+        {
+            var n = base.Nodes();
+            if (DatabaseLoadCommand != null) n.DatabaseLoadCommand = DatabaseLoadCommand;
+            if (ControllerCommand != null) n.ControllerCommand = ControllerCommand;
+            return n;
+        }
+
+        protected override void ProcessRecord() => _paths.Add(Path);
+
+        protected override void EndProcessing() => Run(() =>
+        {
+            string path = SingleBackup(_paths);
+            using (var store = NodeShell(Node))
+            using (var db = NodeShell(DatabaseNode))
+            using (var controller = NodeShell(ControllerNode))
+            {
+                var r = DeisStoreRestore.Run(new DeisStoreRestoreRequest
+                {
+                    BackupPath = path, S3 = S3(), Nodes = Nodes(), StoreShell = store, DatabaseShell = db, ControllerShell = controller,
+                    RestoreVolume = !SkipVolume, RestoreDatabase = IncludeDatabase, ReSave = ReSave, Force = Force,
+                }, this);
+                if (r != null) WriteObject(r);
+            }
+        });
+    }
+}
