@@ -81,6 +81,8 @@ osd data = $dir/osd.\$id
 [client.rgw.a]
 rgw data = $dir/rgw.a
 rgw frontends = beast endpoint=127.0.0.1:$port
+# Deis v1 names a bucket db_wal: underscores need relaxed bucket names, as on the Deis store gateway.
+rgw relaxed s3 bucket names = true
 CFG
     export CEPH_CONF="$dir/ceph.conf"
     ceph-authtool --create-keyring "$dir/keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Installs the real servers the tests and the demo drive (etcd, ZooKeeper, OpenSSH, dockerd; busybox for the swarm's service image) from the distribution's
+# Installs the real servers the tests and the demo drive (etcd, ZooKeeper, OpenSSH, dockerd, Ceph mon/osd/radosgw, PostgreSQL; busybox for the swarm's service image) from the distribution's
 # packages when they are missing, without letting the packages start their own daemons.
 # As non-root, or off Debian/Ubuntu, it only says what to install.
 set -eu
@@ -12,6 +12,12 @@ command -v ssh-keygen >/dev/null 2>&1 || need="$need openssh-client"
 [ -f /usr/share/java/zookeeper.jar ] || need="$need zookeeper"
 command -v dockerd >/dev/null 2>&1 || need="$need docker.io"
 command -v busybox >/dev/null 2>&1 || need="$need busybox-static"
+command -v ceph-mon >/dev/null 2>&1 || need="$need ceph-mon"
+command -v ceph-osd >/dev/null 2>&1 || need="$need ceph-osd"
+command -v radosgw >/dev/null 2>&1 || need="$need radosgw"
+command -v ceph >/dev/null 2>&1 || need="$need ceph-common"
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$need postgresql"
+command -v psql >/dev/null 2>&1 || need="$need postgresql-client"
 [ -z "$need" ] && exit 0
 need=$(echo $need | tr ' ' '\n' | sort -u | tr '\n' ' ')
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then

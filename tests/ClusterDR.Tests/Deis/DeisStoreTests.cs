@@ -1,0 +1,199 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Security.Cryptography;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Amazon.S3.Transfer;
+using ClusterDR.Deis;
+using ClusterDR.Safety;
+using ClusterDR.Tests.Fixtures;
+using ClusterDR.Transport;
+using Xunit;
+
+namespace ClusterDR.Tests.Deis
+{
+    /// <summary>Real Ceph radosgw, sshd and PostgreSQL (TESTING.md): backup, wipe, restore, -WhatIf, the guards, wrong keys. One Ceph for the class.</summary>
+    public sealed class DeisStoreTests : IClassFixture<CephS3>, IDisposable
+    {
+        private readonly CephS3 _ceph;
+        private readonly string _out = TestEnv.TempDir("deis-out");
+        private readonly string _vol = TestEnv.TempDir("deis-vol");
+        public DeisStoreTests(CephS3 ceph) { _ceph = ceph; }
+        public void Dispose() { try { Directory.Delete(_out, true); } catch { } try { Directory.Delete(_vol, true); } catch { } }
+
+        private DeisS3Options S3(string secret = CephS3.Secret) => new DeisS3Options { GatewayUri = _ceph.Gateway, AccessKey = CephS3.AccessKey, SecretKey = CephS3.SecretKey(secret) };
+        private DeisNodeOptions Nodes(PgTestServer? pg = null) => new DeisNodeOptions
+        {
+            StoreDir = _vol, CephCommand = _ceph.CephCommand,
+            DatabaseDumpCommand = pg?.DumpCommand ?? "false", DatabaseLoadCommand = pg?.LoadCommand ?? "false",
+        };
+        private AmazonS3Client Client() => DeisStore.Client(S3());
+
+        private static byte[] Bytes(int n, int seed) { var b = new byte[n]; new Random(seed).NextBytes(b); return b; }
+
+        private void Fill(AmazonS3Client s3)
+        {
+            foreach (var b in DeisStore.DefaultBuckets) s3.PutBucketAsync(b).GetAwaiter().GetResult();
+            void Put(string bucket, string key, byte[] data) =>
+                s3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = key, InputStream = new MemoryStream(data), UseChunkEncoding = false }).GetAwaiter().GetResult();
+            Put("db_wal", "basebackups_005/empty", new byte[0]);
+            Put("db_wal", "wal_005/000000010000000000000001.lzo", Bytes(1000, 1));
+            Put("registry", "registry/repositories/library/app/_index_images", Bytes(37, 2));
+            for (int i = 0; i < 20; i++) Put("registry", $"registry/images/{i:x4}/layer", Bytes(5000 + i * 997, 10 + i));
+            // A multi-part object (3 parts of 5 MiB + a tail).
+            var big = Bytes(16 * 1024 * 1024 + 12345, 99);
+            const int part = 5 * 1024 * 1024;
+            var init = s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = "registry", Key = "registry/images/big/layer" }).GetAwaiter().GetResult();
+            var etags = new List<PartETag>();
+            for (int i = 0, off = 0; off < big.Length; i++, off += part)
+            {
+                int len = Math.Min(part, big.Length - off);
+                var r = s3.UploadPartAsync(new UploadPartRequest { BucketName = "registry", Key = "registry/images/big/layer", UploadId = init.UploadId, PartNumber = i + 1, InputStream = new MemoryStream(big, off, len), PartSize = len, UseChunkEncoding = false }).GetAwaiter().GetResult();
+                etags.Add(new PartETag(i + 1, r.ETag));
+            }
+            s3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest { BucketName = "registry", Key = "registry/images/big/layer", UploadId = init.UploadId, PartETags = etags }).GetAwaiter().GetResult();
+        }
+
+        private Dictionary<string, string> Objects(AmazonS3Client s3)
+        {
+            var all = new Dictionary<string, string>();
+            foreach (var b in DeisStore.DefaultBuckets)
+            {
+                if (!s3.ListBucketsAsync().GetAwaiter().GetResult().Buckets?.Any(x => x.BucketName == b) ?? true) continue;
+                foreach (var o in DeisStoreBackup.List(s3, S3(), b, default))
+                {
+                    using var r = s3.GetObjectAsync(b, o.Key).GetAwaiter().GetResult();
+                    using var sha = SHA256.Create();
+                    all[b + "/" + o.Key] = Convert.ToHexString(sha.ComputeHash(r.ResponseStream));
+                }
+            }
+            return all;
+        }
+
+        private void Wipe(AmazonS3Client s3)
+        {
+            var existing = s3.ListBucketsAsync().GetAwaiter().GetResult().Buckets ?? new List<S3Bucket>();
+            foreach (var b in existing)
+            {
+                foreach (var o in DeisStoreBackup.List(s3, S3(), b.BucketName, default)) s3.DeleteObjectAsync(b.BucketName, o.Key).GetAwaiter().GetResult();
+                s3.DeleteBucketAsync(b.BucketName).GetAwaiter().GetResult();
+            }
+        }
+
+        private void MakeVolume()
+        {
+            Directory.CreateDirectory(Path.Combine(_vol, "logs", "deep", "er"));
+            File.WriteAllText(Path.Combine(_vol, "logs", "controller.log"), "controller log\n");
+            File.WriteAllBytes(Path.Combine(_vol, "logs", "deep", "er", "app.log"), Bytes(70000, 5));
+            File.WriteAllText(Path.Combine(_vol, "owned-by-1234"), "x");
+            Shell.Run("chown", "-R", "1001:1002", Path.Combine(_vol, "logs"));
+            Shell.Run("chown", "1234:4321", Path.Combine(_vol, "owned-by-1234"));
+            Shell.Run("chmod", "0640", Path.Combine(_vol, "owned-by-1234"));
+            Shell.Run("chmod", "0700", Path.Combine(_vol, "logs", "deep"));
+        }
+
+        private string VolumeSignature() => Shell.Run("sh", "-c", $"cd '{_vol}' && find . -printf '%p %U:%G %m %s\\n' | sort && find . -type f -exec sha256sum {{}} + | sort");
+
+        [Fact]
+        public void BackupWipeRestoreBringsBackEveryObjectFileOwnerAndTheDatabase()
+        {
+            using var s3 = Client();
+            Wipe(s3);
+            Fill(s3);
+            MakeVolume();
+            using var pg = new PgTestServer();
+            pg.Psql("postgres", "CREATE DATABASE deis");
+            pg.Psql("deis", "CREATE TABLE api_app (id text primary key, owner text); INSERT INTO api_app VALUES ('app1','alice'),('app2','bob')");
+            var objects = Objects(s3);
+            string volume = VolumeSignature();
+            using var ssh = new SshTestServer();
+            using var node = ShellFactory.Create(ssh.Node, null, ssh.Options);
+
+            // Keys read on the node with deisctl: the command holds no secret, the secret is in no message.
+            string deisctl = Path.Combine(ssh.Dir, "deisctl");
+            File.WriteAllText(deisctl, $"#!/bin/sh\ncase \"$4\" in gateway/accessKey) echo {CephS3.AccessKey};; gateway/secretKey) echo {CephS3.Secret};; *) exit 1;; esac\n");
+            Shell.Run("chmod", "+x", deisctl);
+            var n = Nodes(pg);
+            n.DeisctlPath = deisctl;
+            var ctx = new RecordingContext();
+            var backup = DeisStoreBackup.Run(new DeisStoreBackupRequest
+            {
+                S3 = new DeisS3Options { GatewayUri = _ceph.Gateway }, Nodes = n, StoreShell = node, IncludeDatabase = true, Directory = _out, Label = "t",
+            }, ctx);
+            Assert.Equal("deis-store", backup.Kind);
+            Assert.Equal(objects.Count.ToString(), backup.Facts["objects"]);
+            Assert.Contains(backup.Files, f => f.Path == "s3/db_wal/basebackups_005/empty" && f.Size == 0);
+            Assert.Contains(backup.Files, f => f.Path == "s3/registry/registry/images/big/layer" && f.Size == 16 * 1024 * 1024 + 12345);
+            Assert.Contains(backup.Files, f => f.Path == DeisStore.VolumePayload);
+            Assert.Contains(backup.Files, f => f.Path == DeisStore.DatabasePayload);
+            Assert.All(backup.Files, f => Assert.Matches("^[0-9a-f]{64}$", f.Sha256));
+            Assert.DoesNotContain(ctx.Verbose.Concat(ctx.Warnings).Concat(ctx.Asked), m => m.Contains(CephS3.Secret));
+
+            // -WhatIf on a wiped target: every step reported, nothing touched.
+            Wipe(s3);
+            Shell.Run("sh", "-c", $"rm -rf '{_vol}'/* '{_vol}'/.[!.]* 2>/dev/null; true");
+            pg.Psql("postgres", "DROP DATABASE deis");
+            var whatIf = new RecordingContext(Decision.WhatIf);
+            DeisStoreRestore.Run(new DeisStoreRestoreRequest { BackupPath = backup.Path, S3 = S3(), Nodes = Nodes(pg), StoreShell = node, RestoreDatabase = true }, whatIf);
+            Assert.True(whatIf.Asked.Count >= 4);
+            Assert.Empty(s3.ListBucketsAsync().GetAwaiter().GetResult().Buckets ?? new List<S3Bucket>());
+            Assert.Empty(Directory.GetFileSystemEntries(_vol));
+            Assert.Equal("", pg.Psql("postgres", "SELECT datname FROM pg_database WHERE datname='deis'"));
+
+            var ctl = Path.Combine(_out, "resaved.py");
+            var restoreCtx = new RecordingContext();
+            var result = DeisStoreRestore.Run(new DeisStoreRestoreRequest
+            {
+                BackupPath = backup.Path, S3 = S3(), Nodes = new DeisNodeOptions
+                {
+                    StoreDir = _vol, CephCommand = _ceph.CephCommand, DatabaseLoadCommand = pg.LoadCommand, ControllerCommand = "cat > " + ctl,
+                },
+                StoreShell = node, ControllerShell = node, RestoreDatabase = true, ReSave = true,
+            }, restoreCtx);
+            Assert.Equal(objects, Objects(s3));
+            Assert.Equal(volume, VolumeSignature());
+            Assert.Equal("app1 alice|app2 bob", pg.Psql("deis", "SELECT string_agg(id || ' ' || owner, '|' ORDER BY id) FROM api_app"));
+            Assert.Contains("Domain.objects.all()", File.ReadAllText(ctl));
+            Assert.Equal(objects.Count, result.Parts.Single(p => p.Name == "objects").Items);
+            Assert.True(result.Parts.Single(p => p.Name == "volume").Bytes > 70000);
+            Assert.True(result.Parts.Single(p => p.Name == "database").Bytes > 0);
+
+            // The store now holds data: a second restore is refused and changes nothing.
+            var full = Assert.Throws<ClusterDrException>(() => DeisStoreRestore.Run(new DeisStoreRestoreRequest { BackupPath = backup.Path, S3 = S3(), Nodes = Nodes(), RestoreVolume = false }, new RecordingContext()));
+            Assert.Equal(ErrorIds.StoreNotEmpty, full.ErrorId);
+        }
+
+        [Fact]
+        public void WrongKeysGetAClearErrorIdAndWriteNothing()
+        {
+            var backupErr = Assert.Throws<ClusterDrException>(() => DeisStoreBackup.Run(new DeisStoreBackupRequest
+            {
+                S3 = S3("not-the-secret"), Nodes = Nodes(), IncludeVolume = false, Directory = _out,
+            }, new RecordingContext()));
+            Assert.Equal(ErrorIds.S3AccessDenied, backupErr.ErrorId);
+            Assert.DoesNotContain("not-the-secret", backupErr.ToString());
+            Assert.Empty(Directory.GetFileSystemEntries(_out));
+        }
+
+        [Fact]
+        public void TheGuardRefusesWhenTheMonitorIsDown()
+        {
+            using var sh = new LocalShell();
+            var ok = DeisStore.ReadCeph(sh, Nodes(), default, out var health, out var problem);
+            Assert.Null(problem);
+            Assert.True(ok.HasQuorum);
+            _ceph.StopMon();
+            try
+            {
+                var n = Nodes();
+                n.CephTimeout = TimeSpan.FromSeconds(3);
+                var ex = Assert.Throws<ClusterDrException>(() => DeisStoreBackup.Run(new DeisStoreBackupRequest { S3 = S3(), Nodes = n, StoreShell = sh, Directory = _out }, new RecordingContext()));
+                Assert.Equal(ErrorIds.QuorumAtRisk, ex.ErrorId);
+                Assert.Empty(Directory.GetFileSystemEntries(_out));
+            }
+            finally { _ceph.StartMon(); }
+        }
+    }
+}
