@@ -175,6 +175,20 @@ namespace ClusterDR.Tests.Deis
             Assert.Equal(ErrorIds.S3AccessDenied, backupErr.ErrorId);
             Assert.DoesNotContain("not-the-secret", backupErr.ToString());
             Assert.Empty(Directory.GetFileSystemEntries(_out));
+
+            // A restore with wrong keys refuses before its first step: the target store stays as it was.
+            using var s3 = Client();
+            foreach (var b in DeisStore.DefaultBuckets) s3.PutBucketAsync(b).GetAwaiter().GetResult();
+            var backup = DeisStoreBackup.Run(new DeisStoreBackupRequest { S3 = S3(), Nodes = Nodes(), IncludeVolume = false, Directory = _out }, new RecordingContext());
+            var before = DeisStore.DefaultBuckets.Sum(b => DeisStoreBackup.List(s3, S3(), b, default).Count);
+            var ctx = new RecordingContext();
+            var restoreErr = Assert.Throws<ClusterDrException>(() => DeisStoreRestore.Run(new DeisStoreRestoreRequest
+            {
+                BackupPath = backup.Path, S3 = S3("not-the-secret"), Nodes = Nodes(), RestoreVolume = false, Force = true,
+            }, ctx));
+            Assert.Equal(ErrorIds.S3AccessDenied, restoreErr.ErrorId);
+            Assert.Empty(ctx.Asked);
+            Assert.Equal(before, DeisStore.DefaultBuckets.Sum(b => DeisStoreBackup.List(s3, S3(), b, default).Count));
         }
 
         [Fact]
