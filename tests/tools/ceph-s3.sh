@@ -1,7 +1,8 @@
 #!/bin/sh
 # A throwaway one-node Ceph with an S3 gateway (radosgw) on 127.0.0.1, like the Deis v1 store
 # (TESTING.md): one mon, one bluestore OSD on a sparse file, radosgw (beast), cephx off.
-#   ceph-s3.sh start DIR PORT ACCESS_KEY   create and start; the S3 secret key is read on stdin
+#   ceph-s3.sh start DIR PORT ACCESS_KEY   create and start (S3 on PORT, the monitor on PORT+1 (v2) and PORT+2 (v1));
+#                                          the S3 secret key is read on stdin
 #   ceph-s3.sh stop DIR                    stop radosgw, the osd and the mon by PID
 #   ceph-s3.sh stop-mon DIR / start-mon DIR   take the monitor down / bring it back (guard tests)
 # Writes DIR/ceph.conf; every ceph command needs CEPH_CONF=DIR/ceph.conf (or -c).
@@ -42,7 +43,7 @@ start)
     cat > "$dir/ceph.conf" <<CFG
 [global]
 fsid = $fsid
-mon host = [v2:127.0.0.1:3300,v1:127.0.0.1:6789]
+mon host = [v2:127.0.0.1:$((port + 1)),v1:127.0.0.1:$((port + 2))]
 mon initial members = a
 public network = 127.0.0.0/8
 cluster network = 127.0.0.0/8
@@ -86,7 +87,7 @@ rgw relaxed s3 bucket names = true
 CFG
     export CEPH_CONF="$dir/ceph.conf"
     ceph-authtool --create-keyring "$dir/keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null
-    monmaptool --create --addv a '[v2:127.0.0.1:3300,v1:127.0.0.1:6789]' --fsid "$fsid" "$dir/monmap" >/dev/null
+    monmaptool --create --addv a "[v2:127.0.0.1:$((port + 1)),v1:127.0.0.1:$((port + 2))]" --fsid "$fsid" "$dir/monmap" >/dev/null
     ceph-mon --mkfs -i a --monmap "$dir/monmap" --keyring "$dir/keyring"
     start_daemon mon ceph-mon -f -i a
     wait_for 30 "ceph-mon" ceph --connect-timeout 5 -s

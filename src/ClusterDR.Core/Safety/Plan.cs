@@ -115,6 +115,7 @@ namespace ClusterDR.Safety
             ErrorIds.PayloadHashMismatch, ErrorIds.SnapshotHashMismatch, ErrorIds.HostKeyVerificationFailed,
             ErrorIds.Unauthorized, ErrorIds.Forbidden, ErrorIds.BackupServiceBusy, ErrorIds.DcosBackupNotFound,
             ErrorIds.UnlockKeyRequired, ErrorIds.UnlockKeyInvalid, ErrorIds.SwarmObjectsMismatch,
+            ErrorIds.S3AccessDenied, ErrorIds.S3ObjectMismatch,
         };
 
         private static bool IsGuardOrInputError(string id) => KeepsItsId.Contains(id);

@@ -16,7 +16,7 @@ namespace ClusterDR.Tests.Fixtures
             foreach (var p in new[] { "ceph-mon", "ceph-osd", "radosgw", "ceph" })
                 TestEnv.Require(p, "apt-get install --no-install-recommends ceph-mon ceph-osd radosgw ceph-common");
             Dir = TestEnv.TempDir("ceph");
-            Port = TestEnv.FreePorts(1);
+            Port = TestEnv.FreePorts(3);
             Script("start", Dir, Port.ToString(), AccessKey);
         }
 

@@ -1,0 +1,122 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Security;
+using System.Text;
+using Amazon.S3;
+using Amazon.S3.Model;
+using ClusterDR.Deis;
+using ClusterDR.Safety;
+
+// DeisBench: Backup-DeisStore's object copy (DeisStoreBackup.Run, objects only) against `s3cmd sync`
+// of the same buckets from the same real radosgw (tests/tools/ceph-s3.sh). Not part of ClusterDR.sln.
+//   dotnet run -c Release --project bench/DeisBench -- [--small N] [--small-kb K] [--large N] [--large-mb M] [--rounds R] [--parallel P]
+internal static class Program
+{
+    private const string Access = "DEISBENCHACCESS", Secret = "deis-bench-secret-1c9e";
+
+    private static int Main(string[] args)
+    {
+        int small = Arg(args, "--small", 400), smallKb = Arg(args, "--small-kb", 256), large = Arg(args, "--large", 6), largeMb = Arg(args, "--large-mb", 24);
+        int rounds = Arg(args, "--rounds", 3), parallel = Arg(args, "--parallel", 4);
+        string root = FindRoot();
+        string dir = Path.Combine(Path.GetTempPath(), "deisbench-" + Guid.NewGuid().ToString("N").Substring(0, 8));
+        Directory.CreateDirectory(dir);
+        int port = 27600;
+        try
+        {
+            Run("sh", Secret + "\n", Path.Combine(root, "tests/tools/ceph-s3.sh"), "start", Path.Combine(dir, "ceph"), port.ToString(CultureInfo.InvariantCulture), Access);
+            var o = new DeisS3Options { GatewayUri = new Uri($"http://127.0.0.1:{port}"), AccessKey = Access, SecretKey = Secure(Secret), Parallelism = parallel };
+            long bytes = Fill(o, small, smallKb, large, largeMb);
+            string cfg = Path.Combine(dir, "s3cfg");
+            File.WriteAllText(cfg, $"[default]\naccess_key = {Access}\nsecret_key = {Secret}\nhost_base = 127.0.0.1:{port}\nhost_bucket = 127.0.0.1:{port}\nuse_https = False\nsignature_v2 = False\n");
+            var ours = new List<double>(); var theirs = new List<double>();
+            for (int r = 0; r < rounds + 1; r++)
+            {
+                bool oursFirst = r % 2 == 0;
+                for (int k = 0; k < 2; k++)
+                {
+                    string outDir = Path.Combine(dir, "out-" + r + "-" + k);
+                    Directory.CreateDirectory(outDir);
+                    var sw = Stopwatch.StartNew();
+                    if (oursFirst == (k == 0))
+                    {
+                        DeisStoreBackup.Run(new DeisStoreBackupRequest { S3 = o, IncludeVolume = false, Directory = outDir }, SilentContext.Instance);
+                        if (r > 0) ours.Add(sw.Elapsed.TotalSeconds);
+                    }
+                    else
+                    {
+                        foreach (var b in DeisStore.DefaultBuckets)
+                            Run("s3cmd", null, "-c", cfg, "--no-progress", "-q", "sync", $"s3://{b}/", Path.Combine(outDir, b) + "/");
+                        if (r > 0) theirs.Add(sw.Elapsed.TotalSeconds);
+                    }
+                    Directory.Delete(outDir, true);
+                }
+            }
+            var sb = new StringBuilder();
+            sb.AppendLine($"# DeisBench {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores");
+            sb.AppendLine($"Objects: {small} x {smallKb} KiB + {large} x {largeMb} MiB (+1 empty, +1 small) = {bytes / 1048576.0:0.0} MiB in db_wal and registry; {rounds} timed rounds after one warm-up, order alternating; parallelism {parallel}.");
+            sb.AppendLine();
+            sb.AppendLine("| tool | runs (s) | median (s) | MiB/s |");
+            sb.AppendLine("|---|---|---|---|");
+            sb.AppendLine($"| Backup-DeisStore engine (objects into a verified .tar.gz) | {string.Join(", ", ours.Select(x => x.ToString("0.00", CultureInfo.InvariantCulture)))} | {Median(ours):0.00} | {bytes / 1048576.0 / Median(ours):0.0} |");
+            sb.AppendLine($"| s3cmd sync (objects into plain files) | {string.Join(", ", theirs.Select(x => x.ToString("0.00", CultureInfo.InvariantCulture)))} | {Median(theirs):0.00} | {bytes / 1048576.0 / Median(theirs):0.0} |");
+            sb.AppendLine();
+            sb.AppendLine($"Ratio ours/s3cmd (median wall time): {Median(ours) / Median(theirs):0.00}");
+            Console.Write(sb.ToString());
+            return 0;
+        }
+        finally
+        {
+            try { Run("sh", null, Path.Combine(root, "tests/tools/ceph-s3.sh"), "stop", Path.Combine(dir, "ceph")); } catch { }
+            try { Directory.Delete(dir, true); } catch { }
+        }
+    }
+
+    private static long Fill(DeisS3Options o, int small, int smallKb, int large, int largeMb)
+    {
+        using var s3 = DeisStore.Client(o);
+        foreach (var b in DeisStore.DefaultBuckets) s3.PutBucketAsync(b).GetAwaiter().GetResult();
+        var rnd = new Random(7);
+        long total = 0;
+        void Put(string bucket, string key, int size)
+        {
+            var data = new byte[size];
+            rnd.NextBytes(data);
+            s3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = key, InputStream = new MemoryStream(data), UseChunkEncoding = false }).GetAwaiter().GetResult();
+            total += size;
+        }
+        Put("db_wal", "basebackups_005/empty", 0);
+        Put("db_wal", "wal_005/000000010000000000000001", 1000);
+        for (int i = 0; i < small; i++) Put("registry", $"registry/images/{i:x6}/layer", smallKb * 1024);
+        for (int i = 0; i < large; i++) Put(i % 2 == 0 ? "db_wal" : "registry", $"big/{i}", largeMb * 1024 * 1024);
+        return total;
+    }
+
+    private static double Median(List<double> xs) { var s = xs.OrderBy(x => x).ToList(); return s.Count == 0 ? double.NaN : s[s.Count / 2]; }
+    private static int Arg(string[] a, string name, int dflt) { int i = Array.IndexOf(a, name); return i >= 0 && i + 1 < a.Length ? int.Parse(a[i + 1], CultureInfo.InvariantCulture) : dflt; }
+    private static SecureString Secure(string s) { var ss = new SecureString(); foreach (var c in s) ss.AppendChar(c); return ss; }
+
+    private static string FindRoot()
+    {
+        var d = new DirectoryInfo(AppContext.BaseDirectory);
+        while (d != null && !File.Exists(Path.Combine(d.FullName, "ClusterDR.sln"))) d = d.Parent;
+        return d?.FullName ?? throw new InvalidOperationException("ClusterDR.sln not found");
+    }
+
+    private static void Run(string file, string stdin, params string[] args)
+    {
+        var psi = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        if (stdin != null) p.StandardInput.Write(stdin);
+        p.StandardInput.Close();
+        var err = p.StandardError.ReadToEndAsync();
+        var outp = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0) throw new InvalidOperationException($"{file} {string.Join(" ", args)} failed ({p.ExitCode}): {err.Result}{outp}");
+    }
+}
