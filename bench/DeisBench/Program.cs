@@ -44,7 +44,7 @@ internal static class Program
                     var sw = Stopwatch.StartNew();
                     if (oursFirst == (k == 0))
                     {
-                        DeisStoreBackup.Run(new DeisStoreBackupRequest { S3 = o, IncludeVolume = false, Directory = outDir }, SilentContext.Instance);
+                        DeisStoreBackup.Run(new DeisStoreBackupRequest { S3 = o, IncludeVolume = false, Directory = outDir }, args.Contains("--verbose") ? new TimedContext() : SilentContext.Instance);
                         if (r > 0) ours.Add(sw.Elapsed.TotalSeconds);
                     }
                     else
@@ -94,6 +94,17 @@ internal static class Program
         for (int i = 0; i < small; i++) Put("registry", $"registry/images/{i:x6}/layer", smallKb * 1024);
         for (int i = 0; i < large; i++) Put(i % 2 == 0 ? "db_wal" : "registry", $"big/{i}", largeMb * 1024 * 1024);
         return total;
+    }
+
+    /// <summary>Prints every verbose line with the seconds since the backup began (a stage breakdown).</summary>
+    private sealed class TimedContext : IOperationContext
+    {
+        private readonly Stopwatch _sw = Stopwatch.StartNew();
+        public Decision ShouldProcess(string target, string action) { Console.WriteLine($"  {_sw.Elapsed.TotalSeconds,6:0.00} s  step: {action}"); return Decision.Proceed; }
+        public void WriteVerbose(string message) => Console.WriteLine($"  {_sw.Elapsed.TotalSeconds,6:0.00} s  {message}");
+        public void WriteWarning(string message) => Console.WriteLine($"  {_sw.Elapsed.TotalSeconds,6:0.00} s  WARNING {message}");
+        public void WriteProgress(ProgressInfo progress) { if (progress.Completed) Console.WriteLine($"  {_sw.Elapsed.TotalSeconds,6:0.00} s  done: {progress.Activity}"); }
+        public System.Threading.CancellationToken Cancellation => default;
     }
 
     private static double Median(List<double> xs) { var s = xs.OrderBy(x => x).ToList(); return s.Count == 0 ? double.NaN : s[s.Count / 2]; }
