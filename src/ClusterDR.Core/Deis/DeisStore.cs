@@ -51,6 +51,8 @@ namespace ClusterDR.Deis
         public const string Platform = "deis";
         public static readonly string[] DefaultBuckets = { "db_wal", "registry" };
         public const string ObjectsRoot = "s3";
+        /// <summary>Objects whose key is not a clean relative path ("dir/" markers, "a//b", "./x", '%'): s3x/&lt;bucket&gt;/&lt;hex of the UTF-8 key&gt;.</summary>
+        public const string EncodedObjectsRoot = "s3x";
         public const string VolumePayload = "volume/store.tar";
         public const string DatabasePayload = "database/pg_dumpall.sql";
 
@@ -60,6 +62,39 @@ namespace ClusterDR.Deis
             "[k.save() for k in Key.objects.all()]\n" +
             "[a.save() for a in App.objects.all()]\n" +
             "[d.save() for d in Domain.objects.all()]\n";
+
+        /// <summary>The payload name of an object: s3/&lt;bucket&gt;/&lt;key&gt; when the key is a clean path, else s3x/&lt;bucket&gt;/&lt;hex&gt;.</summary>
+        public static string ArchiveName(string bucket, string key)
+        {
+            string plain = ObjectsRoot + "/" + bucket + "/" + key;
+            bool clean;
+            try { clean = key.Length > 0 && key.IndexOf('%') < 0 && Backups.ArchivePaths.Normalize(plain) == plain; }
+            catch (ClusterDrException) { clean = false; }
+            if (clean) return plain;
+            var sb = new System.Text.StringBuilder(EncodedObjectsRoot + "/" + bucket + "/");
+            foreach (byte b in System.Text.Encoding.UTF8.GetBytes(key)) sb.Append(b.ToString("x2", CultureInfo.InvariantCulture));
+            return sb.ToString();
+        }
+
+        /// <summary>The bucket and key of an object payload; false for other payloads.</summary>
+        public static bool TryParseArchiveName(string name, out string bucket, out string key)
+        {
+            bucket = key = null;
+            bool encoded = name.StartsWith(EncodedObjectsRoot + "/", StringComparison.Ordinal);
+            if (!encoded && !name.StartsWith(ObjectsRoot + "/", StringComparison.Ordinal)) return false;
+            string rest = name.Substring((encoded ? EncodedObjectsRoot : ObjectsRoot).Length + 1);
+            int slash = rest.IndexOf('/');
+            if (slash <= 0) return false;
+            bucket = rest.Substring(0, slash);
+            key = rest.Substring(slash + 1);
+            if (encoded)
+            {
+                var bytes = new byte[key.Length / 2];
+                for (int i = 0; i < bytes.Length; i++) bytes[i] = byte.Parse(key.Substring(2 * i, 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+                key = System.Text.Encoding.UTF8.GetString(bytes);
+            }
+            return true;
+        }
 
         /// <summary>
         /// The S3 client: path-style, the gateway as ServiceURL, a fixed signing region, checksums only

@@ -142,7 +142,7 @@ namespace ClusterDR.Deis
                     {
                         try
                         {
-                            string name = DeisStore.ObjectsRoot + "/" + item.bucket + "/" + item.obj.Key;
+                            string name = DeisStore.ArchiveName(item.bucket, item.obj.Key);
                             DeisStore.S3(o, $"Downloading {item.bucket}/{item.obj.Key}", async () =>
                             {
                                 using (var resp = await s3.GetObjectAsync(item.bucket, item.obj.Key, stop.Token).ConfigureAwait(false))

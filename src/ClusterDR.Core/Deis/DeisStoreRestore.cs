@@ -88,7 +88,7 @@ namespace ClusterDR.Deis
                     ctx.WriteWarning(msg + " Going on because -Force was given.");
                 }
 
-                var objects = m.Files.Where(f => f.Path.StartsWith(DeisStore.ObjectsRoot + "/", StringComparison.Ordinal)).ToList();
+                var objects = m.Files.Where(f => DeisStore.TryParseArchiveName(f.Path, out _, out _)).ToList();
                 string gw = s3o.GatewayUri.ToString();
                 var plan = new Plan(ctx, "Restore-DeisStore", ErrorIds.RestoreFailed);
                 var missing = buckets.Where(b => !existing.Contains(b)).ToList();
@@ -139,7 +139,7 @@ namespace ClusterDR.Deis
             var gate = new SemaphoreSlim(Math.Max(1, o.Parallelism));
             var tasks = new List<Task>();
             var errors = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
-            long total = backup.Manifest.Files.Where(f => f.Path.StartsWith(DeisStore.ObjectsRoot + "/", StringComparison.Ordinal)).Sum(f => f.Size), done = 0;
+            long total = backup.Manifest.Files.Where(f => DeisStore.TryParseArchiveName(f.Path, out _, out _)).Sum(f => f.Size), done = 0;
             int count = 0, seq = 0;
             var progress = new ProgressReporter(ctx, "Uploading the Deis store's objects", total);
             try
@@ -148,11 +148,8 @@ namespace ClusterDR.Deis
                 {
                     reader.ForEachEntry((name, entry, content) =>
                     {
-                        if (entry.IsDirectory || !name.StartsWith(DeisStore.ObjectsRoot + "/", StringComparison.Ordinal)) return;
+                        if (entry.IsDirectory || !DeisStore.TryParseArchiveName(name, out var bucket, out var key)) return;
                         if (!errors.IsEmpty) return;
-                        var rest = name.Substring(DeisStore.ObjectsRoot.Length + 1);
-                        int slash = rest.IndexOf('/');
-                        string bucket = rest.Substring(0, slash), key = rest.Substring(slash + 1);
                         if (!buckets.Contains(bucket) || !expected.TryGetValue(name, out var file))
                             throw new ClusterDrException(ErrorIds.UnexpectedEntry, ErrorKind.InvalidData, $"'{backup.Path}' holds '{name}', which its manifest does not list.", backup.Path);
                         string staged = Path.Combine(tmp, (seq++).ToString(System.Globalization.CultureInfo.InvariantCulture));

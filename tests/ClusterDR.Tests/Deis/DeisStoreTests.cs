@@ -41,6 +41,9 @@ namespace ClusterDR.Tests.Deis
             Put("db_wal", "basebackups_005/empty", new byte[0]);
             Put("db_wal", "wal_005/000000010000000000000001.lzo", Bytes(1000, 1));
             Put("registry", "registry/repositories/library/app/_index_images", Bytes(37, 2));
+            // Keys that are not clean paths still come back exactly: a folder marker, a double slash, a percent sign.
+            Put("registry", "registry/folder/", new byte[0]);
+            Put("registry", "registry//double%20slash", Bytes(11, 3));
             for (int i = 0; i < 20; i++) Put("registry", $"registry/images/{i:x4}/layer", Bytes(5000 + i * 997, 10 + i));
             // A multi-part object (3 parts of 5 MiB + a tail).
             var big = Bytes(16 * 1024 * 1024 + 12345, 99);
@@ -125,6 +128,7 @@ namespace ClusterDR.Tests.Deis
             Assert.Equal("deis-store", backup.Kind);
             Assert.Equal(objects.Count.ToString(), backup.Facts["objects"]);
             Assert.Contains(backup.Files, f => f.Path == "s3/db_wal/basebackups_005/empty" && f.Size == 0);
+            Assert.Contains(backup.Files, f => f.Path.StartsWith("s3x/registry/", StringComparison.Ordinal) && f.Size == 0);
             Assert.Contains(backup.Files, f => f.Path == "s3/registry/registry/images/big/layer" && f.Size == 16 * 1024 * 1024 + 12345);
             Assert.Contains(backup.Files, f => f.Path == DeisStore.VolumePayload);
             Assert.Contains(backup.Files, f => f.Path == DeisStore.DatabasePayload);
