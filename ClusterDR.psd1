@@ -5,7 +5,7 @@
     Author               = 'ClusterDR'
     CompanyName          = 'ClusterDR'
     Copyright            = '(c) ClusterDR contributors. MIT License.'
-    Description          = 'Backup, verification and disaster recovery of cluster control planes (etcd, ZooKeeper, the DC/OS backup service, Docker Swarm managers and classic Swarm HA; the Deis v1 store follows) with quorum guards, -WhatIf on every state change and self-describing, verified archives.'
+    Description          = 'Backup, verification and disaster recovery of cluster control planes (etcd, ZooKeeper, the DC/OS backup service, Docker Swarm managers and classic Swarm HA, the Deis v1 platform store) with quorum guards, -WhatIf on every state change and self-describing, verified archives.'
     PowerShellVersion    = '5.1'
     CompatiblePSEditions = @('Core', 'Desktop')
     DotNetFrameworkVersion = '4.7.2'
@@ -44,7 +44,7 @@
             Tags         = @('etcd', 'DisasterRecovery', 'Backup', 'Restore', 'Quorum', 'Kubernetes', 'DockerSwarm', 'ZooKeeper', 'DCOS', 'Linux', 'Windows', 'PSEdition_Core', 'PSEdition_Desktop', 'AzureAutomation')
             LicenseUri   = 'https://github.com/clusterdr/ClusterDR/blob/main/LICENSE'
             ProjectUri   = 'https://github.com/clusterdr/ClusterDR'
-            ReleaseNotes = 'First release: archive format v1, quorum guards; etcd backup, verification, disaster recovery and member repair; ZooKeeper ensemble status, backup and restore; DC/OS backup service; Docker Swarm manager status, backup, restore, quorum repair and unlock keys, classic Swarm HA failover drills.'
+            ReleaseNotes = 'First release: archive format v1, quorum guards; etcd backup, verification, disaster recovery and member repair; ZooKeeper ensemble status, backup and restore; DC/OS backup service; Docker Swarm manager status, backup, restore, quorum repair and unlock keys, classic Swarm HA failover drills; Deis v1 store (S3 buckets, store volume, database) backup and restore.'
         }
     }
 }
