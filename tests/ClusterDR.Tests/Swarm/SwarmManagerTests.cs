@@ -189,6 +189,12 @@ namespace ClusterDR.Tests.Swarm
                     Assert.Equal("1", backup.Facts["secrets"]);
                 }
 
+                // The backed-up manager rejoins raft a moment after Docker is back: let every manager be
+                // reachable again, so the count below is the one this scenario is about.
+                var settle = System.Diagnostics.Stopwatch.StartNew();
+                while (SwarmStatusReader.Read(local, nodes[0].Options, default).ReachableManagers < 3 && settle.Elapsed < TimeSpan.FromSeconds(60))
+                    System.Threading.Thread.Sleep(500);
+
                 // One manager down: backing up another would leave 1 of 3.
                 nodes[2].Stop();
                 var ex = Assert.Throws<ClusterDrException>(() => SwarmBackup.Run(new SwarmBackupRequest { Shell = local, Options = nodes[0].Options, Directory = Path.Combine(_out, "no") }, new RecordingContext()));
