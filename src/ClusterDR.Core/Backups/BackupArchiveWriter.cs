@@ -55,7 +55,7 @@ namespace ClusterDR.Backups
             var parts = new List<string> { kind };
             if (!string.IsNullOrEmpty(cluster)) parts.Add(cluster);
             if (!string.IsNullOrEmpty(label)) parts.Add(label);
-            parts.Add(createdUtc.ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture));
+            parts.Add(UtcStamp.Of(createdUtc));
             var sb = new StringBuilder();
             foreach (char c in string.Join("-", parts)) sb.Append(char.IsLetterOrDigit(c) || c == '-' || c == '_' || c == '.' ? c : '_');
             return sb + ".tar.gz";

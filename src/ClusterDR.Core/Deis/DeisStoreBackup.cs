@@ -184,11 +184,10 @@ namespace ClusterDR.Deis
             if (obj.Size.HasValue && size != obj.Size.Value)
                 throw new ClusterDrException(ErrorIds.S3ObjectMismatch, ErrorKind.InvalidData, $"{bucket}/{obj.Key}: read {size} bytes, the listing says {obj.Size}.", bucket + "/" + obj.Key);
             string e = (etag ?? "").Trim('"');
-            if (e.Length == 32 && e.IndexOf('-') < 0 && !string.Equals(e, Hex(md5), StringComparison.OrdinalIgnoreCase))
+            if (e.Length == 32 && e.IndexOf('-') < 0 && !string.Equals(e, HashingStream.Hex(md5), StringComparison.OrdinalIgnoreCase))
                 throw new ClusterDrException(ErrorIds.S3ObjectMismatch, ErrorKind.InvalidData, $"{bucket}/{obj.Key}: the MD5 of the bytes read does not match its ETag.", bucket + "/" + obj.Key);
         }
 
-        internal static string Hex(byte[] b) => string.Concat(b.Select(x => x.ToString("x2", CultureInfo.InvariantCulture)));
 
         /// <summary>Streams a command's stdout into one payload. GNU tar's exit 1 ("file changed as we read it") is a warning.</summary>
         internal static long StreamCommand(IRemoteShell sh, string what, string script, string payload, BackupArchiveWriter writer, IOperationContext ctx, bool tarWarnings)

@@ -203,8 +203,8 @@ namespace ClusterDR.Deis
             }
             var head = await s3.GetObjectMetadataAsync(bucket, key, ct).ConfigureAwait(false);
             string etag = (head.ETag ?? "").Trim('"');
-            if (head.ContentLength != size || !string.Equals(etag, DeisStoreBackup.Hex(md5), StringComparison.OrdinalIgnoreCase))
-                throw new ClusterDrException(ErrorIds.S3ObjectMismatch, ErrorKind.InvalidData, $"{bucket}/{key}: after the upload the gateway reports {head.ContentLength} bytes, ETag {etag}; expected {size} bytes, MD5 {DeisStoreBackup.Hex(md5)}.", bucket + "/" + key);
+            if (head.ContentLength != size || !string.Equals(etag, HashingStream.Hex(md5), StringComparison.OrdinalIgnoreCase))
+                throw new ClusterDrException(ErrorIds.S3ObjectMismatch, ErrorKind.InvalidData, $"{bucket}/{key}: after the upload the gateway reports {head.ContentLength} bytes, ETag {etag}; expected {size} bytes, MD5 {HashingStream.Hex(md5)}.", bucket + "/" + key);
         }
 
         /// <summary>Streams one payload (re-hashed against the manifest) into a command's stdin on a node.</summary>

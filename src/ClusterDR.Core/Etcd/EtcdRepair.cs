@@ -61,7 +61,7 @@ namespace ClusterDR.Etcd
                     $"without {m.Name} it would have {healthyRest} healthy of {after}, quorum {Quorum.Size(after)}. Restore the cluster from a snapshot instead (Restore-EtcdSnapshot).", status);
             ctx.WriteVerbose($"Repair guard: {status}; {m.Name} is {(target == null ? "not a member any more" : "unhealthy: " + target.Problem)}.");
 
-            string stamp = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+            string stamp = UtcStamp.Now();
             string aside = m.DataDir.TrimEnd('/') + ".clusterdr-" + stamp;
             string failed = m.DataDir.TrimEnd('/') + ".clusterdr-failed-" + stamp;
             var healthyUrl = new Uri(status.Members.First(x => x.Healthy).Endpoint);

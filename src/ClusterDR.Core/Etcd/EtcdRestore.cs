@@ -61,7 +61,7 @@ namespace ClusterDR.Etcd
             QuorumGuard.EnsureClusterIsDown(before, req.Force, ctx, quorumProof);
             var running = new HashSet<string>(before.Members.Where(m => m.Endpoint != null || !m.ProvenDown).Select(m => m.Name));
 
-            string stamp = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+            string stamp = UtcStamp.Now();
             string token = string.IsNullOrEmpty(req.InitialClusterToken) ? "clusterdr-" + stamp.ToLowerInvariant() : req.InitialClusterToken;
             string initialCluster = string.Join(",", req.Members.Select(m => m.Name + "=" + m.PeerUrl));
             var result = new RestoreResult

@@ -58,7 +58,7 @@ namespace ClusterDR.Swarm
             bool wasRunning = before != null;
             if (before != null) Guard(before, req.Force, ctx);
 
-            string stamp = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+            string stamp = UtcStamp.Now();
             string dir = o.SwarmDir;
             string aside = dir + ".clusterdr-" + stamp;
             string failed = dir + ".clusterdr-failed-" + stamp;

@@ -59,7 +59,7 @@ namespace ClusterDR.ZooKeeper
                 QuorumGuard.EnsureClusterIsDown(ZkStatusReader.Voters(before), req.Force, ctx);
                 var running = new HashSet<string>(before.Members.Where(x => x.Endpoint != null || !x.ProvenDown).Select(x => x.Name));
 
-                string stamp = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+                string stamp = UtcStamp.Now();
                 var result = new RestoreResult
                 {
                     Platform = ZkStatusReader.Platform,
