@@ -55,6 +55,7 @@ namespace ClusterDR
         public const string ManifestInvalid = "ManifestInvalid";
         public const string PayloadHashMismatch = "PayloadHashMismatch";
         public const string PayloadMissing = "PayloadMissing";
+        public const string PayloadSizeMismatch = "PayloadSizeMismatch";
         public const string UnexpectedEntry = "UnexpectedArchiveEntry";
         public const string UnsafeArchiveEntry = "UnsafeArchiveEntry";
         public const string WrongBackupKind = "WrongBackupKind";

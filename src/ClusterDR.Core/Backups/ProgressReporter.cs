@@ -8,14 +8,16 @@ namespace ClusterDR.Backups
     {
         private readonly IOperationContext _ctx;
         private readonly string _activity;
-        private readonly long _total;
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private long _lastReport = -1000;
 
         public ProgressReporter(IOperationContext ctx, string activity, long total)
         {
-            _ctx = ctx; _activity = activity; _total = total;
+            _ctx = ctx; _activity = activity; Total = total;
         }
+
+        /// <summary>Bytes expected (0: unknown); a stream that announces its exact size corrects the estimate.</summary>
+        public long Total { get; set; }
 
         /// <summary>Must be called on the engine's calling thread.</summary>
         public void Report(long done)
@@ -23,10 +25,10 @@ namespace ClusterDR.Backups
             long now = _clock.ElapsedMilliseconds;
             if (now - _lastReport < 250) return;
             _lastReport = now;
-            string status = _total > 0 ? $"{done / 1048576.0:0.0} of {_total / 1048576.0:0.0} MB" : $"{done / 1048576.0:0.0} MB";
-            _ctx.WriteProgress(new ProgressInfo(_activity, status, done, _total));
+            string status = Total > 0 ? $"{done / 1048576.0:0.0} of {Total / 1048576.0:0.0} MB" : $"{done / 1048576.0:0.0} MB";
+            _ctx.WriteProgress(new ProgressInfo(_activity, status, done, Total));
         }
 
-        public void Complete() => _ctx.WriteProgress(new ProgressInfo(_activity, "Done", _total, _total, completed: true));
+        public void Complete() => _ctx.WriteProgress(new ProgressInfo(_activity, "Done", Total, Total, completed: true));
     }
 }

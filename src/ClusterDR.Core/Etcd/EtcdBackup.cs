@@ -21,6 +21,10 @@ namespace ClusterDR.Etcd
         /// <summary>When set, etcdctl runs on this node and the snapshot streams back over it.</summary>
         public IRemoteShell Shell { get; set; }
         public string Etcdctl { get; set; } = "etcdctl";
+        /// <summary>gzip level of the archive. Snapshots are stored as they are by default: a backup then costs what etcdctl's does.</summary>
+        public System.IO.Compression.CompressionLevel CompressionLevel { get; set; } = System.IO.Compression.CompressionLevel.NoCompression;
+        /// <summary>How the snapshot is fetched from an endpoint (not with a Shell).</summary>
+        public EtcdSnapshotProtocol Protocol { get; set; } = EtcdSnapshotProtocol.Auto;
     }
 
     /// <summary>
@@ -66,15 +70,21 @@ namespace ClusterDR.Etcd
             {
                 using (var writer = BackupArchiveWriter.Create(req.Directory, fileName))
                 {
+                    writer.CompressionLevel = req.CompressionLevel;
                     var check = new EtcdSnapshotCheck(SnapshotFile + " from " + source);
                     var progress = new ProgressReporter(ctx, "Snapshot of etcd member " + (member?.Name ?? source), self.DbSize + 32);
-                    writer.AddPayload(SnapshotFile, sink =>
+                    // The snapshot's first message announces its size, so it streams straight into the archive in one pass.
+                    writer.AddStreamedPayload(SnapshotFile, sink =>
                     {
                         using (var tee = new TeeStream(sink, check))
                         {
                             if (req.Shell == null)
                             {
-                                using (var client = new EtcdClient(req.Endpoint, req.Tls)) client.Snapshot(tee, progress.Report, ct);
+                                using (var client = new EtcdClient(req.Endpoint, req.Tls) { SnapshotProtocol = req.Protocol })
+                                {
+                                    client.Snapshot(tee, size => { sink.DeclareLength(size); progress.Total = size; }, progress.Report, ct);
+                                    ctx.WriteVerbose($"Snapshot of {req.Endpoint} fetched over {client.LastSnapshotTransport}.");
+                                }
                             }
                             else
                             {

@@ -10,9 +10,9 @@ using Newtonsoft.Json.Linq;
 namespace ClusterDR.Etcd
 {
     /// <summary>
-    /// etcd's v3 JSON gateway on a client URL (POST /v3/...): status, members, snapshot, kv. Plain
-    /// HTTP keeps the module free of gRPC; the snapshot stream decodes to the exact bytes
-    /// `etcdctl snapshot save` writes.
+    /// etcd's v3 JSON gateway on a client URL (POST /v3/...): status, members, kv, and the snapshot
+    /// as a fallback; the snapshot itself comes over gRPC where the runtime can (<see cref="EtcdGrpcSnapshot"/>).
+    /// Both decode to the exact bytes `etcdctl snapshot save` writes.
     /// </summary>
     public sealed class EtcdClient : IDisposable
     {
@@ -69,11 +69,38 @@ namespace ClusterDR.Etcd
             return result;
         }
 
+        /// <summary>How <see cref="Snapshot(Stream, Action{long}, Action{long}, CancellationToken)"/> fetches: gRPC where the runtime can, else the JSON gateway.</summary>
+        public EtcdSnapshotProtocol SnapshotProtocol { get; set; } = EtcdSnapshotProtocol.Auto;
+
+        /// <summary>What the last snapshot used, and why gRPC was passed over when it was.</summary>
+        public string LastSnapshotTransport { get; private set; }
+
+        public long Snapshot(Stream sink, Action<long> progress, CancellationToken ct) => Snapshot(sink, null, progress, ct);
+
         /// <summary>
         /// Streams the member's backend snapshot into <paramref name="sink"/>; returns bytes written.
         /// The bytes are exactly what etcdctl snapshot save writes (db + 32-byte SHA-256 trailer).
+        /// <paramref name="onSize"/> hears that exact size before the first byte is written.
         /// </summary>
-        public long Snapshot(Stream sink, Action<long> progress, CancellationToken ct)
+        public long Snapshot(Stream sink, Action<long> onSize, Action<long> progress, CancellationToken ct)
+        {
+            string why = "the JSON gateway was asked for";
+            if (SnapshotProtocol != EtcdSnapshotProtocol.Gateway)
+            {
+                why = EtcdGrpcSnapshot.TryFetch(_stream, Endpoint, sink, onSize, progress, ct, out long written);
+                if (why == null)
+                {
+                    LastSnapshotTransport = "gRPC Maintenance/Snapshot";
+                    return written;
+                }
+                if (SnapshotProtocol == EtcdSnapshotProtocol.Grpc)
+                    throw new ClusterDrException(ErrorIds.EndpointError, ErrorKind.InvalidOperation, $"etcd at {Endpoint}: gRPC snapshot unavailable: {why}", Endpoint);
+            }
+            LastSnapshotTransport = "JSON gateway /v3/maintenance/snapshot (" + why + ")";
+            return GatewaySnapshot(sink, onSize, progress, ct);
+        }
+
+        private long GatewaySnapshot(Stream sink, Action<long> onSize, Action<long> progress, CancellationToken ct)
         {
             using (var request = new HttpRequestMessage(HttpMethod.Post, "/v3/maintenance/snapshot") { Content = new StringContent("{}", Encoding.UTF8, "application/json") })
             using (var response = Send(_stream, request, HttpCompletionOption.ResponseHeadersRead, ct))
@@ -92,12 +119,27 @@ namespace ClusterDR.Etcd
                         try { message = (string)JObject.Parse(line)["error"]?["message"] ?? line; } catch { }
                         throw new ClusterDrException(ErrorIds.EndpointError, ErrorKind.InvalidOperation, $"etcd at {Endpoint} aborted the snapshot: {Trim(message)}", Endpoint);
                     }
+                    if (blob.Length == 0) continue;
+                    if (onSize != null) { onSize(ExtractRemaining(line) + blob.Length + 32); onSize = null; }
                     sink.Write(blob, 0, blob.Length);
                     total += blob.Length;
                     progress?.Invoke(total);
                 }
                 return total;
             }
+        }
+
+        /// <summary>remaining_bytes of one gateway line (a uint64 the gateway writes as a JSON string); 0 when absent.</summary>
+        internal static long ExtractRemaining(string line)
+        {
+            const string key = "\"remaining_bytes\":";
+            int at = line.IndexOf(key, StringComparison.Ordinal);
+            if (at < 0) return 0;
+            at += key.Length;
+            while (at < line.Length && (line[at] == '"' || line[at] == ' ')) at++;
+            long v = 0;
+            while (at < line.Length && line[at] >= '0' && line[at] <= '9') v = v * 10 + (line[at++] - '0');
+            return v;
         }
 
         private string ReadLine(StreamReader reader, CancellationToken ct)
@@ -224,6 +266,9 @@ namespace ClusterDR.Etcd
     }
 
     public enum ProbeFailure { None, Refused, Timeout, Tls, Other }
+
+    /// <summary>Auto: gRPC where the runtime has HTTP/2 (PowerShell 7), else the JSON gateway (Windows PowerShell 5.1).</summary>
+    public enum EtcdSnapshotProtocol { Auto, Grpc, Gateway }
 
     public sealed class EtcdEndpointStatus
     {

@@ -45,6 +45,13 @@ namespace ClusterDR.Commands
         [Parameter(ParameterSetName = SessionSet)]
         public string EtcdctlPath { get; set; } = "etcdctl";
 
+        /// <summary>
+        /// gzip level of the archive. Default NoCompression: the snapshot is stored as it is (still a
+        /// standard .tar.gz), so the backup takes about as long as etcdctl snapshot save.
+        /// </summary>
+        [Parameter]
+        public System.IO.Compression.CompressionLevel CompressionLevel { get; set; } = System.IO.Compression.CompressionLevel.NoCompression;
+
         /// <summary>Back up even when the member is not part of a quorate cluster (its data may be stale).</summary>
         [Parameter]
         public SwitchParameter Force { get; set; }
@@ -59,6 +66,7 @@ namespace ClusterDR.Commands
                 Label = Label,
                 Force = Force,
                 Etcdctl = EtcdctlPath,
+                CompressionLevel = CompressionLevel,
             };
             if (ParameterSetName == EndpointSet)
             {

@@ -61,11 +61,23 @@ namespace ClusterDR.Tests.Etcd
             Assert.Equal(direct.Leader, viaNode.Leader);
         }
 
-        [Fact]
-        public void BackupSnapshotEqualsEtcdctlSnapshotSaveByteForByte()
+        [Theory]
+        [InlineData(EtcdSnapshotProtocol.Auto, "gRPC")]
+        [InlineData(EtcdSnapshotProtocol.Gateway, "JSON gateway")]
+        public void BackupSnapshotEqualsEtcdctlSnapshotSaveByteForByte(EtcdSnapshotProtocol protocol, string transport)
         {
+            // Values of ~100 KB make the snapshot span many stream messages (etcd sends 32 KB blobs).
+            var rnd = new Random(7);
+            for (int i = 0; i < 12; i++)
+            {
+                var v = new byte[75_000];
+                rnd.NextBytes(v);
+                _etcd.Put("/big/" + protocol + i, Convert.ToBase64String(v));
+            }
             var native = Path.Combine(_out, "native.db");
-            var backup = EtcdBackup.Run(new EtcdBackupRequest { Endpoint = _etcd.Url(1), Directory = _out, Label = "bytes" }, new RecordingContext());
+            var ctx = new RecordingContext();
+            var backup = EtcdBackup.Run(new EtcdBackupRequest { Endpoint = _etcd.Url(1), Directory = _out, Label = "bytes", Protocol = protocol }, ctx);
+            Assert.Contains(ctx.Verbose, v => v.Contains("fetched over " + transport));
             Shell.Run("sh", "-c", $"ETCDCTL_API=3 etcdctl --endpoints={_etcd.Url(1)} snapshot save {native} >/dev/null");
             byte[] ours = null;
             BackupArchiveReaderExtensions.ReadPayload(backup.Path, EtcdBackup.SnapshotFile, s => { var ms = new MemoryStream(); s.CopyTo(ms); ours = ms.ToArray(); });
@@ -77,6 +89,8 @@ namespace ClusterDR.Tests.Etcd
             Assert.Equal(backup.Cluster, (string)backup.Facts["clusterId"]);
             Assert.Contains("bytes", backup.Name);
             Assert.True(BackupVerifier.Verify(backup.Path, new RecordingContext()).Verified);
+            Assert.True(ours.Length > 1_000_000);
+            Assert.Equal(ours.Length, ctx.Progress.Last(p => p.Activity.StartsWith("Snapshot of etcd member")).Total);
         }
 
         [Fact]

@@ -91,8 +91,11 @@ namespace ClusterDR.Tests.Etcd
         {
             var s = EtcdStatusReader.Read(new[] { _url }, _tls, CancellationToken.None);
             Assert.Equal((1, 1, true), (s.MemberCount, s.HealthyCount, s.Members[0].IsLeader));
-            var backup = EtcdBackup.Run(new EtcdBackupRequest { Endpoint = _url, Tls = _tls, Directory = P("backups") }, new RecordingContext());
+            var ctx = new RecordingContext();
+            var backup = EtcdBackup.Run(new EtcdBackupRequest { Endpoint = _url, Tls = _tls, Directory = P("backups") }, ctx);
             Assert.True(ClusterDR.Backups.BackupVerifier.Verify(backup.Path, new RecordingContext()).Verified);
+            // gRPC over TLS (ALPN h2) with the same client certificate and CA bundle as the gateway.
+            Assert.Contains(ctx.Verbose, v => v.Contains("fetched over gRPC"));
         }
 
         [Fact]
