@@ -4,21 +4,20 @@ using System.Diagnostics;
 using System.Linq;
 using System.IO;
 using System.IO.Compression;
-using System.Net.Http;
 using System.Security.Cryptography;
 using System.Text;
 using System.Threading;
 using ClusterDR.Backups;
 using ClusterDR.Etcd;
 using ClusterDR.Safety;
-using ICSharpCode.SharpZipLib.Tar;
 
 namespace ClusterDR.Bench
 {
     /// <summary>
-    /// Where the engine's time goes: each stage of EtcdBackup.Run on its own (same public classes,
-    /// same buffer sizes), plus the raw cost of each ingredient over an etcdctl snapshot file that
-    /// is in the page cache. Runs in this process, one pass each, on the largest database.
+    /// Where the engine's time goes: each stage of EtcdBackup.Run on its own (same public classes),
+    /// the whole engine in its variants (compression, the gateway of Windows PowerShell, the -Node path),
+    /// plus the raw cost of some ingredients over an etcdctl snapshot file that is in the page cache.
+    /// Runs in this process, warm (JIT done by the earlier steps), on the largest database.
     /// </summary>
     public sealed class Breakdown
     {
@@ -31,7 +30,7 @@ namespace ClusterDR.Bench
         }
 
         public long DbSize;
-        public long SnapshotBytes, JsonBytes, Lines, GzipBytes, ArchiveBytes, P3Bytes;
+        public long SnapshotBytes, GzipBytes, ArchiveBytes, Announced;
         public readonly List<Step> Steps = new List<Step>();
 
         private readonly EtcdFixture _etcd;
@@ -71,38 +70,13 @@ namespace ClusterDR.Bench
                 }, log);
                 b.SnapshotBytes = new FileInfo(snap).Length;
 
-                b.Time("A0. curl gateway -> /dev/null", "the JSON gateway read by curl (not .NET): the gateway's floor on this machine; CPU = curl's", () =>
+                b.Time("A. gRPC snapshot -> Stream.Null", "EtcdClient.Snapshot as the engine calls it (HTTP/2, hand-parsed protobuf), bytes discarded", () =>
                 {
-                    b.RunChild("curl", new[] { "-sS", "--fail", "-X", "POST", "-H", "Content-Type: application/json", "-d", "{}", "-o", "/dev/null", etcd.Url + "v3/maintenance/snapshot" }, ct);
-                    return b.SnapshotBytes;
-                }, log);
+                    long announced = -1;
+                    using (var c = new EtcdClient(etcd.Url)) { long n = c.Snapshot(Stream.Null, size => announced = size, null, ct); b.Announced = announced; return n; }
+                }, log, () => $"size announced by the 1st message: {b.Announced} ({(b.Announced == b.SnapshotBytes ? "= file size" : "file is " + b.SnapshotBytes)})");
 
-                b.Time("A. gateway bytes only", "POST /v3/maintenance/snapshot, read the JSON body into a buffer, no decoding", () =>
-                {
-                    using (var http = new HttpClient { BaseAddress = etcd.Url, Timeout = Timeout.InfiniteTimeSpan })
-                    using (var req = new HttpRequestMessage(HttpMethod.Post, "/v3/maintenance/snapshot") { Content = new StringContent("{}", Encoding.UTF8, "application/json") })
-                    using (var resp = http.SendAsync(req, HttpCompletionOption.ResponseHeadersRead, ct).GetAwaiter().GetResult())
-                    using (var body = resp.Content.ReadAsStream(ct))
-                    {
-                        var buf = new byte[1 << 16];
-                        long n = 0, lines = 0;
-                        int r;
-                        while ((r = body.Read(buf, 0, buf.Length)) > 0)
-                        {
-                            n += r;
-                            lines += buf.AsSpan(0, r).Count((byte)'\n');
-                        }
-                        b.JsonBytes = n; b.Lines = lines;
-                        return n;
-                    }
-                }, log);
-
-                b.Time("B. EtcdClient.Snapshot -> Stream.Null", "A + StreamReader.ReadLine (UTF-8 -> UTF-16 string per line) + Substring + Convert.FromBase64String", () =>
-                {
-                    using (var c = new EtcdClient(etcd.Url)) return c.Snapshot(Stream.Null, null, ct);
-                }, log);
-
-                b.Time("C. B + 2x SHA-256 -> Stream.Null", "B + the two hashes the engine computes while staging (HashingStream, EtcdSnapshotCheck)", () =>
+                b.Time("B. A + 2x SHA-256 -> Stream.Null", "A + the two hashes the engine computes (manifest SHA-256 of the file, EtcdSnapshotCheck of the trailer)", () =>
                 {
                     var check = new EtcdSnapshotCheck("breakdown");
                     using (var hashing = new HashingStream(Stream.Null, leaveOpen: true))
@@ -115,32 +89,23 @@ namespace ClusterDR.Bench
                     }
                 }, log);
 
-                // D + E are exactly EtcdBackup.Run's payload step, split at AddPayload / Commit.
-                var writer = BackupArchiveWriter.Create(Path.Combine(dir, "engine"), BackupArchiveWriter.DefaultFileName("etcd", "breakdown", null, DateTime.UtcNow));
-                try
+                b.Time("C. pre-flight only", "what the engine does before the snapshot: endpoint status, member list + every member's status, quorum guard", () =>
                 {
-                    b.Time("D. engine stage (AddPayload)", "C, but into the 64 KB-buffered staging FileStream (no fsync)", () =>
-                    {
-                        var check = new EtcdSnapshotCheck("breakdown");
-                        var entry = writer.AddPayload(EtcdBackup.SnapshotFile, sink =>
-                        {
-                            using (var tee = new Tee(sink, check))
-                            using (var c = new EtcdClient(etcd.Url)) c.Snapshot(tee, null, ct);
-                        });
-                        check.Complete();
-                        return entry.Size;
-                    }, log);
-                    b.Time("E. engine commit (Commit)", "read staging, tar (SharpZipLib), gzip Fastest, write .partial, fsync, rename", () =>
-                    {
-                        var result = writer.Commit(new BackupManifest { Kind = "etcd", Cluster = "breakdown", CreatedUtc = DateTime.UtcNow }, new BenchContext(ct));
-                        b.ArchiveBytes = result.SizeBytes;
-                        return b.SnapshotBytes;
-                    }, log);
-                }
-                finally { writer.Dispose(); }
+                    using (var c = new EtcdClient(etcd.Url)) c.Status(ct);
+                    var st = EtcdStatusReader.Read(new[] { etcd.Url }, null, ct);
+                    return st.MemberCount;
+                }, log);
 
-                b.Time("F. read the file (page cache)", "FileStream 64 KB, SequentialScan -> nothing", () => ReadAll(snap, (buf, n) => { }), log);
-                b.Time("G. SHA-256, one pass", "SHA256.TransformBlock over the file (the engine does two while staging)", () =>
+                b.Time("D. engine (EtcdBackup.Run, defaults)", "pre-flight + gRPC + 2x SHA-256 + tar, stored (NoCompression) straight into .partial, manifest patched at the front, fsync, rename", () =>
+                    Engine(dir, "d", new EtcdBackupRequest { Endpoint = etcd.Url }), log, () => $"archive {b.ArchiveBytes / 1048576.0:0.0} MB");
+
+                b.Time("E. engine, -CompressionLevel Fastest", "D with gzip Fastest in the same pass", () =>
+                    Engine(dir, "e", new EtcdBackupRequest { Endpoint = etcd.Url, CompressionLevel = CompressionLevel.Fastest }), log, () => $"archive {b.ArchiveBytes / 1048576.0:0.0} MB");
+
+                b.Time("F. engine over the JSON gateway", "D as Windows PowerShell 5.1 runs it (no HTTP/2 there): base64-in-JSON stream", () =>
+                    Engine(dir, "f", new EtcdBackupRequest { Endpoint = etcd.Url, Protocol = EtcdSnapshotProtocol.Gateway }), log);
+
+                b.Time("G. SHA-256, one pass over the file", "SHA256.TransformBlock over etcdctl's file in the page cache", () =>
                 {
                     using (var sha = SHA256.Create())
                     {
@@ -158,19 +123,6 @@ namespace ClusterDR.Bench
                     b.GzipBytes = counter.Count;
                     return n;
                 }, log, () => $"{b.GzipBytes / 1048576.0:0.0} MB out ({100.0 * b.GzipBytes / b.SnapshotBytes:0}%)");
-                b.Time("I. tar only -> Stream.Null", "SharpZipLib TarOutputStream, no compression", () =>
-                {
-                    using (var tar = new TarOutputStream(Stream.Null, Encoding.UTF8) { IsStreamOwner = false })
-                    {
-                        var e = TarEntry.CreateTarEntry(EtcdBackup.SnapshotFile);
-                        e.Size = new FileInfo(snap).Length;
-                        tar.PutNextEntry(e);
-                        long n = ReadAll(snap, (buf, c) => tar.Write(buf, 0, c));
-                        tar.CloseEntry();
-                        tar.Finish();
-                        return n;
-                    }
-                }, log);
                 b.Time("J. plain file copy + fsync", "read the file, write a new one with a 64 KB FileStream, Flush(true): the disk's share", () =>
                 {
                     string copy = Path.Combine(dir, "copy.db");
@@ -186,98 +138,23 @@ namespace ClusterDR.Bench
                     finally { File.Delete(copy); }
                 }, log);
 
-                b.Time("K. engine, Shell = LocalShell", "EtcdBackup.Run's other path, as is: etcdctl snapshot save to a temp file + cat into staging, then commit; CPU includes etcdctl, sh, cat", () =>
-                {
-                    var r = EtcdBackup.Run(new EtcdBackupRequest { Endpoint = etcd.Url, Directory = Path.Combine(dir, "local"), Shell = new ClusterDR.Transport.LocalShell(), Etcdctl = etcdctl }, new BenchContext(ct));
-                    File.Delete(r.Path);
-                    return b.SnapshotBytes;
-                }, log);
-
-                // What-if prototypes: NOT engine code, only to size the suggestions in the report.
-                b.Time("P1. gateway, byte-level decode -> Stream.Null", "prototype: no StreamReader/strings; find \"blob\":\" in the raw bytes, Base64.DecodeFromUtf8InPlace", () =>
-                    Prototypes.GatewayFastDecode(etcd.Url, Stream.Null, ct), log);
-                long announced = -1;
-                b.Time("P2. gRPC (h2c) -> Stream.Null", "prototype: POST /etcdserverpb.Maintenance/Snapshot over HTTP/2, hand-parsed protobuf (what etcdctl does)", () =>
-                    Prototypes.GrpcSnapshot(etcd.Url, Stream.Null, ct, size => announced = size), log,
-                    () => $"size announced by the 1st message: {announced} ({(announced == b.SnapshotBytes ? "= file size" : "file is " + b.SnapshotBytes)})");
-                b.Time("P3. gRPC -> 2x SHA-256 -> gzip Fastest -> file + fsync", "prototype of a single-pass design: no staging file, compress while receiving (one thread)", () =>
-                {
-                    string gz = Path.Combine(dir, "p3.gz");
-                    try
-                    {
-                        using (var file = new FileStream(gz, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-                        {
-                            var check = new EtcdSnapshotCheck("p3");
-                            long n;
-                            using (var gzip = new GZipStream(file, CompressionLevel.Fastest, leaveOpen: true))
-                            using (var hashing = new HashingStream(gzip, leaveOpen: true))
-                            using (var tee = new Tee(hashing, check))
-                                n = Prototypes.GrpcSnapshot(etcd.Url, tee, ct);
-                            check.Complete();
-                            file.Flush(true);
-                            b.P3Bytes = file.Length;
-                            return n;
-                        }
-                    }
-                    finally { File.Delete(gz); }
-                }, log, () => $"{b.P3Bytes / 1048576.0:0.0} MB out");
-                b.Time("P4. gRPC -> 2x SHA-256 -> [thread] gzip Fastest -> file + fsync", "P3 with compression on a second thread (bounded queue of 16 chunks of about 32 KB: memory stays flat)", () =>
-                {
-                    string gz = Path.Combine(dir, "p4.gz");
-                    try
-                    {
-                        using (var file = new FileStream(gz, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-                        {
-                            var check = new EtcdSnapshotCheck("p4");
-                            long n;
-                            using (var gzip = new GZipStream(file, CompressionLevel.Fastest, leaveOpen: true))
-                            {
-                                using (var pipe = new Prototypes.PipeStream(gzip, 16))
-                                using (var hashing = new HashingStream(pipe, leaveOpen: true))
-                                using (var tee = new Tee(hashing, check))
-                                    n = Prototypes.GrpcSnapshot(etcd.Url, tee, ct);
-                            }
-                            check.Complete();
-                            file.Flush(true);
-                            return n;
-                        }
-                    }
-                    finally { File.Delete(gz); }
-                }, log);
-                b.Time("P5. gRPC -> 2x SHA-256 -> tar, no gzip -> file + fsync", "prototype: single pass, uncompressed tar; the tar header uses the size the first gRPC message announces", () =>
-                {
-                    string tarPath = Path.Combine(dir, "p5.tar");
-                    try
-                    {
-                        using (var file = new FileStream(tarPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-                        {
-                            var check = new EtcdSnapshotCheck("p5");
-                            long n;
-                            using (var tar = new TarOutputStream(file, Encoding.UTF8) { IsStreamOwner = false })
-                            {
-                                using (var hashing = new HashingStream(tar, leaveOpen: true))
-                                using (var tee = new Tee(hashing, check))
-                                    n = Prototypes.GrpcSnapshot(etcd.Url, tee, ct, size =>
-                                    {
-                                        var e = TarEntry.CreateTarEntry(EtcdBackup.SnapshotFile);
-                                        e.Size = size;
-                                        tar.PutNextEntry(e);
-                                    });
-                                tar.CloseEntry();
-                                tar.Finish();
-                            }
-                            check.Complete();
-                            file.Flush(true);
-                            return n;
-                        }
-                    }
-                    finally { File.Delete(tarPath); }
-                }, log);
+                b.Time("K. engine, Shell = LocalShell", "EtcdBackup.Run's -Node path, as is: etcdctl snapshot save to a temp file + cat into staging (size unknown up front), then the archive; CPU includes etcdctl, sh, cat", () =>
+                    Engine(dir, "k", new EtcdBackupRequest { Endpoint = etcd.Url, Shell = new ClusterDR.Transport.LocalShell(), Etcdctl = etcdctl }), log);
             }
             finally
             {
                 try { Directory.Delete(dir, true); } catch { }
             }
+        }
+
+        /// <summary>One engine backup into its own directory; the archive is deleted, its size kept.</summary>
+        private long Engine(string dir, string name, EtcdBackupRequest req)
+        {
+            req.Directory = Path.Combine(dir, name);
+            var r = EtcdBackup.Run(req, new BenchContext(_ct));
+            ArchiveBytes = r.SizeBytes;
+            File.Delete(r.Path);
+            return SnapshotBytes;
         }
 
         private void Time(string name, string what, Func<long> body, Action<string> log, Func<string> extra = null)

@@ -37,7 +37,7 @@ namespace ClusterDR.Bench
             L($"- data: {o.ValueKb} KB values (half random bytes, half repetitive JSON-like text), {o.Writers} concurrent PUTs through the v3 JSON gateway");
             L($"- load average (1/5/15 min, runnable, last pid) before: `{loadBefore}`, after: `{loadAfter}`; bench niceness {ProcStatus.Nice()} (etcd, etcdctl and the engine child inherit it)");
             L($"- rounds: {o.Warmup} untimed warm-up + {o.Rounds} timed per tool and size, order alternating (odd rounds etcdctl first); outputs deleted after every run; no writes while measuring");
-            L("- **ours** = a child process `EtcdBench --backup-only URL DIR` running `EtcdBackup.Run(…, SilentContext.Instance)` (status + member list + quorum guard, gateway snapshot → staging file with 2× SHA-256, then tar+gzip Fastest → .partial, fsync, rename); wall = parent's Stopwatch around the child; *engine* = the child's own Stopwatch around `EtcdBackup.Run`");
+            L("- **ours** = a child process `EtcdBench --backup-only URL DIR` running `EtcdBackup.Run(…, SilentContext.Instance)` (status + member list + quorum guard, gRPC snapshot with 2× SHA-256 streamed into a stored tar.gz .partial in one pass, manifest patched at the front, fsync, rename); wall = parent's Stopwatch around the child; *engine* = the child's own Stopwatch around `EtcdBackup.Run`");
             L("- **etcdctl** = `ETCDCTL_API=3 etcdctl --endpoints URL snapshot save FILE` (gRPC, raw db → FILE.part, fsync, rename); wall = Stopwatch around the process");
             L($"- peak RSS = max RSS from `/usr/bin/time -f %M`{(haveTime ? "" : " (not installed: child's VmHWM only)")}; ours also reports its own VmHWM from /proc/self/status. CPU = user+sys of the tool; *etcd CPU* = the etcd server's CPU during the run; *others* = machine busy CPU minus both (competing work, e.g. other builds)");
             L();
@@ -75,8 +75,8 @@ namespace ClusterDR.Bench
             {
                 L($"## Breakdown (db {Mb(bd.DbSize)} MB, fastest of {bd.Passes} passes per step, in the parent process)");
                 L();
-                L($"Gateway stream: {Mb(bd.JsonBytes)} MB of JSON in {bd.Lines} lines for a {Mb(bd.SnapshotBytes)} MB snapshot ({(double)bd.JsonBytes / Math.Max(1, bd.SnapshotBytes):0.00}×); gzip Fastest output {Mb(bd.GzipBytes)} MB; engine archive {Mb(bd.ArchiveBytes)} MB.");
-                L("*client CPU* = this process (plus its child processes where the step runs one); rows P1–P5 are bench-only prototypes, not engine code.");
+                L($"gzip Fastest output {Mb(bd.GzipBytes)} MB for a {Mb(bd.SnapshotBytes)} MB snapshot; the engine's archives are the last engine row's size.");
+                L("*client CPU* = this process (plus its child processes where the step runs one). The rows run in the parent process after the timed rounds, so JIT is already done: compare them with each other, not with the child-process rounds above.");
                 L();
                 L("| step | what | wall s | MB/s | client CPU s | etcd CPU s | others CPU s | |");
                 L("|---|---|---:|---:|---:|---:|---:|---|");
@@ -86,16 +86,12 @@ namespace ClusterDR.Bench
                 Breakdown.Step S(string prefix) => bd.Best.FirstOrDefault(x => x.Name.StartsWith(prefix, StringComparison.Ordinal));
                 double W(string prefix) => S(prefix)?.WallS ?? double.NaN;
                 double C(string prefix) => S(prefix)?.SelfCpuS ?? double.NaN;
-                double E(string prefix) => S(prefix)?.EtcdCpuS ?? double.NaN;
                 L("Derived (differences of the rows above; wall differences are noisy when *others* is high, CPU differences less so):");
                 L();
-                L($"- etcd's own cost of serving the snapshot: gateway {F(E("A."))} s CPU vs gRPC (etcdctl) {F(E("etcdctl"))} s CPU");
-                L($"- line split + UTF-16 strings + base64 decode (B − A): {F(W("B.") - W("A."))} s wall, {F(C("B.") - C("A."))} s client CPU; the byte-level prototype P1 − A: {F(W("P1") - W("A."))} s wall, {F(C("P1") - C("A."))} s CPU");
-                L($"- two SHA-256 passes while streaming (C − B): {F(W("C.") - W("B."))} s wall, {F(C("C.") - C("B."))} s CPU (one pass over a cached file, G − F: {F(W("G.") - W("F."))} s)");
-                L($"- staging write (D − C): {F(W("D.") - W("C."))} s wall, {F(C("D.") - C("C."))} s CPU");
-                L($"- commit (E) = {F(W("E."))} s wall, {F(C("E."))} s CPU; of which gzip Fastest alone (H − F) ≈ {F(W("H.") - W("F."))} s, tar ≈ {F(W("I.") - W("F."))} s, write + fsync of a same-size plain copy (J − F) ≈ {F(W("J.") - W("F."))} s");
-                L($"- stage + commit (D + E) = {F(W("D.") + W("E."))} s vs etcdctl {F(W("etcdctl"))} s in the same pass; engine via LocalShell (K) {F(W("K."))} s");
-                L($"- prototypes: gRPC alone (P2) {F(W("P2"))} s; single pass gRPC → hash → gzip → fsync: {F(W("P3"))} s on one thread (ratio {F(W("P3") / W("etcdctl"))} to the etcdctl row of this table), {F(W("P4"))} s with gzip on a second thread (ratio {F(W("P4") / W("etcdctl"))}); uncompressed tar (P5) {F(W("P5"))} s (ratio {F(W("P5") / W("etcdctl"))})");
+                L($"- gRPC stream alone (A) {F(W("A."))} s wall, {F(C("A."))} s client CPU, vs etcdctl {F(W("etcdctl"))} s wall, {F(C("etcdctl"))} s CPU");
+                L($"- two SHA-256 while streaming (B − A): {F(W("B.") - W("A."))} s wall, {F(C("B.") - C("A."))} s CPU (one pass over a cached file, G: {F(W("G."))} s)");
+                L($"- pre-flight (C): {F(W("C."))} s; archive write + fsync + rename (D − B − C): {F(W("D.") - W("B.") - W("C."))} s (a plain copy + fsync of the file, J: {F(W("J."))} s)");
+                L($"- engine ratios to the etcdctl row of this table: defaults (D) {F(W("D.") / W("etcdctl"))}, Fastest (E) {F(W("E.") / W("etcdctl"))}, JSON gateway (F) {F(W("F.") / W("etcdctl"))}, -Node via LocalShell (K) {F(W("K.") / W("etcdctl"))}");
                 L();
             }
             if (notes.Count > 0)

@@ -9,7 +9,9 @@ namespace ClusterDR.Backups
     {
         private readonly Stream _inner;
         private readonly bool _leaveOpen;
-        private readonly SHA256 _sha = SHA256.Create();
+        private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        // IncrementalHash.GetCurrentHash (.NET 5+, so PowerShell 7): the hash so far without ending it.
+        private static readonly System.Reflection.MethodInfo GetCurrentHash = typeof(IncrementalHash).GetMethod("GetCurrentHash", Type.EmptyTypes);
         private readonly Action<long> _progress;
         private byte[] _hash;
 
@@ -23,8 +25,18 @@ namespace ClusterDR.Backups
         /// <summary>Lower-case hex SHA-256 of everything written; finishes the hash.</summary>
         public string HashHex()
         {
-            if (_hash == null) { _sha.TransformFinalBlock(new byte[0], 0, 0); _hash = _sha.Hash; }
+            if (_hash == null) _hash = _sha.GetHashAndReset();
             return Hex(_hash);
+        }
+
+        /// <summary>Whether <see cref="CurrentHash"/> works on this runtime.</summary>
+        public static bool CanPeek => GetCurrentHash != null;
+
+        /// <summary>SHA-256 of what was written so far, hashing goes on (one pass yields two hashes).</summary>
+        public byte[] CurrentHash()
+        {
+            if (GetCurrentHash == null) throw new PlatformNotSupportedException("IncrementalHash.GetCurrentHash needs .NET 5 or later.");
+            return (byte[])GetCurrentHash.Invoke(_sha, null);
         }
 
         public static string Hex(byte[] bytes)
@@ -38,7 +50,7 @@ namespace ClusterDR.Backups
         public override void Write(byte[] buffer, int offset, int count)
         {
             if (count == 0) return;
-            _sha.TransformBlock(buffer, offset, count, null, 0);
+            _sha.AppendData(buffer, offset, count);
             _inner?.Write(buffer, offset, count);
             BytesWritten += count;
             _progress?.Invoke(BytesWritten);

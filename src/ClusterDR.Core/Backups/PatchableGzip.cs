@@ -22,7 +22,7 @@ namespace ClusterDR.Backups
         private readonly int _headLength;
         private readonly GZipStream _gzip;
         private readonly MemberBody _body;
-        private readonly CountingStream _tail;
+        private readonly CountingWriteStream _tail;
 
         public PatchableGzip(FileStream file, int headLength, CompressionLevel level)
         {
@@ -32,7 +32,7 @@ namespace ClusterDR.Backups
             WriteStored(_file, new byte[headLength]);
             _body = new MemberBody(file);
             _gzip = new GZipStream(_body, level, leaveOpen: true);
-            _tail = new CountingStream(_gzip);
+            _tail = new CountingWriteStream(_gzip);
         }
 
         /// <summary>Everything after the head, uncompressed.</summary>
@@ -125,21 +125,6 @@ namespace ClusterDR.Backups
                 if (_heldCount != 8) throw new InvalidOperationException("The gzip writer ended without a trailer.");
                 return _held;
             }
-        }
-
-        private sealed class CountingStream : WriteOnlyStream
-        {
-            private readonly Stream _inner;
-            public CountingStream(Stream inner) { _inner = inner; }
-            public long Count { get; private set; }
-
-            public override void Write(byte[] buffer, int offset, int count)
-            {
-                _inner.Write(buffer, offset, count);
-                Count += count;
-            }
-
-            public override void Flush() => _inner.Flush();
         }
     }
 }

@@ -26,6 +26,16 @@ namespace ClusterDR.Backups
 
         public long BytesWritten => _hashing?.BytesWritten ?? 0;
 
+        /// <summary>Whether <see cref="CurrentHash"/> can be used: a checker can then share this payload's hash pass.</summary>
+        public bool CanPeekHash => HashingStream.CanPeek;
+
+        /// <summary>SHA-256 of the bytes written so far (hashing goes on).</summary>
+        public byte[] CurrentHash()
+        {
+            if (_hashing != null) return _hashing.CurrentHash();
+            using (var sha = System.Security.Cryptography.SHA256.Create()) return sha.ComputeHash(new byte[0]);
+        }
+
         /// <summary>Announces the exact size: the payload then streams into the archive itself.</summary>
         public void DeclareLength(long length)
         {

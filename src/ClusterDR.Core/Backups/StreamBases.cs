@@ -30,4 +30,24 @@ namespace ClusterDR.Backups
         public override void SetLength(long value) => throw new NotSupportedException();
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
+
+    /// <summary>A write-through stream that counts what passes and optionally reports it (no hashing).</summary>
+    public sealed class CountingWriteStream : WriteOnlyStream
+    {
+        private readonly Stream _inner;
+        private readonly System.Action<long> _progress;
+
+        public CountingWriteStream(Stream inner, System.Action<long> progress = null) { _inner = inner; _progress = progress; }
+
+        public long Count { get; private set; }
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            _inner.Write(buffer, offset, count);
+            Count += count;
+            _progress?.Invoke(Count);
+        }
+
+        public override void Flush() => _inner.Flush();
+    }
 }

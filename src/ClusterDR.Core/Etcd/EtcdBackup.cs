@@ -71,29 +71,28 @@ namespace ClusterDR.Etcd
                 using (var writer = BackupArchiveWriter.Create(req.Directory, fileName))
                 {
                     writer.CompressionLevel = req.CompressionLevel;
-                    var check = new EtcdSnapshotCheck(SnapshotFile + " from " + source);
                     var progress = new ProgressReporter(ctx, "Snapshot of etcd member " + (member?.Name ?? source), self.DbSize + 32);
                     // The snapshot's first message announces its size, so it streams straight into the archive in one pass.
                     writer.AddStreamedPayload(SnapshotFile, sink =>
                     {
-                        using (var tee = new TeeStream(sink, check))
+                        var snapshot = new EtcdSnapshotSink(sink, SnapshotFile + " from " + source);
+                        if (req.Shell == null)
                         {
-                            if (req.Shell == null)
+                            using (var client = new EtcdClient(req.Endpoint, req.Tls) { SnapshotProtocol = req.Protocol })
+                            using (var pipe = new BackgroundWriteStream(snapshot))
                             {
-                                using (var client = new EtcdClient(req.Endpoint, req.Tls) { SnapshotProtocol = req.Protocol })
-                                {
-                                    client.Snapshot(tee, size => { sink.DeclareLength(size); progress.Total = size; }, progress.Report, ct);
-                                    ctx.WriteVerbose($"Snapshot of {req.Endpoint} fetched over {client.LastSnapshotTransport}.");
-                                }
-                            }
-                            else
-                            {
-                                using (var counting = new HashingStream(tee, leaveOpen: true, progress: progress.Report))
-                                    req.Shell.RunStreaming("etcdctl snapshot save", SnapshotScript(req), null, counting, ct);
+                                client.Snapshot(pipe, size => { snapshot.DeclareLength(size); progress.Total = size; }, progress.Report, ct);
+                                pipe.Complete();
+                                ctx.WriteVerbose($"Snapshot of {req.Endpoint} fetched over {client.LastSnapshotTransport}.");
                             }
                         }
+                        else
+                        {
+                            using (var counting = new CountingWriteStream(snapshot, progress.Report))
+                                req.Shell.RunStreaming("etcdctl snapshot save", SnapshotScript(req), null, counting, ct);
+                        }
+                        snapshot.Complete();
                     });
-                    check.Complete();
                     progress.Complete();
                     var manifest = new BackupManifest
                     {
@@ -151,14 +150,5 @@ namespace ClusterDR.Etcd
                 throw new ClusterDrException(ErrorIds.EndpointError, ErrorKind.InvalidData, $"etcdctl endpoint status on {req.Shell.Node} printed no usable JSON.", req.Shell.Node, ex);
             }
         }
-    }
-
-    /// <summary>Writes everything to two streams (the archive staging file and a check).</summary>
-    internal sealed class TeeStream : Backups.WriteOnlyStream
-    {
-        private readonly Stream _a, _b;
-        public TeeStream(Stream a, Stream b) { _a = a; _b = b; }
-        public override void Write(byte[] buffer, int offset, int count) { _a.Write(buffer, offset, count); _b.Write(buffer, offset, count); }
-        public override void Flush() { _a.Flush(); _b.Flush(); }
     }
 }

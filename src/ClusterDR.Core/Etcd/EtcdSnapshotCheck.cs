@@ -49,16 +49,16 @@ namespace ClusterDR.Etcd
         public void Complete()
         {
             if (_tailCount < TrailerLength)
-                throw Mismatch($"it is only {Length_} bytes long");
+                throw Mismatch(_what, $"it is only {Length_} bytes long");
             _sha.TransformFinalBlock(new byte[0], 0, 0);
             var hash = _sha.Hash;
             for (int i = 0; i < TrailerLength; i++)
-                if (hash[i] != _tail[i]) throw Mismatch("its trailing SHA-256 does not match its content");
+                if (hash[i] != _tail[i]) throw Mismatch(_what, "its trailing SHA-256 does not match its content");
         }
 
-        private ClusterDrException Mismatch(string why) =>
+        internal static ClusterDrException Mismatch(string what, string why) =>
             new ClusterDrException(ErrorIds.SnapshotHashMismatch, ErrorKind.InvalidData,
-                $"The etcd snapshot {_what} is not intact: {why}. etcdctl snapshot restore would refuse it.", _what);
+                $"The etcd snapshot {what} is not intact: {why}. etcdctl snapshot restore would refuse it.", what);
 
         protected override void Dispose(bool disposing) { if (disposing) _sha.Dispose(); base.Dispose(disposing); }
         public override long Length => Length_;
