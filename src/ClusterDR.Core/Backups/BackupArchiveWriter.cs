@@ -143,7 +143,7 @@ namespace ClusterDR.Backups
                 {
                     FileModes.TrySetOwnerOnly(PartialPath);
                     using (var gzip = new GZipStream(file, CompressionLevel, leaveOpen: true))
-                    using (var tar = new TarOutputStream(gzip, Encoding.UTF8) { IsStreamOwner = false })
+                    using (var tar = new TarOutputStream(new NoFlushStream(gzip), Encoding.UTF8) { IsStreamOwner = false })
                     {
                         PutEntry(tar, BackupManifest.EntryName, json.Length, manifest.CreatedUtc);
                         tar.Write(json, 0, json.Length);
@@ -234,7 +234,7 @@ namespace ClusterDR.Backups
             {
                 FileModes.TrySetOwnerOnly(second);
                 using (var gzip = new GZipStream(file, CompressionLevel, leaveOpen: true))
-                using (var tar = new TarOutputStream(gzip, Encoding.UTF8) { IsStreamOwner = false })
+                using (var tar = new TarOutputStream(new NoFlushStream(gzip), Encoding.UTF8) { IsStreamOwner = false })
                 {
                     PutEntry(tar, BackupManifest.EntryName, json.Length, created);
                     tar.Write(json, 0, json.Length);
@@ -302,10 +302,10 @@ namespace ClusterDR.Backups
         {
             if (_direct != null) return _directTar;
             _reserve = (Math.Max(ManifestReserve, 512) + 511) / 512 * 512;
-            _direct = new FileStream(PartialPath, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 20);
+            _direct = new FileStream(PartialPath, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 18);
             FileModes.TrySetOwnerOnly(PartialPath);
             _directGzip = new PatchableGzip(_direct, 512 + _reserve, CompressionLevel);
-            _directTar = new TarOutputStream(_directGzip.Tail, Encoding.UTF8) { IsStreamOwner = false };
+            _directTar = new TarOutputStream(new NoFlushStream(_directGzip.Tail), Encoding.UTF8) { IsStreamOwner = false };
             return _directTar;
         }
 
