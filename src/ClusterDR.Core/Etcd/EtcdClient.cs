@@ -87,10 +87,10 @@ namespace ClusterDR.Etcd
             string why = "the JSON gateway was asked for";
             if (SnapshotProtocol != EtcdSnapshotProtocol.Gateway)
             {
-                why = EtcdGrpcSnapshot.TryFetch(_stream, Endpoint, sink, onSize, progress, ct, out long written);
+                why = EtcdGrpcSnapshot.TryFetch(_stream, Endpoint, sink, onSize, progress, ct, out long written, out string transport);
                 if (why == null)
                 {
-                    LastSnapshotTransport = "gRPC Maintenance/Snapshot";
+                    LastSnapshotTransport = transport;
                     return written;
                 }
                 if (SnapshotProtocol == EtcdSnapshotProtocol.Grpc)

@@ -3,6 +3,7 @@ using System.IO;
 using System.Linq;
 using System.Net.Http;
 using System.Net.Http.Headers;
+using System.Net.Sockets;
 using System.Reflection;
 using System.Threading;
 
@@ -24,14 +25,52 @@ namespace ClusterDR.Etcd
 
         public static bool Supported => VersionPolicy != null && TrailingHeaders != null;
 
+        private static string TryRaw(Uri endpoint, Stream sink, Action<long> onSize, Action<long> progress, CancellationToken ct, out long written)
+        {
+            written = 0;
+            H2cCall call;
+            try { call = H2cCall.Start(endpoint, Path, new byte[0], Safety.CancellationScope.Effective(ct)); }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
+            catch (Exception ex) when (ex is IOException || ex is SocketException || ex is OperationCanceledException)
+            {
+                return "no h2c connection: " + ex.Message;
+            }
+            using (call)
+            {
+                try { written = Copy(call.Body, sink, onSize, progress, ct); }
+                catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
+                catch (Exception ex) when ((ex is IOException || ex is SocketException || ex is ObjectDisposedException) && written == 0 && !call.HadData)
+                {
+                    return "the h2c call failed before any data: " + ex.Message;
+                }
+                catch (Exception ex) when (ex is IOException || ex is SocketException || ex is ObjectDisposedException)
+                {
+                    if (ct.IsCancellationRequested) throw new OperationCanceledException(ct);
+                    throw new ClusterDrException(ErrorIds.EndpointUnreachable, ErrorKind.ConnectionError, $"The snapshot stream from {endpoint} broke: {ex.Message}", endpoint.ToString(), ex);
+                }
+                // No data at all: an error answer, whose status only HttpClient decodes; let the next way report it.
+                if (written == 0) return "the h2c call ended without data";
+                return null;
+            }
+        }
+
         /// <summary>
         /// Streams the snapshot into <paramref name="sink"/>. Returns null when done, or why gRPC is not
         /// usable here (nothing was written then, so the caller can fall back to the gateway).
         /// </summary>
-        public static string TryFetch(HttpClient client, Uri endpoint, Stream sink, Action<long> onSize, Action<long> progress, CancellationToken ct, out long written)
+        public static string TryFetch(HttpClient client, Uri endpoint, Stream sink, Action<long> onSize, Action<long> progress, CancellationToken ct, out long written, out string transport)
         {
             written = 0;
-            if (!Supported) return "this runtime's HttpClient has no HTTP/2 without TLS";
+            transport = null;
+            if (endpoint.Scheme == "http")
+            {
+                // Cleartext: our own h2c call first (a fraction of HttpClient's CPU, and it works on .NET Framework too).
+                string why = TryRaw(endpoint, sink, onSize, progress, ct, out written);
+                if (why == null) { transport = "gRPC Maintenance/Snapshot (HTTP/2 on a plain socket)"; return null; }
+                if (!Supported) return why;
+            }
+            if (!Supported) return "this runtime's HttpClient has no HTTP/2";
+            transport = "gRPC Maintenance/Snapshot (HttpClient, HTTP/2)";
             var request = new HttpRequestMessage(HttpMethod.Post, Path) { Version = new Version(2, 0), Content = new ByteArrayContent(new byte[5]) };
             VersionPolicy.SetValue(request, Enum.ToObject(VersionPolicy.PropertyType, 2)); // RequestVersionExact
             request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/grpc");
@@ -80,12 +119,13 @@ namespace ClusterDR.Etcd
             var buf = new byte[1 << 18];
             int start = 0, end = 0;
             long total = 0;
-            bool sized = onSize == null;
+            long announced = -1;
             while (true)
             {
                 if (!Fill(body, ref buf, ref start, ref end, 5, ct))
                 {
                     if (end > start) throw new IOException("the stream ended inside a gRPC frame header");
+                    if (announced >= 0 && total != announced) throw new IOException($"etcd ended the snapshot after {total} of the {announced} bytes it announced");
                     return total;
                 }
                 if (buf[start] != 0) throw new IOException("etcd sent a compressed gRPC message, which was not asked for");
@@ -119,7 +159,11 @@ namespace ClusterDR.Etcd
                 if (blobLength > 0)
                 {
                     // The first blob tells the whole size: what is left, this blob, then etcd's SHA-256 trailer.
-                    if (!sized) { onSize((long)remaining + blobLength + TrailerLength); sized = true; }
+                    if (announced < 0)
+                    {
+                        announced = (long)remaining + blobLength + TrailerLength;
+                        onSize?.Invoke(announced);
+                    }
                     sink.Write(buf, blobAt, blobLength);
                     total += blobLength;
                     progress?.Invoke(total);

@@ -61,6 +61,77 @@ namespace ClusterDR.Tests.Etcd
             Assert.Equal(direct.Leader, viaNode.Leader);
         }
 
+        [Fact]
+        public void BehindAnHttp11OnlyProxyTheSnapshotFallsBackToTheJsonGatewayWithTheSameBytes()
+        {
+            // A reverse proxy that speaks only HTTP/1.1 (as some load balancers do) in front of the real member:
+            // neither h2c attempt gets through, the JSON gateway does.
+            var target = _etcd.Url(0);
+            using var upstream = new System.Net.Http.HttpClient { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+            var (proxy, url) = Proxy(target, upstream);
+            using (proxy)
+            {
+                var ctx = new RecordingContext();
+                var backup = EtcdBackup.Run(new EtcdBackupRequest { Endpoint = url, Directory = _out, Label = "proxied" }, ctx);
+                Assert.Contains(ctx.Verbose, v => v.Contains("fetched over JSON gateway"));
+                var native = Path.Combine(_out, "native-proxied.db");
+                Shell.Run("sh", "-c", $"ETCDCTL_API=3 etcdctl --endpoints={target} snapshot save {native} >/dev/null");
+                byte[] ours = null;
+                BackupArchiveReaderExtensions.ReadPayload(backup.Path, EtcdBackup.SnapshotFile, s => { var ms = new MemoryStream(); s.CopyTo(ms); ours = ms.ToArray(); });
+                Assert.Equal(File.ReadAllBytes(native), ours);
+            }
+        }
+
+        private static (System.Net.HttpListener, Uri) Proxy(Uri target, System.Net.Http.HttpClient upstream)
+        {
+            int port = TestEnv.FreePorts(1);
+            var l = new System.Net.HttpListener();
+            l.Prefixes.Add($"http://127.0.0.1:{port}/");
+            l.Start();
+            System.Threading.Tasks.Task.Run(async () =>
+            {
+                while (l.IsListening)
+                {
+                    System.Net.HttpListenerContext c;
+                    try { c = await l.GetContextAsync(); } catch { return; }
+                    _ = System.Threading.Tasks.Task.Run(async () =>
+                    {
+                        try
+                        {
+                            var body = new MemoryStream();
+                            await c.Request.InputStream.CopyToAsync(body);
+                            var req = new System.Net.Http.HttpRequestMessage(new System.Net.Http.HttpMethod(c.Request.HttpMethod), new Uri(target, c.Request.RawUrl)) { Content = new System.Net.Http.ByteArrayContent(body.ToArray()) };
+                            if (c.Request.ContentType != null) req.Content.Headers.TryAddWithoutValidation("Content-Type", c.Request.ContentType);
+                            using var resp = await upstream.SendAsync(req, System.Net.Http.HttpCompletionOption.ResponseHeadersRead);
+                            c.Response.StatusCode = (int)resp.StatusCode;
+                            c.Response.SendChunked = true;
+                            await (await resp.Content.ReadAsStreamAsync()).CopyToAsync(c.Response.OutputStream);
+                        }
+                        catch { c.Response.StatusCode = 502; }
+                        finally { try { c.Response.Close(); } catch { } }
+                    });
+                }
+            });
+            return (l, new Uri($"http://127.0.0.1:{port}/"));
+        }
+
+        [Fact]
+        public void CtrlCPartWayThroughTheSnapshotLeavesNothingBehind()
+        {
+            var rnd = new Random(9);
+            for (int i = 0; i < 40; i++)
+            {
+                var v = new byte[75_000];
+                rnd.NextBytes(v);
+                _etcd.Put("/cancel/" + i, Convert.ToBase64String(v));
+            }
+            var dir = Path.Combine(_out, "cancelled");
+            var ctx = new RecordingContext();
+            ctx.OnProgress = p => { if (p.Activity.StartsWith("Snapshot of etcd member") && p.Done > 0) ctx.Cts.Cancel(); };
+            Assert.ThrowsAny<OperationCanceledException>(() => EtcdBackup.Run(new EtcdBackupRequest { Endpoint = _etcd.Url(0), Directory = dir }, ctx));
+            Assert.Empty(Directory.GetFileSystemEntries(dir));
+        }
+
         [Theory]
         [InlineData(EtcdSnapshotProtocol.Auto, "gRPC")]
         [InlineData(EtcdSnapshotProtocol.Gateway, "JSON gateway")]

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Threading;
 using ClusterDR.Safety;
@@ -27,7 +28,9 @@ namespace ClusterDR.Tests.Fixtures
 
         public void WriteVerbose(string message) { lock (Verbose) Verbose.Add(message); }
         public void WriteWarning(string message) { lock (Warnings) Warnings.Add(message); }
-        public void WriteProgress(ProgressInfo progress) { lock (Progress) Progress.Add(progress); }
+        public void WriteProgress(ProgressInfo progress) { lock (Progress) Progress.Add(progress); OnProgress?.Invoke(progress); }
+        /// <summary>Runs on every progress record (e.g. to press Ctrl+C part-way).</summary>
+        public Action<ProgressInfo> OnProgress { get; set; }
         public CancellationToken Cancellation => Cts.Token;
     }
 }
