@@ -10,11 +10,11 @@ using System.Threading;
 namespace ClusterDR.Etcd
 {
     /// <summary>
-    /// etcd's snapshot over gRPC (Maintenance/Snapshot), the way etcdctl fetches it: HTTP/2 (h2c on
-    /// http://, ALPN h2 on https://), framed messages, hand-parsed protobuf. It costs etcd about a third
-    /// of the CPU of the JSON gateway's base64 stream and is ~2× faster end to end. HttpClient speaks
-    /// HTTP/2 without TLS only on .NET 5+ (PowerShell 7), selected through VersionPolicy, which
-    /// netstandard2.0 does not declare: found by reflection; elsewhere the gateway is used.
+    /// etcd's snapshot over gRPC (Maintenance/Snapshot), the way etcdctl fetches it: HTTP/2, framed
+    /// messages, hand-parsed protobuf. It costs etcd about a third of the CPU of the JSON gateway's
+    /// base64 stream and is ~2× faster end to end. Cleartext endpoints use <see cref="H2cCall"/> (any
+    /// runtime); TLS endpoints use HttpClient's HTTP/2, which needs .NET 5+ (PowerShell 7) and
+    /// VersionPolicy, which netstandard2.0 does not declare: found by reflection.
     /// </summary>
     internal static class EtcdGrpcSnapshot
     {
