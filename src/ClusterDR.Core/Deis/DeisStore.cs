@@ -27,6 +27,13 @@ namespace ClusterDR.Deis
         public string[] Buckets { get; set; } = DeisStore.DefaultBuckets;
         /// <summary>Objects transferred at once.</summary>
         public int Parallelism { get; set; } = 4;
+        /// <summary>A restore uploads objects bigger than this in parts of this size (S3's minimum part is 5 MiB).</summary>
+        public long PartSize { get; set; } = 8L * 1024 * 1024;
+        /// <summary>
+        /// Server-side copies (moving an object aside, putting it back) of objects bigger than this go part by part,
+        /// because one CopyObject stops at 5 GiB (a copy in parts has the same bytes but a multi-part ETag).
+        /// </summary>
+        public long CopyPartSize { get; set; } = 5L * 1024 * 1024 * 1024;
     }
 
     /// <summary>The store, database and controller nodes and the commands run there.</summary>
@@ -55,6 +62,8 @@ namespace ClusterDR.Deis
         public const string EncodedObjectsRoot = "s3x";
         public const string VolumePayload = "volume/store.tar";
         public const string DatabasePayload = "database/pg_dumpall.sql";
+        /// <summary>Where Restore-DeisStore -Force moves an object it overwrites, in the same bucket: clusterdr-moved-aside/&lt;UTC stamp&gt;/&lt;key&gt;.</summary>
+        public const string MovedAsidePrefix = "clusterdr-moved-aside/";
 
         /// <summary>The re-save step of the Deis v1 restore procedure: every key, app and domain saved again.</summary>
         public const string ReSaveScript =
@@ -105,6 +114,8 @@ namespace ClusterDR.Deis
             if (o.GatewayUri == null) throw new ClusterDrException(ErrorIds.InvalidAddress, ErrorKind.InvalidArgument, "The S3 gateway URL is missing (-GatewayUri).");
             if (string.IsNullOrEmpty(o.AccessKey) || o.SecretKey == null)
                 throw new ClusterDrException(ErrorIds.CredentialsUnavailable, ErrorKind.InvalidArgument, "The S3 access key and secret key are missing: give -Credential, or -Node to read them with deisctl.");
+            if (o.SignatureVersion != "2" && o.SignatureVersion != "4")
+                throw new ClusterDrException(ErrorIds.S3Error, ErrorKind.InvalidArgument, $"-SignatureVersion '{o.SignatureVersion}': the S3 gateway is signed for with 4 (SigV4) or 2 (the older S3 signature).");
             var config = new AmazonS3Config
             {
                 ServiceURL = o.GatewayUri.ToString(),
@@ -116,10 +127,12 @@ namespace ClusterDR.Deis
                 MaxErrorRetry = 2,
                 Timeout = TimeSpan.FromMinutes(10),
             };
-            // AWSSDK.S3 4.x signs requests with SigV4 only (SigV2 is left for presigned URLs): say so instead of sending requests a SigV2-only gateway refuses.
             if (o.SignatureVersion == "2")
-                throw new ClusterDrException(ErrorIds.S3Error, ErrorKind.NotImplemented,
-                    "-SignatureVersion 2: the S3 client ClusterDR uses (AWSSDK.S3 4.x) signs requests with Signature Version 4 only. Enable SigV4 on the gateway (Ceph radosgw supports it since Jewel), or put a SigV4 proxy in front of it.", o.GatewayUri);
+            {
+                // AWSSDK.S3 4.x signs with SigV4 only: it runs unsigned and the last handler before the wire signs with SigV2.
+                config.HttpClientFactory = new S3SigV2HttpClientFactory(o.AccessKey, System.Text.Encoding.UTF8.GetBytes(Plain(o.SecretKey)), Math.Max(16, 2 * o.Parallelism));
+                return new AmazonS3Client(new AnonymousAWSCredentials(), config);
+            }
             return new AmazonS3Client(new BasicAWSCredentials(o.AccessKey, Plain(o.SecretKey)), config);
         }
 

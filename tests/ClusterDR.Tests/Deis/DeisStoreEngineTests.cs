@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using System.Text;
 using System.Threading;
 using ClusterDR.Backups;
 using ClusterDR.Deis;
@@ -11,7 +12,7 @@ using Xunit;
 
 namespace ClusterDR.Tests.Deis
 {
-    /// <summary>The Deis store engine's pieces that need no Ceph: keys from deisctl, tar warnings, SigV2.</summary>
+    /// <summary>The Deis store engine's pieces that need no Ceph: keys from deisctl, tar warnings, the SigV2 signer.</summary>
     public sealed class DeisStoreEngineTests : IDisposable
     {
         private readonly string _dir = TestEnv.TempDir("deis-engine");
@@ -68,14 +69,59 @@ namespace ClusterDR.Tests.Deis
         }
 
         [Fact]
-        public void TheOlderSignatureIsRefusedWithAClearMessage()
+        public void SignatureVersion2MatchesTheSignaturesOfTheS3Documentation()
+        {
+            // The S3 developer guide's examples: a PUT with Content-MD5, Content-Type, Date and x-amz-* headers in mixed case, and a plain GET.
+            var headers = new Dictionary<string, string> { ["X-Amz-Meta-Author"] = "foo@bar.com", ["X-Amz-Magic"] = "abracadabra", ["Content-Length"] = "5" };
+            string put = S3SigV2.StringToSign("PUT", "c8fdb181845a4ca6b8fec737b3581d76", "text/html", "Thu, 17 Nov 2005 18:49:58 GMT", headers, "/quotes/nelson", "");
+            Assert.Equal("PUT\nc8fdb181845a4ca6b8fec737b3581d76\ntext/html\nThu, 17 Nov 2005 18:49:58 GMT\nx-amz-magic:abracadabra\nx-amz-meta-author:foo@bar.com\n/quotes/nelson", put);
+            Assert.Equal("jZNOcbfWmD/A/f3hSvVzXZjM2HU=", S3SigV2.Signature(Encoding.UTF8.GetBytes("OtxrzxIsfpFjA7SwPzILwy8Bw21TLhquhboDYROV"), put));
+            string get = S3SigV2.StringToSign("GET", null, null, "Tue, 27 Mar 2007 19:36:42 +0000", new Dictionary<string, string>(), "/johnsmith/photos/puppy.jpg", null);
+            Assert.Equal("bWq2s1WEIj+Ydj0vQ697zp+IXMU=", S3SigV2.Signature(Encoding.UTF8.GetBytes("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"), get));
+        }
+
+        [Theory]
+        [InlineData("/b/k", "?uploads", "/b/k?uploads")]
+        [InlineData("/b/k", "?uploads=", "/b/k?uploads")]
+        [InlineData("/b/k", "?uploadId=2~x/y&partNumber=3&x-id=UploadPart", "/b/k?partNumber=3&uploadId=2~x/y")]
+        [InlineData("/b/k", "?uploadId=2%7Ex%2Fy", "/b/k?uploadId=2~x/y")]
+        [InlineData("/b/", "?list-type=2&prefix=a%2Fb&continuation-token=z", "/b/")]
+        [InlineData("/b/k%20y/%25z", "?acl", "/b/k%20y/%25z?acl")]
+        [InlineData("", "", "/")]
+        public void TheCanonicalResourceIsThePathAsSentAndTheSignedSubresourcesSorted(string path, string query, string expected) =>
+            Assert.Equal(expected, S3SigV2.CanonicalResource(path, query));
+
+        [Fact]
+        public void ARequestIsSignedAsItGoesOnTheWireAndTheSecretIsInNoHeader()
+        {
+            const string secret = "sigv2-secret-never-on-the-wire";
+            var req = new System.Net.Http.HttpRequestMessage(System.Net.Http.HttpMethod.Put, "http://gw:7480/registry/a%20b?partNumber=2&uploadId=2~u")
+            {
+                Content = new System.Net.Http.ByteArrayContent(new byte[] { 1, 2, 3 }),
+            };
+            req.Content.Headers.ContentMD5 = System.Security.Cryptography.MD5.HashData(new byte[] { 1, 2, 3 });
+            req.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/octet-stream");
+            req.Headers.TryAddWithoutValidation("X-Amz-Meta-Owner", "deis");
+            req.Headers.TryAddWithoutValidation("Authorization", "stale");
+            var when = new DateTime(2026, 11, 22, 1, 2, 3, DateTimeKind.Utc);
+            S3SigV2.Sign(req, "AKID", Encoding.UTF8.GetBytes(secret), when);
+            Assert.Equal("Sun, 22 Nov 2026 01:02:03 GMT", req.Headers.GetValues("x-amz-date").Single());
+            string expected = "PUT\n" + Convert.ToBase64String(System.Security.Cryptography.MD5.HashData(new byte[] { 1, 2, 3 })) + "\napplication/octet-stream\n\n" +
+                "x-amz-date:Sun, 22 Nov 2026 01:02:03 GMT\nx-amz-meta-owner:deis\n/registry/a%20b?partNumber=2&uploadId=2~u";
+            Assert.Equal("AWS AKID:" + S3SigV2.Signature(Encoding.UTF8.GetBytes(secret), expected), req.Headers.GetValues("Authorization").Single());
+            Assert.DoesNotContain(req.Headers.Concat(req.Content.Headers).SelectMany(h => h.Value), v => v.Contains(secret));
+        }
+
+        [Fact]
+        public void OnlySignatureVersions2And4AreAccepted()
         {
             var ex = Assert.Throws<ClusterDrException>(() => DeisStore.Client(new DeisS3Options
             {
-                GatewayUri = new Uri("http://127.0.0.1:1"), AccessKey = "a", SecretKey = CephS3.SecretKey("b"), SignatureVersion = "2",
+                GatewayUri = new Uri("http://127.0.0.1:1"), AccessKey = "a", SecretKey = CephS3.SecretKey("b"), SignatureVersion = "3",
             }));
             Assert.Equal(ErrorIds.S3Error, ex.ErrorId);
-            Assert.Contains("Signature Version 4", ex.Message);
+            Assert.Equal(ErrorKind.InvalidArgument, ex.Kind);
+            using (DeisStore.Client(new DeisS3Options { GatewayUri = new Uri("http://127.0.0.1:1"), AccessKey = "a", SecretKey = CephS3.SecretKey("b"), SignatureVersion = "2" })) { }
         }
     }
 }
