@@ -39,10 +39,15 @@ namespace ClusterDR.Deis
     }
 
     /// <summary>
-    /// Restore-DeisStore's engine: verify the archive, prove the keys, guard (target buckets empty),
-    /// then one ShouldProcess step each: create the buckets, upload the objects (parallel, each sent
-    /// with its Content-MD5 and checked with HEAD afterwards), untar the volume with owners, load the
-    /// SQL dump, re-save keys/apps/domains on the controller.
+    /// Restore-DeisStore's engine: verify the archive, prove the keys, list what the target buckets hold,
+    /// guard (target buckets empty unless -Force), then one ShouldProcess step each: create the missing
+    /// buckets, upload the objects (parallel, in parts above PartSize, each checked by HEAD against its
+    /// size and ETag), untar the volume with owners, load the SQL dump, re-save keys/apps/domains on the
+    /// controller. Under -Force an object with the same key and content is kept, one with other content
+    /// is first copied server-side to &lt;bucket&gt;/clusterdr-moved-aside/&lt;UTC stamp&gt;/&lt;key&gt;
+    /// (RestoreResult.MovedAside). When anything fails, the S3 side is put back exactly as it was: the
+    /// objects the restore created are deleted, the overwritten ones copied back, the buckets it created
+    /// deleted; objects that were there and not overwritten are never touched.
     /// </summary>
     public static class DeisStoreRestore
     {
@@ -75,30 +80,69 @@ namespace ClusterDR.Deis
             {
                 // Keys and guard first: nothing is written with wrong keys or onto a store that holds data.
                 var existing = new HashSet<string>(DeisStore.S3(s3o, "Listing buckets", () => s3.ListBucketsAsync(ct)).Buckets?.Select(b => b.BucketName) ?? Enumerable.Empty<string>());
-                var full = new List<string>();
+                // What the target buckets hold now: the undo puts exactly this back, and -Force never loses an object it overwrites.
+                var before = new Dictionary<string, Dictionary<string, S3Object>>();
                 foreach (var b in buckets.Where(existing.Contains))
-                {
-                    var page = DeisStore.S3(s3o, $"Listing bucket {b}", () => s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = b, MaxKeys = 1 }, ct));
-                    if (page.S3Objects != null && page.S3Objects.Count > 0) full.Add(b);
-                }
+                    before[b] = DeisStoreBackup.List(s3, s3o, b, ct).ToDictionary(x => x.Key, StringComparer.Ordinal);
+                var full = before.Where(kv => kv.Value.Count > 0).Select(kv => kv.Key).ToList();
+                var objects = m.Files.Where(f => DeisStore.TryParseArchiveName(f.Path, out _, out _)).ToList();
+                int clashes = objects.Count(f => DeisStore.TryParseArchiveName(f.Path, out var b, out var k) && before.TryGetValue(b, out var held) && held.ContainsKey(k));
+                string aside = DeisStore.MovedAsidePrefix + UtcStamp.Of(started) + "/";
+                if (before.Values.Any(held => held.Keys.Any(k => k.StartsWith(aside, StringComparison.Ordinal))))
+                    aside = DeisStore.MovedAsidePrefix + UtcStamp.Of(started) + "-" + Guid.NewGuid().ToString("N").Substring(0, 6) + "/";
                 if (full.Count > 0)
                 {
-                    string msg = $"The target store already holds data in bucket(s) {string.Join(", ", full)} at {s3o.GatewayUri}; a restore would mix the backup into it.";
-                    if (!req.Force) throw new ClusterDrException(ErrorIds.StoreNotEmpty, ErrorKind.ResourceExists, msg + " Use -Force to restore anyway (objects with the same key are overwritten). Nothing was changed.", s3o.GatewayUri);
-                    ctx.WriteWarning(msg + " Going on because -Force was given.");
+                    string msg = $"The target store already holds data in bucket(s) {string.Join(", ", full)} at {s3o.GatewayUri} ({before.Values.Sum(h => h.Count)} object(s), {clashes} with a key the backup holds); a restore would mix the backup into it.";
+                    if (!req.Force) throw new ClusterDrException(ErrorIds.StoreNotEmpty, ErrorKind.ResourceExists, msg + " Use -Force to restore anyway (an object the restore would overwrite with different content is first copied to <bucket>/" + DeisStore.MovedAsidePrefix + "<time>/<key>). Nothing was changed.", s3o.GatewayUri);
+                    ctx.WriteWarning(msg + $" Going on because -Force was given: objects with the same content are kept, objects with different content are first copied to <bucket>/{aside}<key>.");
                 }
 
-                var objects = m.Files.Where(f => DeisStore.TryParseArchiveName(f.Path, out _, out _)).ToList();
                 string gw = s3o.GatewayUri.ToString();
                 var plan = new Plan(ctx, "Restore-DeisStore", ErrorIds.RestoreFailed);
+                var journal = new DeisRestoreJournal();
+                var undone = new List<string>();
+                void Undone(string what) { undone.Add(what); plan.SetState(gw, "as before the restore: " + string.Join("; ", undone)); }
                 var missing = buckets.Where(b => !existing.Contains(b)).ToList();
-                plan.Add(gw, $"Create bucket(s) {string.Join(", ", buckets)}", () =>
+                if (missing.Count == 0) parts.Add(new DeisRestorePart { Name = "buckets", Items = 0 });
+                else plan.Add(gw, $"Create bucket(s) {string.Join(", ", missing)}" + (missing.Count < buckets.Length ? $" ({string.Join(", ", buckets.Except(missing))} exist already)" : ""), () =>
                 {
-                    foreach (var b in missing) DeisStore.S3(s3o, $"Creating bucket {b}", () => s3.PutBucketAsync(new PutBucketRequest { BucketName = b }, ct));
+                    try
+                    {
+                        foreach (var b in missing)
+                        {
+                            DeisStore.S3(s3o, $"Creating bucket {b}", () => s3.PutBucketAsync(new PutBucketRequest { BucketName = b }, ct));
+                            journal.CreatedBucket(b);
+                        }
+                    }
+                    catch
+                    {
+                        using (CancellationScope.Suppress()) try { Undone(journal.UndoBuckets(s3, s3o)); } catch (ClusterDrException u) { ctx.WriteWarning("Restore-DeisStore: " + u.Message); }
+                        throw;
+                    }
                     parts.Add(new DeisRestorePart { Name = "buckets", Items = missing.Count });
+                }, undo: () => Undone(journal.UndoBuckets(s3, s3o)));
+                plan.Add(gw, $"Upload {objects.Count} object(s), {objects.Sum(f => f.Size)} bytes" + (clashes > 0 ? $" ({clashes} key(s) exist already: the same content is kept, different content is first copied to <bucket>/{aside}<key>)" : ""), () =>
+                {
+                    try { parts.AddRange(UploadAll(s3, s3o, backup, buckets, before, aside, journal, result, ctx)); }
+                    catch (Exception ex)
+                    {
+                        // The plan undoes only steps that finished: the objects of this one go back here, also after Ctrl+C.
+                        string note;
+                        using (CancellationScope.Suppress())
+                        {
+                            try { string u = journal.UndoObjects(s3, s3o, ctx); Undone(u); note = "The undo " + u + "."; }
+                            catch (ClusterDrException u) { note = u.Message; plan.SetState(gw, "UNDO INCOMPLETE: " + u.Message); ctx.WriteWarning("Restore-DeisStore: " + u.Message); }
+                        }
+                        result.MovedAside.Clear();
+                        if (ex is OperationCanceledException) throw new OperationCanceledException(ex.Message + " " + note, ex);
+                        var cde = ex as ClusterDrException ?? DeisStore.Map(ex, s3o, "Uploading objects");
+                        throw new ClusterDrException(cde.ErrorId, cde.Kind, cde.Message + " " + note, cde.Target, ex);
+                    }
+                }, undo: () =>
+                {
+                    Undone(journal.UndoObjects(s3, s3o, ctx));
+                    result.MovedAside.Clear();
                 });
-                plan.Add(gw, $"Upload {objects.Count} object(s), {objects.Sum(f => f.Size)} bytes", () =>
-                    parts.Add(UploadAll(s3, s3o, backup, buckets, ctx)));
                 if (req.RestoreVolume && hasVolume)
                 {
                     var sh = req.StoreShell;
@@ -118,6 +162,10 @@ namespace ClusterDR.Deis
                     });
                 if (!plan.Execute()) return null;
                 result.Steps = plan.Steps.Select(s => s.ToString()).ToArray();
+                var moved = journal.Moved.ToList();
+                if (moved.Count > 0)
+                    ctx.WriteWarning($"Restore-DeisStore overwrote {moved.Count} object(s) whose content differed from the backup; their old content was first copied to " +
+                        string.Join(", ", moved.Select(x => x.Bucket).Distinct().Select(b => b + "/" + aside)) + " (see MovedAside). Delete those copies once the restored platform is confirmed good.");
             }
             result.Members = new[] { req.StoreShell?.Node, req.RestoreDatabase ? dbShell?.Node : null, req.ReSave ? req.ControllerShell?.Node : null }.Where(x => x != null).Distinct().ToArray();
             result.Parts = parts.ToArray();
@@ -126,10 +174,14 @@ namespace ClusterDR.Deis
         }
 
         /// <summary>
-        /// Reads the archive once; each object is re-hashed against the manifest into a temp file, then
-        /// uploaded by one of the parallel workers with its Content-MD5 and checked by HEAD (size, ETag).
+        /// Reads the archive once; each object is re-hashed against the manifest into a temp file (MD5 of the
+        /// whole and of each part on the way), then handled by one of the parallel workers: a key the target
+        /// holds with the same bytes is kept; a key it holds with other bytes is first copied server-side to
+        /// <paramref name="aside"/>; then the object is uploaded (in parts above PartSize) and checked by HEAD.
+        /// Every change is in <paramref name="journal"/> before it is made.
         /// </summary>
-        private static DeisRestorePart UploadAll(AmazonS3Client s3, DeisS3Options o, ClusterBackup backup, string[] buckets, IOperationContext ctx)
+        private static DeisRestorePart[] UploadAll(AmazonS3Client s3, DeisS3Options o, ClusterBackup backup, string[] buckets,
+            Dictionary<string, Dictionary<string, S3Object>> before, string aside, DeisRestoreJournal journal, RestoreResult result, IOperationContext ctx)
         {
             var ct = ctx.Cancellation;
             var expected = backup.Manifest.Files.ToDictionary(f => f.Path, StringComparer.Ordinal);
@@ -139,72 +191,88 @@ namespace ClusterDR.Deis
             var gate = new SemaphoreSlim(Math.Max(1, o.Parallelism));
             var tasks = new List<Task>();
             var errors = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
-            long total = backup.Manifest.Files.Where(f => DeisStore.TryParseArchiveName(f.Path, out _, out _)).Sum(f => f.Size), done = 0;
-            int count = 0, seq = 0;
+            long total = backup.Manifest.Files.Where(f => DeisStore.TryParseArchiveName(f.Path, out _, out _)).Sum(f => f.Size), done = 0, keptBytes = 0, movedBytes = 0;
+            int count = 0, kept = 0, moved = 0, seq = 0;
             var progress = new ProgressReporter(ctx, "Uploading the Deis store's objects", total);
-            try
+            using (var stop = CancellationTokenSource.CreateLinkedTokenSource(ct))
             {
-                using (var reader = BackupArchiveReader.Open(backup.Path))
+                try
                 {
-                    reader.ForEachEntry((name, entry, content) =>
+                    using (var reader = BackupArchiveReader.Open(backup.Path))
                     {
-                        if (entry.IsDirectory || !DeisStore.TryParseArchiveName(name, out var bucket, out var key)) return;
-                        if (!errors.IsEmpty) return;
-                        if (!buckets.Contains(bucket) || !expected.TryGetValue(name, out var file))
-                            throw new ClusterDrException(ErrorIds.UnexpectedEntry, ErrorKind.InvalidData, $"'{backup.Path}' holds '{name}', which its manifest does not list.", backup.Path);
-                        string staged = Path.Combine(tmp, (seq++).ToString(System.Globalization.CultureInfo.InvariantCulture));
-                        byte[] md5;
-                        using (var f = new FileStream(staged, FileMode.CreateNew, FileAccess.Write))
-                        using (var hashing = new ReadHashingStream(content))
-                        using (var h = MD5.Create())
+                        reader.ForEachEntry((name, entry, content) =>
                         {
-                            var buf = new byte[1 << 16];
-                            int n;
-                            while ((n = hashing.Read(buf, 0, buf.Length)) > 0) { f.Write(buf, 0, n); h.TransformBlock(buf, 0, n, null, 0); }
-                            h.TransformFinalBlock(new byte[0], 0, 0);
-                            md5 = h.Hash;
-                            if (hashing.BytesRead != file.Size || hashing.HashHex() != file.Sha256)
-                                throw new ClusterDrException(ErrorIds.PayloadHashMismatch, ErrorKind.InvalidData, $"{name} in '{backup.Path}' changed after it was verified.", backup.Path);
-                        }
-                        gate.Wait(ct);
-                        tasks.Add(Task.Run(async () =>
-                        {
-                            try
+                            if (entry.IsDirectory || !DeisStore.TryParseArchiveName(name, out var bucket, out var key)) return;
+                            if (!errors.IsEmpty) return;
+                            if (!buckets.Contains(bucket) || !expected.TryGetValue(name, out var file))
+                                throw new ClusterDrException(ErrorIds.UnexpectedEntry, ErrorKind.InvalidData, $"'{backup.Path}' holds '{name}', which its manifest does not list.", backup.Path);
+                            var staged = new StagedObject { Bucket = bucket, Key = key, Sha256 = file.Sha256 };
+                            using (var hashing = new ReadHashingStream(content))
                             {
-                                await Upload(s3, o, bucket, key, staged, md5, file.Size, ct).ConfigureAwait(false);
-                                Interlocked.Add(ref done, file.Size);
-                                Interlocked.Increment(ref count);
+                                DeisS3Transfer.Stage(hashing, Path.Combine(tmp, (seq++).ToString(System.Globalization.CultureInfo.InvariantCulture)), staged,
+                                    file.Size > o.PartSize ? DeisS3Transfer.PartSizeFor(file.Size, o.PartSize) : 0);
+                                if (hashing.BytesRead != file.Size || hashing.HashHex() != file.Sha256)
+                                    throw new ClusterDrException(ErrorIds.PayloadHashMismatch, ErrorKind.InvalidData, $"{name} in '{backup.Path}' changed after it was verified.", backup.Path);
                             }
-                            catch (Exception ex) { errors.Enqueue(ex); }
-                            finally { try { File.Delete(staged); } catch { } gate.Release(); }
-                        }));
-                        progress.Report(Interlocked.Read(ref done));
-                    });
+                            S3Object held = null;
+                            if (before.TryGetValue(bucket, out var inBucket)) inBucket.TryGetValue(key, out held);
+                            gate.Wait(ct);
+                            tasks.Add(Task.Run(async () =>
+                            {
+                                try
+                                {
+                                    if (stop.IsCancellationRequested) return;
+                                    if (held != null && await staged.SameAs(s3, held, stop.Token).ConfigureAwait(false))
+                                    {
+                                        Interlocked.Increment(ref kept);
+                                        Interlocked.Add(ref keptBytes, staged.Size);
+                                    }
+                                    else
+                                    {
+                                        if (held != null)
+                                        {
+                                            // Never lose what was there: a server-side copy first, recorded before the overwrite.
+                                            string to = aside + key;
+                                            await DeisS3Transfer.Copy(s3, bucket, key, to, held.Size ?? 0, o.CopyPartSize, stop.Token).ConfigureAwait(false);
+                                            journal.MovedAside(bucket, key, to, held.Size ?? 0);
+                                            lock (result.MovedAside) result.MovedAside[bucket + "/" + key] = bucket + "/" + to;
+                                            Interlocked.Increment(ref moved);
+                                            Interlocked.Add(ref movedBytes, held.Size ?? 0);
+                                        }
+                                        else journal.CreatedObject(bucket, key);
+                                        await DeisS3Transfer.Upload(s3, staged, stop.Token).ConfigureAwait(false);
+                                    }
+                                    Interlocked.Add(ref done, staged.Size);
+                                    Interlocked.Increment(ref count);
+                                }
+                                catch (Exception ex) { errors.Enqueue(ex); stop.Cancel(); }
+                                finally { try { File.Delete(staged.File); } catch { } gate.Release(); }
+                            }));
+                            progress.Report(Interlocked.Read(ref done));
+                        });
+                    }
+                    Task.WaitAll(tasks.ToArray());
                 }
-                Task.WaitAll(tasks.ToArray());
+                finally
+                {
+                    try { Task.WaitAll(tasks.ToArray()); } catch { }
+                    try { Directory.Delete(tmp, true); } catch { }
+                }
             }
-            finally
+            // The first real failure, not a worker that stopped because another one failed.
+            var first = errors.FirstOrDefault(e => !(e is OperationCanceledException)) ?? errors.FirstOrDefault();
+            if (first != null)
             {
-                try { Task.WaitAll(tasks.ToArray()); } catch { }
-                try { Directory.Delete(tmp, true); } catch { }
+                if (first is OperationCanceledException && ct.IsCancellationRequested) throw first;
+                throw DeisStore.Map(first, o, "Uploading objects");
             }
-            if (errors.TryDequeue(out var first)) throw DeisStore.Map(first, o, "Uploading objects");
+            ct.ThrowIfCancellationRequested();
             progress.Complete();
-            ctx.WriteVerbose($"Uploaded {count} object(s), {done} bytes to {o.GatewayUri}, each checked by size and MD5.");
-            return new DeisRestorePart { Name = "objects", Items = count, Bytes = done };
-        }
-
-        private static async Task Upload(AmazonS3Client s3, DeisS3Options o, string bucket, string key, string file, byte[] md5, long size, CancellationToken ct)
-        {
-            string b64 = Convert.ToBase64String(md5);
-            using (var f = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous))
-            {
-                await s3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = key, InputStream = f, MD5Digest = b64, AutoCloseStream = false, UseChunkEncoding = false }, ct).ConfigureAwait(false);
-            }
-            var head = await s3.GetObjectMetadataAsync(bucket, key, ct).ConfigureAwait(false);
-            string etag = (head.ETag ?? "").Trim('"');
-            if (head.ContentLength != size || !string.Equals(etag, HashingStream.Hex(md5), StringComparison.OrdinalIgnoreCase))
-                throw new ClusterDrException(ErrorIds.S3ObjectMismatch, ErrorKind.InvalidData, $"{bucket}/{key}: after the upload the gateway reports {head.ContentLength} bytes, ETag {etag}; expected {size} bytes, MD5 {HashingStream.Hex(md5)}.", bucket + "/" + key);
+            ctx.WriteVerbose($"Uploaded {count - kept} object(s), {done - keptBytes} bytes to {o.GatewayUri}, each checked by size and ETag; {kept} object(s) were there with the same content; {moved} overwritten object(s) were first copied aside.");
+            var parts = new List<DeisRestorePart> { new DeisRestorePart { Name = "objects", Items = count - kept, Bytes = done - keptBytes } };
+            if (kept > 0) parts.Add(new DeisRestorePart { Name = "unchanged", Items = kept, Bytes = keptBytes });
+            if (moved > 0) parts.Add(new DeisRestorePart { Name = "moved-aside", Items = moved, Bytes = movedBytes });
+            return parts.ToArray();
         }
 
         /// <summary>Streams one payload (re-hashed against the manifest) into a command's stdin on a node.</summary>

@@ -6,6 +6,7 @@ using System.Security.Cryptography;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Amazon.S3.Transfer;
+using ClusterDR.Backups;
 using ClusterDR.Deis;
 using ClusterDR.Safety;
 using ClusterDR.Tests.Fixtures;
@@ -23,7 +24,8 @@ namespace ClusterDR.Tests.Deis
         public DeisStoreTests(CephS3 ceph) { _ceph = ceph; }
         public void Dispose() { try { Directory.Delete(_out, true); } catch { } try { Directory.Delete(_vol, true); } catch { } }
 
-        private DeisS3Options S3(string secret = CephS3.Secret) => new DeisS3Options { GatewayUri = _ceph.Gateway, AccessKey = CephS3.AccessKey, SecretKey = CephS3.SecretKey(secret) };
+        private DeisS3Options S3(string secret = CephS3.Secret, string signature = "4") =>
+            new DeisS3Options { GatewayUri = _ceph.Gateway, AccessKey = CephS3.AccessKey, SecretKey = CephS3.SecretKey(secret), SignatureVersion = signature };
         private DeisNodeOptions Nodes(PgTestServer? pg = null) => new DeisNodeOptions
         {
             StoreDir = _vol, CephCommand = _ceph.CephCommand,
@@ -169,12 +171,15 @@ namespace ClusterDR.Tests.Deis
             Assert.Equal(ErrorIds.StoreNotEmpty, full.ErrorId);
         }
 
-        [Fact]
-        public void WrongKeysGetAClearErrorIdAndWriteNothing()
+        [Theory]
+        [InlineData("4")]
+        [InlineData("2")]
+        public void WrongKeysGetAClearErrorIdAndWriteNothing(string signature)
         {
+            Wipe(Client());
             var backupErr = Assert.Throws<ClusterDrException>(() => DeisStoreBackup.Run(new DeisStoreBackupRequest
             {
-                S3 = S3("not-the-secret"), Nodes = Nodes(), IncludeVolume = false, Directory = _out,
+                S3 = S3("not-the-secret", signature), Nodes = Nodes(), IncludeVolume = false, Directory = _out,
             }, new RecordingContext()));
             Assert.Equal(ErrorIds.S3AccessDenied, backupErr.ErrorId);
             Assert.DoesNotContain("not-the-secret", backupErr.ToString());
@@ -188,11 +193,189 @@ namespace ClusterDR.Tests.Deis
             var ctx = new RecordingContext();
             var restoreErr = Assert.Throws<ClusterDrException>(() => DeisStoreRestore.Run(new DeisStoreRestoreRequest
             {
-                BackupPath = backup.Path, S3 = S3("not-the-secret"), Nodes = Nodes(), RestoreVolume = false, Force = true,
+                BackupPath = backup.Path, S3 = S3("not-the-secret", signature), Nodes = Nodes(), RestoreVolume = false, Force = true,
             }, ctx));
             Assert.Equal(ErrorIds.S3AccessDenied, restoreErr.ErrorId);
             Assert.Empty(ctx.Asked);
             Assert.Equal(before, DeisStore.DefaultBuckets.Sum(b => DeisStoreBackup.List(s3, S3(), b, default).Count));
+        }
+
+        [Fact]
+        public void BackupAndRestoreWithSignatureVersion2BringBackEveryObjectIncludingMultiPartOnes()
+        {
+            using var v4 = Client();
+            Wipe(v4);
+            var o2 = S3(signature: "2");
+            using (var s2 = DeisStore.Client(o2)) Fill(s2); // the multi-part object goes up through SigV2 too
+            var objects = Objects(v4);
+            var ctx = new RecordingContext();
+            var backup = DeisStoreBackup.Run(new DeisStoreBackupRequest { S3 = S3(signature: "2"), Nodes = Nodes(), IncludeVolume = false, Directory = _out }, ctx);
+            Assert.Equal(objects.Count.ToString(), backup.Facts["objects"]);
+            Wipe(v4);
+            var result = DeisStoreRestore.Run(new DeisStoreRestoreRequest { BackupPath = backup.Path, S3 = S3(signature: "2"), Nodes = Nodes(), RestoreVolume = false }, ctx);
+            Assert.Equal(objects, Objects(v4));
+            Assert.Equal(objects.Count, result.Parts.Single(p => p.Name == "objects").Items);
+            // Objects over PartSize (8 MiB) go up in parts: ?uploads, ?partNumber=&uploadId=, ?uploadId= all signed with SigV2.
+            Assert.EndsWith("-3\"", v4.GetObjectMetadataAsync("registry", "registry/images/big/layer").GetAwaiter().GetResult().ETag);
+            Assert.DoesNotContain(ctx.Verbose.Concat(ctx.Warnings), m => m.Contains(CephS3.Secret));
+        }
+
+        /// <summary>Every bucket, and every object in it with size, ETag, Content-Type and SHA-256: what "exactly as before" means.</summary>
+        private string State(AmazonS3Client s3)
+        {
+            var lines = new List<string>();
+            foreach (var b in (s3.ListBucketsAsync().GetAwaiter().GetResult().Buckets ?? new List<S3Bucket>()).Select(x => x.BucketName).OrderBy(x => x, StringComparer.Ordinal))
+            {
+                lines.Add("bucket " + b);
+                foreach (var o in DeisStoreBackup.List(s3, S3(), b, default).OrderBy(x => x.Key, StringComparer.Ordinal))
+                {
+                    using var r = s3.GetObjectAsync(b, o.Key).GetAwaiter().GetResult();
+                    lines.Add($"  {o.Key} {o.Size} {o.ETag} {r.Headers.ContentType} {Convert.ToHexString(SHA256.HashData(r.ResponseStream))}");
+                }
+            }
+            return string.Join("\n", lines);
+        }
+
+        private static void Put(AmazonS3Client s3, string bucket, string key, byte[] data) =>
+            s3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = key, InputStream = new MemoryStream(data), UseChunkEncoding = false }).GetAwaiter().GetResult();
+
+        [Theory]
+        [InlineData("4")]
+        [InlineData("2")]
+        public void AFailedRestorePutsTheBucketsBackExactlyAndForceNeverLosesAnObjectItOverwrites(string signature)
+        {
+            using var s3 = Client();
+            Wipe(s3);
+            Fill(s3);
+            var backup = DeisStoreBackup.Run(new DeisStoreBackupRequest { S3 = S3(), Nodes = Nodes(), IncludeVolume = false, Directory = _out }, new RecordingContext());
+            using var sh = new LocalShell();
+            var withVolume = DeisStoreBackup.Run(new DeisStoreBackupRequest { S3 = S3(), Nodes = Nodes(), StoreShell = sh, Directory = Path.Combine(_out, "v") }, new RecordingContext());
+            // The registry objects in the order the restore meets them (Parallelism 1 keeps that order).
+            var order = new List<string>();
+            using (var reader = BackupArchiveReader.Open(backup.Path))
+                reader.ForEachEntry((name, e, c) => { if (DeisStore.TryParseArchiveName(name, out var b, out var k) && b == "registry") order.Add(k); });
+            Assert.True(order.Count >= 20);
+
+            // The target: db_wal is gone (the restore creates it), registry holds objects of its own, some with keys the backup has.
+            foreach (var o in DeisStoreBackup.List(s3, S3(), "db_wal", default)) s3.DeleteObjectAsync("db_wal", o.Key).GetAwaiter().GetResult();
+            s3.DeleteBucketAsync("db_wal").GetAwaiter().GetResult();
+            string denied = order[^1];               // missing from the target: its PUT is refused, late in the restore
+            var overwritten = order.Take(3).ToList(); // held with other content: moved aside before they are overwritten
+            string same = order[3];                   // held with the same content: kept as it is
+            s3.DeleteObjectAsync("registry", denied).GetAwaiter().GetResult();
+            foreach (var (k, i) in overwritten.Select((k, i) => (k, i))) Put(s3, "registry", k, Bytes(300 + i, 1000 + i));
+            Put(s3, "registry", "registry/not-in-the-backup", Bytes(77, 77));
+            s3.PutBucketPolicyAsync(new PutBucketPolicyRequest
+            {
+                BucketName = "registry",
+                Policy = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"s3:PutObject\",\"Resource\":\"arn:aws:s3:::registry/" + denied + "\"}]}",
+            }).GetAwaiter().GetResult();
+            string before = State(s3);
+            var oldContent = overwritten.ToDictionary(k => k, k => SHA(s3, "registry", k));
+            var request = new DeisStoreRestoreRequest { BackupPath = backup.Path, S3 = S3(signature: signature), Nodes = Nodes(), RestoreVolume = false, Force = true };
+            request.S3.Parallelism = 1;
+
+            // 1. A PUT refused mid-upload: the objects uploaded so far are deleted, the overwritten ones put back, db_wal deleted.
+            var ctx = new RecordingContext();
+            var ex = Assert.Throws<ClusterDrException>(() => DeisStoreRestore.Run(request, ctx));
+            Assert.Equal(ErrorIds.S3AccessDenied, ex.ErrorId);
+            Assert.Contains("put back 3 object(s)", ex.Message);
+            Assert.Matches(@"removed [1-9]\d* object\(s\)", ex.Message);
+            Assert.Contains("deleted bucket(s) db_wal", ex.Message);
+            Assert.Equal(before, State(s3));
+
+            // 2. A failure after the upload step (the store volume cannot be written): the plan's undo does the same.
+            s3.DeleteBucketPolicyAsync("registry").GetAwaiter().GetResult();
+            before = State(s3);
+            var vol = new DeisStoreRestoreRequest { BackupPath = withVolume.Path, S3 = S3(signature: signature), Nodes = Nodes(), StoreShell = sh, RestoreVolume = true, Force = true };
+            vol.Nodes.StoreDir = "/proc/clusterdr-cannot-write-here";
+            ex = Assert.Throws<ClusterDrException>(() => DeisStoreRestore.Run(vol, new RecordingContext()));
+            Assert.Equal(ErrorIds.RestoreFailed, ex.ErrorId);
+            Assert.Contains("Undid 2 of 2 completed step(s)", ex.Message);
+            Assert.Equal(before, State(s3));
+
+            // 3. The same restore without a failure: the backup's content everywhere, the old content of each overwritten key kept aside.
+            ctx = new RecordingContext();
+            var result = DeisStoreRestore.Run(request, ctx);
+            Assert.Equal(3, result.MovedAside.Count);
+            foreach (var k in overwritten)
+            {
+                string aside = result.MovedAside["registry/" + k];
+                Assert.Matches("^registry/clusterdr-moved-aside/\\d{8}T\\d{6}Z/", aside);
+                Assert.Equal(oldContent[k], SHA(s3, "registry", aside.Substring("registry/".Length)));
+            }
+            Assert.Equal(3, result.Parts.Single(p => p.Name == "moved-aside").Items);
+            Assert.True(result.Parts.Single(p => p.Name == "unchanged").Items >= 1);
+            Assert.Contains(ctx.Warnings, w => w.Contains("clusterdr-moved-aside/") && w.Contains("3 object(s)"));
+            var now = Objects(s3);
+            using (var reader = BackupArchiveReader.Open(backup.Path))
+                reader.ForEachEntry((name, e, c) =>
+                {
+                    if (!DeisStore.TryParseArchiveName(name, out var b, out var k)) return;
+                    Assert.Equal(Convert.ToHexString(SHA256.HashData(c)), now[b + "/" + k]);
+                });
+            Assert.Equal(Convert.ToHexString(SHA256.HashData(Bytes(77, 77))), SHA(s3, "registry", "registry/not-in-the-backup"));
+            Assert.Equal(SHA(s3, "registry", same), now["registry/" + same]);
+        }
+
+        [Fact]
+        public void SignatureVersion2SignsEveryS3OperationTheStoreUsesOnRealRadosgw()
+        {
+            using var v4 = Client();
+            Wipe(v4);
+            var o = S3();
+            o.SignatureVersion = "2";
+            using var s3 = DeisStore.Client(o);
+            // Buckets: create (relaxed name), list.
+            s3.PutBucketAsync("db_wal").GetAwaiter().GetResult();
+            Assert.Contains(s3.ListBucketsAsync().GetAwaiter().GetResult().Buckets, b => b.BucketName == "db_wal");
+            // Objects with keys that need escaping, with Content-MD5 and a Content-Type, read back by GET and HEAD.
+            var keys = new[] { "plain/key", "registry//double%20slash", "with space+plus&amp=eq", "folder/", "ünï/çødé~!*'()" };
+            foreach (var (k, i) in keys.Select((k, i) => (k, i)))
+            {
+                var data = Bytes(100 + i, i);
+                s3.PutObjectAsync(new PutObjectRequest { BucketName = "db_wal", Key = k, InputStream = new MemoryStream(data), ContentType = "application/x-test", MD5Digest = Convert.ToBase64String(MD5.HashData(data)), UseChunkEncoding = false }).GetAwaiter().GetResult();
+                using var r = s3.GetObjectAsync("db_wal", k).GetAwaiter().GetResult();
+                var back = new MemoryStream();
+                r.ResponseStream.CopyTo(back);
+                Assert.Equal(data, back.ToArray());
+                Assert.Equal(data.Length, s3.GetObjectMetadataAsync("db_wal", k).GetAwaiter().GetResult().ContentLength);
+            }
+            // Listing (list-type=2) sees them; the same objects through SigV4 are byte-identical.
+            Assert.Equal(keys.OrderBy(k => k, StringComparer.Ordinal), DeisStoreBackup.List(s3, o, "db_wal", default).Select(x => x.Key).OrderBy(k => k, StringComparer.Ordinal));
+            // Multi-part: ?uploads, ?partNumber=&uploadId=, POST ?uploadId= and DELETE ?uploadId= (abort).
+            var big = Bytes(11 * 1024 * 1024, 7);
+            var init = s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = "db_wal", Key = "multi/part" }).GetAwaiter().GetResult();
+            var etags = new List<PartETag>();
+            for (int i = 0, off = 0; off < big.Length; i++, off += 5 * 1024 * 1024)
+            {
+                int len = Math.Min(5 * 1024 * 1024, big.Length - off);
+                var r = s3.UploadPartAsync(new UploadPartRequest { BucketName = "db_wal", Key = "multi/part", UploadId = init.UploadId, PartNumber = i + 1, InputStream = new MemoryStream(big, off, len), PartSize = len, UseChunkEncoding = false }).GetAwaiter().GetResult();
+                etags.Add(new PartETag(i + 1, r.ETag));
+            }
+            s3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest { BucketName = "db_wal", Key = "multi/part", UploadId = init.UploadId, PartETags = etags }).GetAwaiter().GetResult();
+            Assert.EndsWith("-3\"", s3.GetObjectMetadataAsync("db_wal", "multi/part").GetAwaiter().GetResult().ETag);
+            var aborted = s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = "db_wal", Key = "multi/aborted" }).GetAwaiter().GetResult();
+            s3.AbortMultipartUploadAsync("db_wal", "multi/aborted", aborted.UploadId).GetAwaiter().GetResult();
+            // Server-side copy (x-amz-copy-source) and ?acl.
+            s3.CopyObjectAsync(new CopyObjectRequest { SourceBucket = "db_wal", SourceKey = "with space+plus&amp=eq", DestinationBucket = "db_wal", DestinationKey = "copied/ünï" }).GetAwaiter().GetResult();
+            Assert.Equal(102, s3.GetObjectMetadataAsync("db_wal", "copied/ünï").GetAwaiter().GetResult().ContentLength);
+            Assert.NotNull(s3.GetObjectAclAsync(new GetObjectAclRequest { BucketName = "db_wal", Key = "plain/key" }).GetAwaiter().GetResult().Owner);
+            Assert.Equal(SHA(v4, "db_wal", "multi/part"), Convert.ToHexString(SHA256.HashData(big)));
+            // A server-side copy in parts (x-amz-copy-source-range on ?partNumber=&uploadId=), as for objects over 5 GiB.
+            DeisS3Transfer.Copy(s3, "db_wal", "multi/part", "multi/copied", big.Length, 5 * 1024 * 1024, default).GetAwaiter().GetResult();
+            Assert.EndsWith("-3\"", s3.GetObjectMetadataAsync("db_wal", "multi/copied").GetAwaiter().GetResult().ETag);
+            Assert.Equal(SHA(v4, "db_wal", "multi/copied"), Convert.ToHexString(SHA256.HashData(big)));
+            // Delete objects and the bucket.
+            foreach (var x in DeisStoreBackup.List(s3, o, "db_wal", default)) s3.DeleteObjectAsync("db_wal", x.Key).GetAwaiter().GetResult();
+            s3.DeleteBucketAsync("db_wal").GetAwaiter().GetResult();
+            Assert.DoesNotContain(v4.ListBucketsAsync().GetAwaiter().GetResult().Buckets ?? new List<S3Bucket>(), b => b.BucketName == "db_wal");
+        }
+
+        private static string SHA(AmazonS3Client s3, string bucket, string key)
+        {
+            using var r = s3.GetObjectAsync(bucket, key).GetAwaiter().GetResult();
+            return Convert.ToHexString(SHA256.HashData(r.ResponseStream));
         }
 
         [Fact]
