@@ -218,10 +218,16 @@ namespace ClusterDR.Commands
         [Parameter]
         public PSCredential Credential { get; set; }
 
+        protected const string NodeSet = "Node", SessionSet = "SshSession";
+
         /// <summary>A store node ("localhost" or user@host:port): Ceph guard, store volume, deisctl.</summary>
-        [Parameter(Position = 0)]
+        [Parameter(Position = 0, ParameterSetName = NodeSet)]
         [Alias("ComputerName", "StoreNode")]
         public string Node { get; set; }
+
+        /// <summary>A Posh-SSH session (New-SSHSession) to a store node, instead of -Node.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = SessionSet)]
+        public object SshSession { get; set; }
 
         /// <summary>The node that runs the database (default: -Node).</summary>
         [Parameter]
@@ -271,5 +277,8 @@ namespace ClusterDR.Commands
         protected virtual ClusterDR.Deis.DeisNodeOptions Nodes() => new ClusterDR.Deis.DeisNodeOptions { StoreDir = StoreDirectory, DeisctlPath = DeisctlPath };
 
         protected IRemoteShell NodeShell(string node) => string.IsNullOrEmpty(node) ? null : ShellFactory.Create(node, null, Ssh());
+
+        /// <summary>The store node: the Posh-SSH session when given, else -Node (none when neither is given).</summary>
+        protected IRemoteShell StoreShell() => SshSession != null ? ShellFactory.Create(null, SshSession, Ssh()) : NodeShell(Node);
     }
 }

@@ -113,7 +113,7 @@ namespace ClusterDR.Deis
         {
             if (o.GatewayUri == null) throw new ClusterDrException(ErrorIds.InvalidAddress, ErrorKind.InvalidArgument, "The S3 gateway URL is missing (-GatewayUri).");
             if (string.IsNullOrEmpty(o.AccessKey) || o.SecretKey == null)
-                throw new ClusterDrException(ErrorIds.CredentialsUnavailable, ErrorKind.InvalidArgument, "The S3 access key and secret key are missing: give -Credential, or -Node to read them with deisctl.");
+                throw new ClusterDrException(ErrorIds.CredentialsUnavailable, ErrorKind.InvalidArgument, "The S3 access key and secret key are missing: give -Credential, or -Node (or -SshSession) to read them with deisctl.");
             if (o.SignatureVersion != "2" && o.SignatureVersion != "4")
                 throw new ClusterDrException(ErrorIds.S3Error, ErrorKind.InvalidArgument, $"-SignatureVersion '{o.SignatureVersion}': the S3 gateway is signed for with 4 (SigV4) or 2 (the older S3 signature).");
             var config = new AmazonS3Config

@@ -90,7 +90,7 @@ namespace ClusterDR.Deis
                         });
                     if (req.IncludeDatabase)
                     {
-                        var db = req.DatabaseShell ?? sh ?? throw new ClusterDrException(ErrorIds.InvalidNode, ErrorKind.InvalidArgument, "-IncludeDatabase needs a node that runs the database (-DatabaseNode or -Node).");
+                        var db = req.DatabaseShell ?? sh ?? throw new ClusterDrException(ErrorIds.InvalidNode, ErrorKind.InvalidArgument, "-IncludeDatabase needs a node that runs the database (-DatabaseNode, -Node or -SshSession).");
                         plan.Check(target, $"Copy pg_dumpall of the database on {db.Node}", () =>
                         {
                             long b = StreamCommand(db, "pg_dumpall", req.Nodes.DatabaseDumpCommand, DeisStore.DatabasePayload, writer, ctx, tarWarnings: false);

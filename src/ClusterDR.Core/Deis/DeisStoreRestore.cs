@@ -65,12 +65,12 @@ namespace ClusterDR.Deis
             bool hasVolume = m.Files.Any(f => f.Path == DeisStore.VolumePayload);
             bool hasDb = m.Files.Any(f => f.Path == DeisStore.DatabasePayload);
             if (req.RestoreVolume && hasVolume && req.StoreShell == null)
-                throw new ClusterDrException(ErrorIds.InvalidNode, ErrorKind.InvalidArgument, "The backup holds the store volume: give -Node (a store node) or -SkipVolume.");
+                throw new ClusterDrException(ErrorIds.InvalidNode, ErrorKind.InvalidArgument, "The backup holds the store volume: give -Node or -SshSession (a store node), or -SkipVolume.");
             if (req.RestoreDatabase && !hasDb)
                 throw new ClusterDrException(ErrorIds.PayloadMissing, ErrorKind.InvalidArgument, $"'{backup.Path}' holds no database dump (it was taken without -IncludeDatabase).", backup.Path);
             var dbShell = req.DatabaseShell ?? req.StoreShell;
             if (req.RestoreDatabase && dbShell == null)
-                throw new ClusterDrException(ErrorIds.InvalidNode, ErrorKind.InvalidArgument, "-IncludeDatabase needs -DatabaseNode or -Node.");
+                throw new ClusterDrException(ErrorIds.InvalidNode, ErrorKind.InvalidArgument, "-IncludeDatabase needs -DatabaseNode, -Node or -SshSession.");
             if (req.ReSave && req.ControllerShell == null)
                 throw new ClusterDrException(ErrorIds.InvalidNode, ErrorKind.InvalidArgument, "-ReSave needs -ControllerNode.");
 

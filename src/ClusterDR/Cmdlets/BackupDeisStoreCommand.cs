@@ -4,7 +4,7 @@ using ClusterDR.Deis;
 namespace ClusterDR.Commands
 {
     /// <summary>Backs up the Deis v1 platform store: every object of its buckets, the store volume and optionally the database.</summary>
-    [Cmdlet(VerbsData.Backup, "DeisStore", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+    [Cmdlet(VerbsData.Backup, "DeisStore", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = NodeSet)]
     [OutputType(typeof(ClusterBackup))]
     public sealed class BackupDeisStoreCommand : DeisStoreCmdletBase
     {
@@ -39,7 +39,7 @@ namespace ClusterDR.Commands
 
         protected override void ProcessRecord() => Run(() =>
         {
-            using (var store = NodeShell(Node))
+            using (var store = StoreShell())
             using (var db = NodeShell(DatabaseNode))
             {
                 var b = DeisStoreBackup.Run(new DeisStoreBackupRequest

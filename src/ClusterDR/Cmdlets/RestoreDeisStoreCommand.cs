@@ -5,7 +5,7 @@ using ClusterDR.Deis;
 namespace ClusterDR.Commands
 {
     /// <summary>Restores a Deis store backup onto a new platform whose store components are started.</summary>
-    [Cmdlet(VerbsData.Restore, "DeisStore", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+    [Cmdlet(VerbsData.Restore, "DeisStore", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = NodeSet)]
     [OutputType(typeof(RestoreResult))]
     public sealed class RestoreDeisStoreCommand : DeisStoreCmdletBase
     {
@@ -49,7 +49,7 @@ namespace ClusterDR.Commands
         protected override void EndProcessing() => Run(() =>
         {
             string path = SingleBackup(_paths);
-            using (var store = NodeShell(Node))
+            using (var store = StoreShell())
             using (var db = NodeShell(DatabaseNode))
             using (var controller = NodeShell(ControllerNode))
             {

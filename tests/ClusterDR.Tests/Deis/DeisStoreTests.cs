@@ -379,6 +379,39 @@ namespace ClusterDR.Tests.Deis
         }
 
         [Fact]
+        public void APoshSshSessionToTheStoreNodeCarriesTheGuardTheKeysAndTheVolumeBothWays()
+        {
+            // The classes of SSH.NET's shape that the Posh-SSH adapter tests use: commands really run under /bin/sh.
+            var client = new Engine.SshNetShapedSessionTests.SshNetShapedClient();
+            using var session = new SshNetSessionShell(new Engine.SshNetShapedSessionTests.PoshSshShapedSession { Session = client, Host = "deis-1" });
+            using var s3 = Client();
+            Wipe(s3);
+            Fill(s3);
+            MakeVolume();
+            var objects = Objects(s3);
+            string volume = VolumeSignature();
+            string deisctl = Path.Combine(_out, "deisctl");
+            File.WriteAllText(deisctl, $"#!/bin/sh\ncase \"$4\" in gateway/accessKey) echo {CephS3.AccessKey};; gateway/secretKey) echo {CephS3.Secret};; *) exit 1;; esac\n");
+            Shell.Run("chmod", "+x", deisctl);
+            var n = Nodes();
+            n.DeisctlPath = deisctl;
+            var backup = DeisStoreBackup.Run(new DeisStoreBackupRequest
+            {
+                S3 = new DeisS3Options { GatewayUri = _ceph.Gateway, SignatureVersion = "2" }, Nodes = n, StoreShell = session, Directory = Path.Combine(_out, "b"),
+            }, new RecordingContext());
+            Assert.Contains("ssh-session:deis-1", backup.SourceNodes);
+            Assert.Contains(backup.Files, f => f.Path == DeisStore.VolumePayload && f.Size > 70000);
+            Assert.DoesNotContain(CephS3.Secret, client.LastCommandText);
+
+            Wipe(s3);
+            Shell.Run("sh", "-c", $"rm -rf '{_vol}'/* '{_vol}'/.[!.]* 2>/dev/null; true");
+            var result = DeisStoreRestore.Run(new DeisStoreRestoreRequest { BackupPath = backup.Path, S3 = new DeisS3Options { GatewayUri = _ceph.Gateway }, Nodes = n, StoreShell = session }, new RecordingContext());
+            Assert.Equal(objects, Objects(s3));
+            Assert.Equal(volume, VolumeSignature());
+            Assert.Contains("ssh-session:deis-1", result.Members);
+        }
+
+        [Fact]
         public void TheGuardRefusesWhenTheMonitorIsDown()
         {
             using var sh = new LocalShell();
