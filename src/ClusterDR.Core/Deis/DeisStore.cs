@@ -152,9 +152,13 @@ namespace ClusterDR.Deis
             {
                 bool denied = s3.StatusCode == HttpStatusCode.Forbidden || s3.StatusCode == HttpStatusCode.Unauthorized
                     || s3.ErrorCode == "InvalidAccessKeyId" || s3.ErrorCode == "SignatureDoesNotMatch" || s3.ErrorCode == "AccessDenied";
+                bool wrongKeys = s3.ErrorCode == "InvalidAccessKeyId" || s3.ErrorCode == "SignatureDoesNotMatch";
+                if (denied && wrongKeys)
+                    return new ClusterDrException(ErrorIds.S3AccessDenied, ErrorKind.SecurityError,
+                        $"{what}: the S3 gateway {o.GatewayUri} refused the keys ({s3.ErrorCode}). Check the access key and secret key (deisctl config store get gateway/accessKey|secretKey).", o.GatewayUri, ex);
                 if (denied)
                     return new ClusterDrException(ErrorIds.S3AccessDenied, ErrorKind.SecurityError,
-                        $"{what}: the S3 gateway {o.GatewayUri} refused the keys ({s3.ErrorCode ?? s3.StatusCode.ToString()}). Check the access key and secret key (deisctl config store get gateway/accessKey|secretKey).", o.GatewayUri, ex);
+                        $"{what}: the S3 gateway {o.GatewayUri} refused it ({s3.ErrorCode ?? s3.StatusCode.ToString()}): the keys are wrong, or they lack the permission (a bucket policy or ACL). Check the access key and secret key (deisctl config store get gateway/accessKey|secretKey) and the bucket's policy.", o.GatewayUri, ex);
                 return new ClusterDrException(ErrorIds.S3Error, ErrorKind.InvalidOperation, $"{what}: the S3 gateway {o.GatewayUri} answered {(int)s3.StatusCode} {s3.ErrorCode}: {s3.Message}", o.GatewayUri, ex);
             }
             if (ex is AmazonServiceException || ex is WebException || ex is System.Net.Http.HttpRequestException || ex is System.IO.IOException)

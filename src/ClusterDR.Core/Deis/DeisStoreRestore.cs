@@ -219,6 +219,7 @@ namespace ClusterDR.Deis
                             gate.Wait(ct);
                             tasks.Add(Task.Run(async () =>
                             {
+                                string doing = $"Comparing {bucket}/{key} with the object the gateway holds";
                                 try
                                 {
                                     if (stop.IsCancellationRequested) return;
@@ -233,6 +234,7 @@ namespace ClusterDR.Deis
                                         {
                                             // Never lose what was there: a server-side copy first, recorded before the overwrite.
                                             string to = aside + key;
+                                            doing = $"Moving {bucket}/{key} aside to {bucket}/{to}";
                                             await DeisS3Transfer.Copy(s3, bucket, key, to, held.Size ?? 0, o.CopyPartSize, stop.Token).ConfigureAwait(false);
                                             journal.MovedAside(bucket, key, to, held.Size ?? 0);
                                             lock (result.MovedAside) result.MovedAside[bucket + "/" + key] = bucket + "/" + to;
@@ -240,12 +242,17 @@ namespace ClusterDR.Deis
                                             Interlocked.Add(ref movedBytes, held.Size ?? 0);
                                         }
                                         else journal.CreatedObject(bucket, key);
+                                        doing = $"Uploading {bucket}/{key}";
                                         await DeisS3Transfer.Upload(s3, staged, stop.Token).ConfigureAwait(false);
                                     }
                                     Interlocked.Add(ref done, staged.Size);
                                     Interlocked.Increment(ref count);
                                 }
-                                catch (Exception ex) { errors.Enqueue(ex); stop.Cancel(); }
+                                catch (Exception ex)
+                                {
+                                    errors.Enqueue(ex is OperationCanceledException || ex is ClusterDrException ? ex : DeisStore.Map(ex, o, doing));
+                                    stop.Cancel();
+                                }
                                 finally { try { File.Delete(staged.File); } catch { } gate.Release(); }
                             }));
                             progress.Report(Interlocked.Read(ref done));

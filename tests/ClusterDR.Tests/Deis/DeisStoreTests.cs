@@ -280,6 +280,7 @@ namespace ClusterDR.Tests.Deis
             var ex = Assert.Throws<ClusterDrException>(() => DeisStoreRestore.Run(request, ctx));
             Assert.Equal(ErrorIds.S3AccessDenied, ex.ErrorId);
             Assert.Contains("put back 3 object(s)", ex.Message);
+            Assert.Contains("Uploading registry/" + denied + ": the S3 gateway", ex.Message);
             Assert.Matches(@"removed [1-9]\d* object\(s\)", ex.Message);
             Assert.Contains("deleted bucket(s) db_wal", ex.Message);
             Assert.Equal(before, State(s3));
