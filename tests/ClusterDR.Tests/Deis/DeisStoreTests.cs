@@ -236,6 +236,28 @@ namespace ClusterDR.Tests.Deis
             return string.Join("\n", lines);
         }
 
+        /// <summary>A copy of an archive whose one payload has a flipped byte: framing intact, its SHA-256 no longer the manifest's.</summary>
+        private string CorruptCopy(string archive, string payload)
+        {
+            string bad = Path.Combine(_out, "corrupt.tar.gz");
+            using var tin = new ICSharpCode.SharpZipLib.Tar.TarInputStream(new System.IO.Compression.GZipStream(File.OpenRead(archive), System.IO.Compression.CompressionMode.Decompress), System.Text.Encoding.UTF8);
+            using var tout = new ICSharpCode.SharpZipLib.Tar.TarOutputStream(new System.IO.Compression.GZipStream(File.Create(bad), System.IO.Compression.CompressionLevel.Fastest), System.Text.Encoding.UTF8);
+            bool flipped = false;
+            ICSharpCode.SharpZipLib.Tar.TarEntry e;
+            while ((e = tin.GetNextEntry()) != null)
+            {
+                var ms = new MemoryStream();
+                tin.CopyEntryContents(ms);
+                var data = ms.ToArray();
+                if (e.Name.TrimStart('.', '/') == payload && data.Length > 0) { data[0] ^= 0xff; flipped = true; }
+                tout.PutNextEntry(e);
+                tout.Write(data, 0, data.Length);
+                tout.CloseEntry();
+            }
+            Assert.True(flipped, payload + " is not in " + archive);
+            return bad;
+        }
+
         private static void Put(AmazonS3Client s3, string bucket, string key, byte[] data) =>
             s3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = key, InputStream = new MemoryStream(data), UseChunkEncoding = false }).GetAwaiter().GetResult();
 
@@ -285,9 +307,23 @@ namespace ClusterDR.Tests.Deis
             Assert.Contains("deleted bucket(s) db_wal", ex.Message);
             Assert.Equal(before, State(s3));
 
-            // 2. A failure after the upload step (the store volume cannot be written): the plan's undo does the same.
+            // 2. An object of the archive that no longer matches its checksum, met late in the upload: the same undo.
             s3.DeleteBucketPolicyAsync("registry").GetAwaiter().GetResult();
             before = State(s3);
+            string copy = Path.Combine(_out, "copy", Path.GetFileName(backup.Path));
+            Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+            File.Copy(backup.Path, copy);
+            string corrupt = CorruptCopy(backup.Path, DeisStore.ArchiveName("registry", denied));
+            ctx = new RecordingContext { OnAsk = (target, action) => { if (action.StartsWith("Upload", StringComparison.Ordinal)) File.Copy(corrupt, copy, true); } };
+            var corrupted = new DeisStoreRestoreRequest { BackupPath = copy, S3 = S3(signature: signature), Nodes = Nodes(), RestoreVolume = false, Force = true };
+            corrupted.S3.Parallelism = 1;
+            ex = Assert.Throws<ClusterDrException>(() => DeisStoreRestore.Run(corrupted, ctx));
+            Assert.Equal(ErrorIds.PayloadHashMismatch, ex.ErrorId);
+            Assert.Matches(@"removed [1-9]\d* object\(s\)", ex.Message);
+            Assert.Contains("put back 3 object(s)", ex.Message);
+            Assert.Equal(before, State(s3));
+
+            // 3. A failure after the upload step (the store volume cannot be written): the plan's undo does the same.
             var vol = new DeisStoreRestoreRequest { BackupPath = withVolume.Path, S3 = S3(signature: signature), Nodes = Nodes(), StoreShell = sh, RestoreVolume = true, Force = true };
             vol.Nodes.StoreDir = "/proc/clusterdr-cannot-write-here";
             ex = Assert.Throws<ClusterDrException>(() => DeisStoreRestore.Run(vol, new RecordingContext()));
@@ -295,7 +331,7 @@ namespace ClusterDR.Tests.Deis
             Assert.Contains("Undid 2 of 2 completed step(s)", ex.Message);
             Assert.Equal(before, State(s3));
 
-            // 3. The same restore without a failure: the backup's content everywhere, the old content of each overwritten key kept aside.
+            // 4. The same restore without a failure: the backup's content everywhere, the old content of each overwritten key kept aside.
             ctx = new RecordingContext();
             var result = DeisStoreRestore.Run(request, ctx);
             Assert.Equal(3, result.MovedAside.Count);

@@ -19,9 +19,13 @@ namespace ClusterDR.Tests.Fixtures
         public List<ProgressInfo> Progress { get; } = new List<ProgressInfo>();
         public CancellationTokenSource Cts { get; } = new CancellationTokenSource();
 
+        /// <summary>Runs when a step is asked for, before it runs: lets a test change the world between two steps.</summary>
+        public System.Action<string, string> OnAsk { get; set; }
+
         public Decision ShouldProcess(string target, string action)
         {
             Asked.Add(action + " @ " + target);
+            OnAsk?.Invoke(target, action);
             if (DeclineFrom >= 0 && Asked.Count > DeclineFrom) return Decision.Declined;
             return Answer;
         }
