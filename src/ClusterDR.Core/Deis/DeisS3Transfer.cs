@@ -224,7 +224,6 @@ namespace ClusterDR.Deis
         public void CreatedObject(string bucket, string key) => _created.Enqueue((bucket, key));
         public void MovedAside(string bucket, string key, string aside, long size) => _moved.Enqueue((bucket, key, aside, size));
 
-        public int CreatedObjects => _created.Count;
         public IEnumerable<(string Bucket, string Key, string Aside, long Size)> Moved => _moved;
         public IReadOnlyList<string> CreatedBuckets { get { lock (_buckets) return _buckets.ToList(); } }
 
