@@ -40,13 +40,13 @@ BeforeAll {
     $script:secretText = "clusterdr-pester-$([guid]::NewGuid().ToString('N').Substring(0, 12))"
     $script:cred = [pscredential]::new($script:access, (ConvertTo-SecureString $script:secretText -AsPlainText -Force))
     $script:wrong = [pscredential]::new($script:access, (ConvertTo-SecureString 'not-the-secret-key' -AsPlainText -Force))
-    $script:ceph = Join-Path $script:dir 'ceph'
+    $script:cephDir = Join-Path $script:dir 'ceph'
     $script:cephTool = Join-Path $PSScriptRoot '../tools/ceph-s3.sh'
     $port = Get-FreePort 3
-    $script:secretText | & sh $script:cephTool start $script:ceph $port $script:access
+    $script:secretText | & sh $script:cephTool start $script:cephDir $port $script:access
     if ($LASTEXITCODE -ne 0) { throw 'Ceph did not start' }
     $script:gateway = [uri]"http://127.0.0.1:$port"
-    $script:conf = Join-Path $script:ceph 'ceph.conf'
+    $script:conf = Join-Path $script:cephDir 'ceph.conf'
 
     # A private sshd: -Node goes through the OpenSSH client with its own known_hosts and key.
     $script:sshd = Join-Path $script:dir 'sshd'
@@ -208,7 +208,7 @@ AfterAll {
     if ($script:s3) { $script:s3.Dispose() }
     if ($script:sshdProcess) { Stop-Process -Id $script:sshdProcess.Id -ErrorAction Ignore; $script:sshdProcess.WaitForExit(5000) | Out-Null }
     if ($script:pgBin) { & runuser -u postgres -- "$script:pgBin/pg_ctl" -D "$script:pg/data" -m fast -w stop | Out-Null }
-    & sh $script:cephTool stop (Join-Path $script:dir 'ceph')
+    & sh $script:cephTool stop $script:cephDir
     Remove-Item -Recurse -Force $script:dir -ErrorAction Ignore
 }
 
