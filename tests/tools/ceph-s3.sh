@@ -67,6 +67,9 @@ mon allow pool size one = true
 mon allow pool delete = true
 mon warn on pool no redundancy = false
 mon data avail warn = 5
+# No ceph-mgr runs here (Deis v1's Ceph predates it): without this the monitor turns HEALTH_ERR "no active mgr"
+# two minutes after mkfs (mon_mgr_mkfs_grace), which Backup-DeisStore's guard refuses, as it should.
+mon mgr mkfs grace = 31536000
 mon max pg per osd = 1000
 osd objectstore = bluestore
 bluestore block create = true
