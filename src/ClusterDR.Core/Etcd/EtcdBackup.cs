@@ -88,8 +88,13 @@ namespace ClusterDR.Etcd
                         }
                         else
                         {
+                            // The script sends the file's size on a line of its own first, so this path streams in one pass too.
                             using (var counting = new CountingWriteStream(snapshot, progress.Report))
-                                req.Shell.RunStreaming("etcdctl snapshot save", SnapshotScript(req), null, counting, ct);
+                            using (var sized = new SizeLineStream(counting, size => { snapshot.DeclareLength(size); progress.Total = size; }))
+                            {
+                                req.Shell.RunStreaming("etcdctl snapshot save", SnapshotScript(req), null, sized, ct);
+                                sized.EnsureSizeSeen();
+                            }
                         }
                         snapshot.Complete();
                     });
@@ -133,10 +138,13 @@ namespace ClusterDR.Etcd
         private static string EtcdctlPrefix(EtcdBackupRequest req) =>
             "ETCDCTL_API=3 " + Sh.Quote(req.Etcdctl) + " " + Sh.Join(new[] { "--endpoints=" + req.Endpoint }.Concat(req.Tls.EtcdctlFlags()));
 
-        /// <summary>Snapshot to a private temp file on the node (etcdctl cannot write to stdout), stream it, always clean up.</summary>
+        /// <summary>
+        /// Snapshot to a private temp file on the node (etcdctl cannot write to stdout), then its size on a
+        /// line of its own and the file; always clean up.
+        /// </summary>
         internal static string SnapshotScript(EtcdBackupRequest req) =>
             "umask 077; f=$(mktemp \"${TMPDIR:-/tmp}/clusterdr-etcd.XXXXXX\") || exit 1; trap 'rm -f \"$f\"' EXIT; " +
-            EtcdctlPrefix(req) + " snapshot save \"$f\" >&2 || exit $?; cat \"$f\"";
+            EtcdctlPrefix(req) + " snapshot save \"$f\" >&2 || exit $?; wc -c <\"$f\" || exit 1; cat \"$f\"";
 
         private static EtcdEndpointStatus SelfOnNode(EtcdBackupRequest req, System.Threading.CancellationToken ct)
         {

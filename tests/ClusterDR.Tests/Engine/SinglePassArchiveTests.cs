@@ -190,6 +190,36 @@ namespace ClusterDR.Tests.Engine
             Assert.Equal(Sha(data), m.Files[0].Sha256);
         }
 
+        [Theory]
+        [InlineData("12\n", 1)]
+        [InlineData("      12\n", 3)]   // BSD wc pads with blanks
+        [InlineData("12\n", 100)]
+        public void ASizeLineIsAnnouncedBeforeThePayloadWhateverTheChunking(string line, int chunk)
+        {
+            var payload = Encoding.ASCII.GetBytes("abcdefghijkl");
+            var all = Encoding.ASCII.GetBytes(line).Concat(payload).ToArray();
+            var got = new MemoryStream();
+            long announced = -1;
+            using (var s = new SizeLineStream(got, n => { Assert.Equal(0, got.Length); announced = n; }))
+            {
+                for (int at = 0; at < all.Length; at += chunk) s.Write(all, at, Math.Min(chunk, all.Length - at));
+                s.EnsureSizeSeen();
+            }
+            Assert.Equal(12, announced);
+            Assert.Equal(payload, got.ToArray());
+        }
+
+        [Theory]
+        [InlineData("Error: no snapshot\n")]
+        [InlineData("")]
+        public void AStreamWithoutASizeLineIsRefused(string text)
+        {
+            using var s = new SizeLineStream(System.IO.Stream.Null, _ => { });
+            var bytes = Encoding.ASCII.GetBytes(text);
+            var ex = Assert.Throws<ClusterDrException>(() => { s.Write(bytes, 0, bytes.Length); s.EnsureSizeSeen(); });
+            Assert.Equal(ErrorIds.PayloadSizeMismatch, ex.ErrorId);
+        }
+
         [Fact]
         public void Crc32CombineEqualsTheCrcOfTheConcatenation()
         {

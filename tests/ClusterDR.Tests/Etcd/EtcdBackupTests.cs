@@ -189,11 +189,19 @@ namespace ClusterDR.Tests.Etcd
             var a = EtcdBackup.Run(new EtcdBackupRequest { Endpoint = _etcd.Url(2), Directory = _out, Shell = local, Label = "local" }, new RecordingContext());
             using var ssh = new OpenSshShell(NodeAddress.Parse(_ssh.Node), _ssh.Options);
             var b = EtcdBackup.Run(new EtcdBackupRequest { Endpoint = _etcd.Url(2), Directory = _out, Shell = ssh, Label = "ssh" }, new RecordingContext());
+            var native = Path.Combine(_out, "native-node.db");
+            Shell.Run("sh", "-c", $"ETCDCTL_API=3 etcdctl --endpoints={_etcd.Url(2)} snapshot save {native} >/dev/null");
             foreach (var backup in new[] { a, b })
             {
                 Assert.True(BackupVerifier.Verify(backup.Path, new RecordingContext()).Verified);
                 Assert.Equal("e3", backup.Facts["memberName"]);
+                // The size line the node sends first is not part of the payload.
+                byte[] ours = null;
+                BackupArchiveReaderExtensions.ReadPayload(backup.Path, EtcdBackup.SnapshotFile, s => { var ms = new MemoryStream(); s.CopyTo(ms); ours = ms.ToArray(); });
+                Assert.Equal(new FileInfo(native).Length, ours.Length);
             }
+            // Nothing was staged beside the archive.
+            Assert.DoesNotContain(Directory.GetFileSystemEntries(_out), e => e.EndsWith(".staging"));
             Assert.Contains("127.0.0.1", b.SourceNodes[0]);
         }
 
