@@ -9,17 +9,27 @@ namespace ClusterDR
     /// </summary>
     public class ClusterDrException : Exception
     {
-        public ClusterDrException(string errorId, ErrorKind kind, string message, object target = null, Exception inner = null)
+        /// <param name="surfaceAsIs">See <see cref="SurfaceAsIs"/>; set where the error is raised.</param>
+        public ClusterDrException(string errorId, ErrorKind kind, string message, object target = null, Exception inner = null, bool surfaceAsIs = false)
             : base(message, inner)
         {
             ErrorId = errorId;
             Kind = kind;
             Target = target;
+            SurfaceAsIs = surfaceAsIs;
         }
 
         public string ErrorId { get; }
         public ErrorKind Kind { get; }
         public object Target { get; }
+
+        /// <summary>
+        /// This error is the operator's answer (wrong or missing input, a refused credential, damaged data, a busy
+        /// service): whatever runs the failing step (a Safety plan) surfaces its ErrorId and kind as they are
+        /// instead of wrapping it as its own &lt;Operation&gt;Failed, so a script can act on it. False: the cause of
+        /// a failed operation, wrapped as the operation's failure with this exception as InnerException.
+        /// </summary>
+        public bool SurfaceAsIs { get; }
     }
 
     /// <summary>Mirrors the subset of PowerShell's ErrorCategory the engine needs, without referencing it.</summary>

@@ -51,7 +51,7 @@ namespace ClusterDR.Backups
                             reader.EnsureComplete(); // a cut-off archive is "corrupt", not "changed"
                             throw new ClusterDrException(ErrorIds.PayloadHashMismatch, ErrorKind.InvalidData,
                                 $"'{name}' in '{reader.Path}' does not match its manifest (expected {file.Size} bytes, SHA-256 {file.Sha256}; found {hashing.BytesWritten} bytes, SHA-256 {hashing.HashHex()}). The backup is damaged.",
-                                reader.Path);
+                                reader.Path, surfaceAsIs: true);
                         }
                     }
                     foreach (var c in checks)

@@ -104,17 +104,20 @@ namespace ClusterDR.Dcos
             {
                 case 401:
                     return new ClusterDrException(ErrorIds.Unauthorized, ErrorKind.PermissionDenied,
-                        $"{what} failed: the DC/OS backup service at {Api} answered 401: a valid ACS token is required (-AcsToken).", target);
+                        $"{what} failed: the DC/OS backup service at {Api} answered 401: a valid ACS token is required (-AcsToken).", target, surfaceAsIs: true);
                 case 403:
                     return new ClusterDrException(ErrorIds.Forbidden, ErrorKind.PermissionDenied,
-                        $"{what} failed: the DC/OS backup service at {Api} answered 403: the account behind the ACS token may not use the backup service.", target);
+                        $"{what} failed: the DC/OS backup service at {Api} answered 403: the account behind the ACS token may not use the backup service.", target, surfaceAsIs: true);
                 case 400:
-                    return new ClusterDrException(badRequestId, badRequestId == ErrorIds.DcosBackupNotFound ? ErrorKind.ObjectNotFound : ErrorKind.InvalidArgument,
-                        $"{what} was refused by the DC/OS backup service (400): {errors}", target);
+                {
+                    bool notFound = badRequestId == ErrorIds.DcosBackupNotFound;
+                    return new ClusterDrException(badRequestId, notFound ? ErrorKind.ObjectNotFound : ErrorKind.InvalidArgument,
+                        $"{what} was refused by the DC/OS backup service (400): {errors}", target, surfaceAsIs: notFound);
+                }
             }
             if (code == 500 && IsBusy(errors))
                 return new ClusterDrException(ErrorIds.BackupServiceBusy, ErrorKind.ResourceUnavailable,
-                    $"{what} failed: the DC/OS backup service is busy with another backup or restore ({errors}). Wait for it (Get-DcosBackup -Wait) and try again.", target);
+                    $"{what} failed: the DC/OS backup service is busy with another backup or restore ({errors}). Wait for it (Get-DcosBackup -Wait) and try again.", target, surfaceAsIs: true);
             return new ClusterDrException(ErrorIds.EndpointError, ErrorKind.InvalidOperation, $"{what} failed: the DC/OS backup service at {Api} answered {code}: {errors}", target);
         }
 

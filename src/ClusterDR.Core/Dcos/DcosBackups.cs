@@ -128,7 +128,7 @@ namespace ClusterDR.Dcos
 
         private static ClusterDrException NotFound(string id, DcosBackupClient client, string why) =>
             new ClusterDrException(ErrorIds.DcosBackupNotFound, ErrorKind.ObjectNotFound,
-                $"The DC/OS backup service at {client.Cluster} has no backup '{id}'" + (why == null ? " (Get-DcosBackup lists them)." : ": " + why + "."), id);
+                $"The DC/OS backup service at {client.Cluster} has no backup '{id}'" + (why == null ? " (Get-DcosBackup lists them)." : ": " + why + "."), id, surfaceAsIs: true);
 
         private static DcosBackupInfo WaitForBackup(DcosBackupClient client, string id, DcosRequest req, IOperationContext ctx) =>
             Poll($"DC/OS backup {id}", req, ctx, () =>

@@ -165,7 +165,7 @@ namespace ClusterDR.Deis
             string etag = (head.ETag ?? "").Trim('"');
             if (head.ContentLength != o.Size || !string.Equals(etag, o.ExpectedETag, StringComparison.OrdinalIgnoreCase))
                 throw new ClusterDrException(ErrorIds.S3ObjectMismatch, ErrorKind.InvalidData,
-                    $"{o.Bucket}/{o.Key}: after the upload the gateway reports {head.ContentLength} bytes, ETag {etag}; expected {o.Size} bytes, ETag {o.ExpectedETag}.", o.Bucket + "/" + o.Key);
+                    $"{o.Bucket}/{o.Key}: after the upload the gateway reports {head.ContentLength} bytes, ETag {etag}; expected {o.Size} bytes, ETag {o.ExpectedETag}.", o.Bucket + "/" + o.Key, surfaceAsIs: true);
         }
 
         /// <summary>A server-side copy inside the gateway (CopyObject, or part by part above <paramref name="partSize"/>); checked by size.</summary>
@@ -204,7 +204,7 @@ namespace ClusterDR.Deis
             var check = await s3.GetObjectMetadataAsync(bucket, toKey, ct).ConfigureAwait(false);
             if (check.ContentLength != size)
                 throw new ClusterDrException(ErrorIds.S3ObjectMismatch, ErrorKind.InvalidData,
-                    $"{bucket}/{toKey}: the server-side copy of {bucket}/{fromKey} holds {check.ContentLength} bytes, not {size}.", bucket + "/" + toKey);
+                    $"{bucket}/{toKey}: the server-side copy of {bucket}/{fromKey} holds {check.ContentLength} bytes, not {size}.", bucket + "/" + toKey, surfaceAsIs: true);
         }
     }
 

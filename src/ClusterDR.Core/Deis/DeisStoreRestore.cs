@@ -136,7 +136,7 @@ namespace ClusterDR.Deis
                         result.MovedAside.Clear();
                         if (ex is OperationCanceledException) throw new OperationCanceledException(ex.Message + " " + note, ex);
                         var cde = ex as ClusterDrException ?? DeisStore.Map(ex, s3o, "Uploading objects");
-                        throw new ClusterDrException(cde.ErrorId, cde.Kind, cde.Message + " " + note, cde.Target, ex);
+                        throw new ClusterDrException(cde.ErrorId, cde.Kind, cde.Message + " " + note, cde.Target, ex, cde.SurfaceAsIs);
                     }
                 }, undo: () =>
                 {
@@ -212,7 +212,7 @@ namespace ClusterDR.Deis
                                 DeisS3Transfer.Stage(hashing, Path.Combine(tmp, (seq++).ToString(System.Globalization.CultureInfo.InvariantCulture)), staged,
                                     file.Size > o.PartSize ? DeisS3Transfer.PartSizeFor(file.Size, o.PartSize) : 0);
                                 if (hashing.BytesRead != file.Size || hashing.HashHex() != file.Sha256)
-                                    throw new ClusterDrException(ErrorIds.PayloadHashMismatch, ErrorKind.InvalidData, $"{name} in '{backup.Path}' changed after it was verified.", backup.Path);
+                                    throw new ClusterDrException(ErrorIds.PayloadHashMismatch, ErrorKind.InvalidData, $"{name} in '{backup.Path}' changed after it was verified.", backup.Path, surfaceAsIs: true);
                             }
                             S3Object held = null;
                             if (before.TryGetValue(bucket, out var inBucket)) inBucket.TryGetValue(key, out held);
@@ -299,7 +299,7 @@ namespace ClusterDR.Deis
                         var rest = new byte[1 << 16];
                         while (hashing.Read(rest, 0, rest.Length) > 0) { }
                         if (hashing.BytesRead != file.Size || hashing.HashHex() != file.Sha256)
-                            throw new ClusterDrException(ErrorIds.PayloadHashMismatch, ErrorKind.InvalidData, $"{payload} in '{backup.Path}' changed after it was verified.", backup.Path);
+                            throw new ClusterDrException(ErrorIds.PayloadHashMismatch, ErrorKind.InvalidData, $"{payload} in '{backup.Path}' changed after it was verified.", backup.Path, surfaceAsIs: true);
                     }
                 });
             }

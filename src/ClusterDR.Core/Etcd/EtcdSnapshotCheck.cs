@@ -58,7 +58,7 @@ namespace ClusterDR.Etcd
 
         internal static ClusterDrException Mismatch(string what, string why) =>
             new ClusterDrException(ErrorIds.SnapshotHashMismatch, ErrorKind.InvalidData,
-                $"The etcd snapshot {what} is not intact: {why}. etcdctl snapshot restore would refuse it.", what);
+                $"The etcd snapshot {what} is not intact: {why}. etcdctl snapshot restore would refuse it.", what, surfaceAsIs: true);
 
         protected override void Dispose(bool disposing) { if (disposing) _sha.Dispose(); base.Dispose(disposing); }
         public override long Length => Length_;

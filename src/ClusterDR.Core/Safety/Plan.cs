@@ -9,7 +9,9 @@ namespace ClusterDR.Safety
     /// A state-changing operation as an ordered list of named steps. Each step asks ShouldProcess for
     /// its target; under -WhatIf every step is reported and none runs; a "no" stops the plan. When a
     /// step fails (or the user declines part-way), the undo actions of the steps that ran are played
-    /// back in reverse, and the error says what state every target was left in.
+    /// back in reverse, and the error says what state every target was left in. A failed step surfaces as the
+    /// plan's own failure id with the cause as InnerException, unless the cause is a ClusterDrException raised
+    /// with SurfaceAsIs (the operator's answer): then its ErrorId and kind are kept.
     /// </summary>
     public sealed class Plan
     {
@@ -102,23 +104,13 @@ namespace ClusterDR.Safety
                     msg.Append(Environment.NewLine).Append(done.Count == 0 ? "Nothing had been changed." : $"Undid {done.Count - undoErrors} of {done.Count} completed step(s).");
                     msg.Append(Environment.NewLine).Append(DescribeStates());
                     if (ex is OperationCanceledException) throw new OperationCanceledException(msg.ToString(), ex);
-                    var id = ex is ClusterDrException cde && IsGuardOrInputError(cde.ErrorId) ? cde.ErrorId : _failureErrorId;
-                    throw new ClusterDrException(id, (ex as ClusterDrException)?.Kind ?? ErrorKind.InvalidOperation, msg.ToString(), step.Target, ex);
+                    var cde = ex as ClusterDrException;
+                    bool asIs = cde?.SurfaceAsIs == true;
+                    throw new ClusterDrException(asIs ? cde.ErrorId : _failureErrorId, cde?.Kind ?? ErrorKind.InvalidOperation, msg.ToString(), step.Target, ex, surfaceAsIs: asIs);
                 }
             }
             return !IsWhatIf;
         }
-
-        /// <summary>Errors about the input or the caller's rights keep their own id inside a plan: a script can act on them.</summary>
-        private static readonly HashSet<string> KeepsItsId = new HashSet<string>
-        {
-            ErrorIds.PayloadHashMismatch, ErrorIds.SnapshotHashMismatch, ErrorIds.HostKeyVerificationFailed,
-            ErrorIds.Unauthorized, ErrorIds.Forbidden, ErrorIds.BackupServiceBusy, ErrorIds.DcosBackupNotFound,
-            ErrorIds.UnlockKeyRequired, ErrorIds.UnlockKeyInvalid, ErrorIds.SwarmObjectsMismatch,
-            ErrorIds.S3AccessDenied, ErrorIds.S3ObjectMismatch,
-        };
-
-        private static bool IsGuardOrInputError(string id) => KeepsItsId.Contains(id);
 
         private int Undo(List<PlanStep> done)
         {

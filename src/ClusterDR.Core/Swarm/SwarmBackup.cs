@@ -45,7 +45,7 @@ namespace ClusterDR.Swarm
             bool autolock = status.Autolock == true;
             if (autolock && req.UnlockKey == null)
                 throw new ClusterDrException(ErrorIds.UnlockKeyRequired, ErrorKind.InvalidArgument,
-                    $"Autolock is on in swarm {status.Cluster}: Docker on {sh.Node} comes back locked after the backup, so give -UnlockKey (Get-SwarmUnlockKey reads it). Nothing was changed.", sh.Node);
+                    $"Autolock is on in swarm {status.Cluster}: Docker on {sh.Node} comes back locked after the backup, so give -UnlockKey (Get-SwarmUnlockKey reads it). Nothing was changed.", sh.Node, surfaceAsIs: true);
 
             var created = DateTime.UtcNow;
             string fileName = BackupArchiveWriter.DefaultFileName(Kind, status.Cluster, req.Label, created);

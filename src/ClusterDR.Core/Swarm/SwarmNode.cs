@@ -84,14 +84,14 @@ namespace ClusterDR.Swarm
         {
             if (key == null)
                 throw new ClusterDrException(ErrorIds.UnlockKeyRequired, ErrorKind.InvalidArgument,
-                    $"Docker on {sh.Node} is locked (autolock) and no -UnlockKey was given.", sh.Node);
+                    $"Docker on {sh.Node} is locked (autolock) and no -UnlockKey was given.", sh.Node, surfaceAsIs: true);
             string plain = new NetworkCredential("", key).Password;
             var r = sh.RunText(o.Docker + " swarm unlock", plain + "\n", ct);
             plain = null;
             if (r.ExitCode == 0) return;
             string err = Redact(r.StdErr, key);
             if (err.IndexOf("invalid", StringComparison.OrdinalIgnoreCase) >= 0 || err.IndexOf("incorrect", StringComparison.OrdinalIgnoreCase) >= 0)
-                throw new ClusterDrException(ErrorIds.UnlockKeyInvalid, ErrorKind.SecurityError, $"Docker on {sh.Node} rejected the unlock key: {err.Trim()}", sh.Node);
+                throw new ClusterDrException(ErrorIds.UnlockKeyInvalid, ErrorKind.SecurityError, $"Docker on {sh.Node} rejected the unlock key: {err.Trim()}", sh.Node, surfaceAsIs: true);
             throw ShellExtensions.Failed(sh, "docker swarm unlock", r.ExitCode, err);
         }
 

@@ -46,7 +46,7 @@ namespace ClusterDR.Swarm
             bool autolock = string.Equals(m.Fact("autolock"), "true", StringComparison.OrdinalIgnoreCase);
             if (autolock && req.UnlockKey == null)
                 throw new ClusterDrException(ErrorIds.UnlockKeyRequired, ErrorKind.InvalidArgument,
-                    $"'{backup.Path}' was taken with autolock on: restoring it needs the unlock key that was current then (-UnlockKey). Nothing was changed.", backup.Path);
+                    $"'{backup.Path}' was taken with autolock on: restoring it needs the unlock key that was current then (-UnlockKey). Nothing was changed.", backup.Path, surfaceAsIs: true);
 
             // Guard: never replace the state of a host that serves a working swarm.
             SwarmClusterStatus before = null;
@@ -150,7 +150,7 @@ namespace ClusterDR.Swarm
             }
             if (diff != null)
                 throw new ClusterDrException(ErrorIds.SwarmObjectsMismatch, ErrorKind.InvalidData,
-                    $"The restored swarm on {sh.Node} does not hold what the backup recorded: {diff}.", sh.Node);
+                    $"The restored swarm on {sh.Node} does not hold what the backup recorded: {diff}.", sh.Node, surfaceAsIs: true);
             ctx.WriteVerbose($"Restored swarm on {sh.Node}: {now.Services} service(s), {now.Secrets} secret(s), {now.Configs} config(s), {now.Networks} swarm network(s), as in the backup.");
             return now;
         }
@@ -206,7 +206,7 @@ namespace ClusterDR.Swarm
                                     while ((n = hashing.Read(buffer, 0, buffer.Length)) > 0) tar.Write(buffer, 0, n);
                                     if (hashing.BytesRead != file.Size || hashing.HashHex() != file.Sha256)
                                         throw new ClusterDrException(ErrorIds.PayloadHashMismatch, ErrorKind.InvalidData,
-                                            $"{name} in '{backup.Path}' changed after it was verified: its SHA-256 no longer matches the manifest.", backup.Path);
+                                            $"{name} in '{backup.Path}' changed after it was verified: its SHA-256 no longer matches the manifest.", backup.Path, surfaceAsIs: true);
                                 }
                             }
                             tar.CloseEntry();

@@ -90,7 +90,7 @@ namespace ClusterDR.Transport
                     err.IndexOf("host key is known", StringComparison.OrdinalIgnoreCase) >= 0)
                     throw new ClusterDrException(ErrorIds.HostKeyVerificationFailed, ErrorKind.SecurityError,
                         $"The SSH host key of {Node} could not be verified against {(_options.KnownHostsFile ?? "the default known_hosts")}. " +
-                        "Add the node's key to known_hosts (ssh-keyscan, checked out of band) or pass -KnownHostsFile.", Node);
+                        "Add the node's key to known_hosts (ssh-keyscan, checked out of band) or pass -KnownHostsFile.", Node, surfaceAsIs: true);
                 if (err.IndexOf("Permission denied", StringComparison.OrdinalIgnoreCase) >= 0 ||
                     err.IndexOf("Connection refused", StringComparison.OrdinalIgnoreCase) >= 0 ||
                     err.IndexOf("Could not resolve", StringComparison.OrdinalIgnoreCase) >= 0 ||

@@ -43,7 +43,7 @@ namespace ClusterDR.ZooKeeper
                         int code = (int)response.StatusCode;
                         if (code == 401 || code == 403)
                             throw new ClusterDrException(code == 401 ? ErrorIds.Unauthorized : ErrorIds.Forbidden, ErrorKind.PermissionDenied,
-                                $"Exhibitor at {target} answered {code}: {(code == 401 ? "a valid ACS token is required" : "the token lacks permission")}.", target.ToString());
+                                $"Exhibitor at {target} answered {code}: {(code == 401 ? "a valid ACS token is required" : "the token lacks permission")}.", target.ToString(), surfaceAsIs: true);
                         if (!response.IsSuccessStatusCode)
                             throw new ClusterDrException(ErrorIds.EndpointError, ErrorKind.InvalidOperation, $"Exhibitor at {target} answered {code}.", target.ToString());
                         return Parse(body, target);

@@ -28,7 +28,7 @@ namespace ClusterDR.ZooKeeper
         {
             if (_count < 4 || Encoding.ASCII.GetString(_head) != _magic)
                 throw new ClusterDrException(ErrorIds.PayloadHashMismatch, ErrorKind.InvalidData,
-                    $"{_path} does not start with ZooKeeper's {_magic} header: it is not a ZooKeeper {(_magic == "ZKSN" ? "snapshot" : "transaction log")}.", _path);
+                    $"{_path} does not start with ZooKeeper's {_magic} header: it is not a ZooKeeper {(_magic == "ZKSN" ? "snapshot" : "transaction log")}.", _path, surfaceAsIs: true);
         }
 
         public override void Flush() { }

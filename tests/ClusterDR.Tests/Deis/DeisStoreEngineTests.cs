@@ -113,6 +113,18 @@ namespace ClusterDR.Tests.Deis
         }
 
         [Fact]
+        public void AnObjectThatDoesNotMatchItsListingFailsABackupPlanAsS3ObjectMismatch()
+        {
+            var o = new DeisS3Options { GatewayUri = new Uri("http://deis-store.invalid") };
+            var obj = new Amazon.S3.Model.S3Object { Key = "k", Size = 5 };
+            var plan = new ClusterDR.Safety.Plan(new RecordingContext(), "Backup-DeisStore", ErrorIds.BackupFailed)
+                .Add("t", "copy", () => DeisStore.S3(o, "Downloading db_wal/k", () => System.Threading.Tasks.Task.Run(() => { DeisStoreBackup.Check("db_wal", obj, 4, new byte[16], null); return 0; })));
+            var ex = Assert.Throws<ClusterDrException>(() => plan.Execute());
+            Assert.Equal((ErrorIds.S3ObjectMismatch, ErrorKind.InvalidData), (ex.ErrorId, ex.Kind));
+            Assert.Contains("db_wal/k: read 4 bytes, the listing says 5", ex.Message);
+        }
+
+        [Fact]
         public void OnlySignatureVersions2And4AreAccepted()
         {
             var ex = Assert.Throws<ClusterDrException>(() => DeisStore.Client(new DeisS3Options

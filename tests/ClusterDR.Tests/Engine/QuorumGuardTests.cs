@@ -122,6 +122,33 @@ namespace ClusterDR.Tests.Engine
         }
 
         [Fact]
+        public void AFailedStepSurfacesAsTheOperationsFailureUnlessItsErrorIsRaisedToSurfaceAsIs()
+        {
+            var cause = new ClusterDrException("SomeCause", ErrorKind.ResourceUnavailable, "the cause");
+            var answer = new ClusterDrException("TheAnswer", ErrorKind.PermissionDenied, "the answer", "t", surfaceAsIs: true);
+            Plan Failing(string op, string failureId, System.Action step) =>
+                new Plan(new RecordingContext(), op, failureId).Add("a", "stop", () => { }, () => { }, "stopped", "running").Add("b", "break", step);
+
+            // An ordinary cause: the operation's own id, the cause as InnerException, its kind kept.
+            var wrapped = Assert.Throws<ClusterDrException>(() => Failing("Op", "OpFailed", () => throw cause).Execute());
+            Assert.Equal(("OpFailed", ErrorKind.ResourceUnavailable), (wrapped.ErrorId, wrapped.Kind));
+            Assert.Same(cause, wrapped.InnerException);
+            Assert.False(wrapped.SurfaceAsIs);
+
+            // The operator's answer: its own id and kind, the plan's message (undo, states) around it.
+            var kept = Assert.Throws<ClusterDrException>(() => Failing("Op", "OpFailed", () => throw answer).Execute());
+            Assert.Equal(("TheAnswer", ErrorKind.PermissionDenied), (kept.ErrorId, kept.Kind));
+            Assert.Same(answer, kept.InnerException);
+            Assert.Contains("the answer", kept.Message);
+            Assert.Contains("a: running", kept.Message);
+            Assert.True(kept.SurfaceAsIs);
+
+            // A plan inside a plan's step: the answer still comes through, the ordinary cause takes the outer id.
+            Assert.Equal("TheAnswer", Assert.Throws<ClusterDrException>(() => Failing("Outer", "OuterFailed", () => Failing("Op", "OpFailed", () => throw answer).Execute()).Execute()).ErrorId);
+            Assert.Equal("OuterFailed", Assert.Throws<ClusterDrException>(() => Failing("Outer", "OuterFailed", () => Failing("Op", "OpFailed", () => throw cause).Execute()).Execute()).ErrorId);
+        }
+
+        [Fact]
         public void DecliningMidwayUndoesWhatRan()
         {
             var log = new System.Collections.Generic.List<string>();
