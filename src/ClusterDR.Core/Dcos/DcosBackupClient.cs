@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
-using System.Net;
 using System.Net.Http;
 using System.Security;
 using System.Text;
@@ -66,7 +65,7 @@ namespace ClusterDR.Dcos
 
         /// <summary>Runs <paramref name="call"/> with the token as a string: the only place it exists as one.</summary>
         internal T WithToken<T>(Func<string, T> call) =>
-            call(_token == null || _token.Length == 0 ? null : new NetworkCredential("", _token).Password);
+            call(_token == null || _token.Length == 0 ? null : Secrets.Plain(_token));
 
         private JObject Send(HttpMethod method, string path, JObject body, string what, string badRequestId, CancellationToken ct)
         {

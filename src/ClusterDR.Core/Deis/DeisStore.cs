@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Net;
-using System.Runtime.InteropServices;
 using System.Security;
 using System.Threading;
 using Amazon.Runtime;
@@ -130,17 +129,10 @@ namespace ClusterDR.Deis
             if (o.SignatureVersion == "2")
             {
                 // AWSSDK.S3 4.x signs with SigV4 only: it runs unsigned and the last handler before the wire signs with SigV2.
-                config.HttpClientFactory = new S3SigV2HttpClientFactory(o.AccessKey, System.Text.Encoding.UTF8.GetBytes(Plain(o.SecretKey)), Math.Max(16, 2 * o.Parallelism));
+                config.HttpClientFactory = new S3SigV2HttpClientFactory(o.AccessKey, System.Text.Encoding.UTF8.GetBytes(Secrets.Plain(o.SecretKey)), Math.Max(16, 2 * o.Parallelism));
                 return new AmazonS3Client(new AnonymousAWSCredentials(), config);
             }
-            return new AmazonS3Client(new BasicAWSCredentials(o.AccessKey, Plain(o.SecretKey)), config);
-        }
-
-        internal static string Plain(SecureString s)
-        {
-            IntPtr p = IntPtr.Zero;
-            try { p = Marshal.SecureStringToGlobalAllocUnicode(s); return Marshal.PtrToStringUni(p); }
-            finally { if (p != IntPtr.Zero) Marshal.ZeroFreeGlobalAllocUnicode(p); }
+            return new AmazonS3Client(new BasicAWSCredentials(o.AccessKey, Secrets.Plain(o.SecretKey)), config);
         }
 
         /// <summary>Maps an S3 failure to a stable error id; the message never holds a key.</summary>
@@ -197,10 +189,7 @@ namespace ClusterDR.Deis
                 throw new ClusterDrException(ErrorIds.CredentialsUnavailable, ErrorKind.InvalidData,
                     $"deisctl on {sh.Node} did not print one access key and one secret key ({lines.Length} line(s)).", sh.Node);
             o.AccessKey = lines[0];
-            var secret = new SecureString();
-            foreach (char c in lines[1]) secret.AppendChar(c);
-            secret.MakeReadOnly();
-            o.SecretKey = secret;
+            o.SecretKey = Secrets.Secure(lines[1]);
         }
 
         /// <summary>The Ceph monitors' quorum and the cluster health, read with the ceph CLI on a store node.</summary>

@@ -2,7 +2,6 @@ using System;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
-using System.Net;
 using System.Security;
 using System.Text;
 using System.Threading;
@@ -85,7 +84,7 @@ namespace ClusterDR.Swarm
             if (key == null)
                 throw new ClusterDrException(ErrorIds.UnlockKeyRequired, ErrorKind.InvalidArgument,
                     $"Docker on {sh.Node} is locked (autolock) and no -UnlockKey was given.", sh.Node, surfaceAsIs: true);
-            string plain = new NetworkCredential("", key).Password;
+            string plain = Secrets.Plain(key);
             var r = sh.RunText(o.Docker + " swarm unlock", plain + "\n", ct);
             plain = null;
             if (r.ExitCode == 0) return;
@@ -114,17 +113,14 @@ namespace ClusterDR.Swarm
             if (key.Length == 0 || key.IndexOf(' ') >= 0)
                 throw new ClusterDrException(ErrorIds.AutolockOff, ErrorKind.InvalidOperation,
                     $"The swarm of {sh.Node} has no unlock key: autolock is off (docker swarm update --autolock=true turns it on).", sh.Node);
-            var secure = new SecureString();
-            foreach (char c in key) secure.AppendChar(c);
-            secure.MakeReadOnly();
-            return secure;
+            return Secrets.Secure(key);
         }
 
         /// <summary>Removes the key from text that came back from the node, in case a tool ever echoes it.</summary>
         internal static string Redact(string text, SecureString key)
         {
             if (string.IsNullOrEmpty(text) || key == null) return text ?? "";
-            string plain = new NetworkCredential("", key).Password;
+            string plain = Secrets.Plain(key);
             return plain.Length == 0 ? text : text.Replace(plain, "<unlock key>");
         }
 

@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Management.Automation;
-using System.Net;
 using System.Security;
 using ClusterDR.Swarm;
 using ClusterDR.Transport;
@@ -21,7 +20,7 @@ namespace ClusterDR.Commands
             using (var sh = Shell())
             {
                 var key = SwarmUnlockKeys.Get(sh, Options(), this);
-                WriteObject(AsPlainText ? (object)new NetworkCredential("", key).Password : key);
+                WriteObject(AsPlainText ? (object)Secrets.Plain(key) : key);
             }
         });
     }

@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
-using System.Runtime.InteropServices;
 using System.Security;
 using ClusterDR.ZooKeeper;
 
@@ -53,7 +52,7 @@ namespace ClusterDR.Commands
             var timeout = TimeSpan.FromSeconds(TimeoutSec);
             QuorumStatus status;
             if (ParameterSetName == ExhibitorSet)
-                status = ExhibitorStatusReader.Read(ExhibitorUri, Plain(AcsToken), Cancellation, timeout: timeout);
+                status = ExhibitorStatusReader.Read(ExhibitorUri, Secrets.Plain(AcsToken), Cancellation, timeout: timeout);
             else
             {
                 var targets = ParameterSetName == AdminSet
@@ -67,13 +66,5 @@ namespace ClusterDR.Commands
             if (!status.HasQuorum) WriteWarning($"The ZooKeeper ensemble has no quorum: {status}.");
             WriteObject(status);
         });
-
-        private static string Plain(SecureString s)
-        {
-            if (s == null) return null;
-            IntPtr p = Marshal.SecureStringToGlobalAllocUnicode(s);
-            try { return Marshal.PtrToStringUni(p); }
-            finally { Marshal.ZeroFreeGlobalAllocUnicode(p); }
-        }
     }
 }

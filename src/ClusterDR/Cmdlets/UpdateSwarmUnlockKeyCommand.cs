@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Management.Automation;
-using System.Net;
 using System.Security;
 using ClusterDR.Swarm;
 using ClusterDR.Transport;
@@ -25,7 +24,7 @@ namespace ClusterDR.Commands
             using (var sh = Shell())
             {
                 var key = SwarmUnlockKeys.Rotate(sh, Options(), Force, this);
-                if (key != null) WriteObject(AsPlainText ? (object)new NetworkCredential("", key).Password : key);
+                if (key != null) WriteObject(AsPlainText ? (object)Secrets.Plain(key) : key);
             }
         });
     }

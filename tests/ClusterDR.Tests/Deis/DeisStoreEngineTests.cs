@@ -39,7 +39,7 @@ namespace ClusterDR.Tests.Deis
             var o = new DeisS3Options();
             DeisStore.ReadKeysFromNode(sh, new DeisNodeOptions { DeisctlPath = deisctl }, o, default);
             Assert.Equal("AKIDEIS", o.AccessKey);
-            Assert.Equal(secret, DeisStore.Plain(o.SecretKey));
+            Assert.Equal(secret, Secrets.Plain(o.SecretKey));
             Assert.True(o.SecretKey.IsReadOnly());
             Assert.DoesNotContain(sh.Scripts, s => s.Contains(secret));
 
