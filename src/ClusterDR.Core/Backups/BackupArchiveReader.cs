@@ -222,11 +222,7 @@ namespace ClusterDR.Backups
                     using (var hashing = new ReadHashingStream(content))
                     {
                         consume(hashing);
-                        var rest = new byte[65536];
-                        while (hashing.Read(rest, 0, rest.Length) > 0) { }
-                        if (hashing.BytesRead != file.Size || hashing.HashHex() != file.Sha256)
-                            throw new ClusterDrException(ErrorIds.PayloadHashMismatch, ErrorKind.InvalidData,
-                                $"{payloadName} in '{archivePath}' changed after it was verified: its SHA-256 no longer matches the manifest.", archivePath, surfaceAsIs: true);
+                        hashing.EnsureUnchanged(file, payloadName, archivePath);
                     }
                 });
                 if (!found)

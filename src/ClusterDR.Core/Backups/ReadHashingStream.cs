@@ -20,6 +20,19 @@ namespace ClusterDR.Backups
             return HashingStream.Hex(_sha.Hash);
         }
 
+        /// <summary>
+        /// Reads what the consumer left, then proves that the payload read is the one <paramref name="file"/> of the
+        /// verified manifest describes (the archive may have changed since it was verified): PayloadHashMismatch otherwise.
+        /// </summary>
+        public void EnsureUnchanged(ManifestFile file, string payloadName, string archivePath)
+        {
+            var rest = new byte[1 << 16];
+            while (Read(rest, 0, rest.Length) > 0) { }
+            if (BytesRead != file.Size || HashHex() != file.Sha256)
+                throw new ClusterDrException(ErrorIds.PayloadHashMismatch, ErrorKind.InvalidData,
+                    $"{payloadName} in '{archivePath}' changed after it was verified: its SHA-256 no longer matches the manifest.", archivePath, surfaceAsIs: true);
+        }
+
         public override int Read(byte[] buffer, int offset, int count)
         {
             int n = _inner.Read(buffer, offset, count);

@@ -211,8 +211,7 @@ namespace ClusterDR.Deis
                             {
                                 DeisS3Transfer.Stage(hashing, Path.Combine(tmp, (seq++).ToString(System.Globalization.CultureInfo.InvariantCulture)), staged,
                                     file.Size > o.PartSize ? DeisS3Transfer.PartSizeFor(file.Size, o.PartSize) : 0);
-                                if (hashing.BytesRead != file.Size || hashing.HashHex() != file.Sha256)
-                                    throw new ClusterDrException(ErrorIds.PayloadHashMismatch, ErrorKind.InvalidData, $"{name} in '{backup.Path}' changed after it was verified.", backup.Path, surfaceAsIs: true);
+                                hashing.EnsureUnchanged(file, name, backup.Path);
                             }
                             S3Object held = null;
                             if (before.TryGetValue(bucket, out var inBucket)) inBucket.TryGetValue(key, out held);
@@ -296,10 +295,7 @@ namespace ClusterDR.Deis
                     using (var hashing = new ReadHashingStream(content))
                     {
                         sh.RunStreaming(what, script, hashing, Stream.Null, ctx.Cancellation);
-                        var rest = new byte[1 << 16];
-                        while (hashing.Read(rest, 0, rest.Length) > 0) { }
-                        if (hashing.BytesRead != file.Size || hashing.HashHex() != file.Sha256)
-                            throw new ClusterDrException(ErrorIds.PayloadHashMismatch, ErrorKind.InvalidData, $"{payload} in '{backup.Path}' changed after it was verified.", backup.Path, surfaceAsIs: true);
+                        hashing.EnsureUnchanged(file, payload, backup.Path);
                     }
                 });
             }

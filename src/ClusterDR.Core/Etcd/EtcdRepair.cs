@@ -62,8 +62,7 @@ namespace ClusterDR.Etcd
             ctx.WriteVerbose($"Repair guard: {status}; {m.Name} is {(target == null ? "not a member any more" : "unhealthy: " + target.Problem)}.");
 
             string stamp = UtcStamp.Now();
-            string aside = m.DataDir.TrimEnd('/') + ".clusterdr-" + stamp;
-            string failed = m.DataDir.TrimEnd('/') + ".clusterdr-failed-" + stamp;
+            string aside = NodeDataDir.AsidePath(m.DataDir, stamp);
             var healthyUrl = new Uri(status.Members.First(x => x.Healthy).Endpoint);
             var result = new RestoreResult { Platform = EtcdStatusReader.Platform, Cluster = status.Cluster, Members = new[] { m.Name }, StartedUtc = started };
             ulong addedId = 0;
@@ -80,9 +79,8 @@ namespace ClusterDR.Etcd
                 plan.Add(m.Label, "Stop etcd", () => EtcdRestore.StopMember(sh, m, new EtcdRestoreRequest { Tls = req.Tls }, ctx), state: "removed, stopped");
                 plan.Add(m.Label, $"Move data dir {m.DataDir} aside to {aside}", () =>
                 {
-                    var r = sh.RunChecked("Move data dir aside", NodeDataDir.MoveAsideScript(m.DataDir, aside), ct);
-                    if (r.StdOut.Contains("moved")) result.MovedAside[m.Name] = aside;
-                }, undo: () => sh.RunChecked("Put the old data dir back", NodeDataDir.PutBackScript(m.DataDir, aside, failed), ct),
+                    if (NodeDataDir.MoveAside(sh, m.DataDir, stamp, ct)) result.MovedAside[m.Name] = aside;
+                }, undo: () => NodeDataDir.PutBack(sh, m.DataDir, stamp, ct),
                    state: $"removed, stopped, old data at {aside}", undoneState: "removed, stopped, original data dir back in place");
                 plan.Add(m.Label, $"Add member with peer URL {m.PeerUrl}", () =>
                 {

@@ -86,14 +86,12 @@ namespace ClusterDR.Etcd
                 foreach (var m in req.Members)
                 {
                     var sh = shells[m.Name];
-                    string aside = m.DataDir.TrimEnd('/') + ".clusterdr-" + stamp;
-                    string failed = m.DataDir.TrimEnd('/') + ".clusterdr-failed-" + stamp;
+                    string aside = NodeDataDir.AsidePath(m.DataDir, stamp);
                     plan.Add(m.Label, $"Move data dir {m.DataDir} aside to {aside}", () =>
                     {
-                        var r = sh.RunChecked("Move data dir aside", NodeDataDir.MoveAsideScript(m.DataDir, aside), ct);
-                        if (r.StdOut.Contains("moved")) result.MovedAside[m.Name] = aside;
+                        if (NodeDataDir.MoveAside(sh, m.DataDir, stamp, ct)) result.MovedAside[m.Name] = aside;
                     },
-                    undo: () => sh.RunChecked("Put the old data dir back", NodeDataDir.PutBackScript(m.DataDir, aside, failed), ct),
+                    undo: () => NodeDataDir.PutBack(sh, m.DataDir, stamp, ct),
                     state: $"stopped, old data at {aside}", undoneState: "stopped, original data dir back in place");
                 }
                 foreach (var m in req.Members)
@@ -141,7 +139,7 @@ namespace ClusterDR.Etcd
         /// <summary>etcdctl refuses an existing data dir, which the move-aside step guarantees. The restored dir gets the old owner back.</summary>
         private static string RestoreScript(EtcdMemberSpec m, string snap, string initialCluster, string token, string stamp)
         {
-            string aside = m.DataDir.TrimEnd('/') + ".clusterdr-" + stamp;
+            string aside = NodeDataDir.AsidePath(m.DataDir, stamp);
             string args = "snapshot restore " + Sh.Join(new[]
             {
                 snap, "--name", m.Name, "--initial-cluster", initialCluster, "--initial-advertise-peer-urls", m.PeerUrl,

@@ -60,8 +60,7 @@ namespace ClusterDR.Swarm
 
             string stamp = UtcStamp.Now();
             string dir = o.SwarmDir;
-            string aside = dir + ".clusterdr-" + stamp;
-            string failed = dir + ".clusterdr-failed-" + stamp;
+            string aside = NodeDataDir.AsidePath(dir, stamp);
             string who = $"Docker on {sh.Node}";
             var result = new RestoreResult
             {
@@ -79,10 +78,9 @@ namespace ClusterDR.Swarm
                 state: "stopped, swarm state untouched", undoneState: wasRunning ? "started again with its original swarm state" : "stopped with its original swarm state");
             plan.Add(who, $"Move {dir} aside to {aside}", () =>
             {
-                var r = sh.RunChecked("Move the swarm dir aside", NodeDataDir.MoveAsideScript(dir, aside), ct);
-                if (r.StdOut.Contains("moved")) result.MovedAside[sh.Node] = aside;
+                if (NodeDataDir.MoveAside(sh, dir, stamp, ct, "swarm dir")) result.MovedAside[sh.Node] = aside;
             },
-                undo: () => sh.RunChecked("Put the old swarm dir back", NodeDataDir.PutBackScript(dir, aside, failed), ct),
+                undo: () => NodeDataDir.PutBack(sh, dir, stamp, ct, "swarm dir"),
                 state: $"stopped, old swarm state at {aside}", undoneState: "stopped, original swarm dir back in place");
             plan.Add(who, $"Extract the backup's swarm state into {dir}", () =>
             {
@@ -204,9 +202,7 @@ namespace ClusterDR.Swarm
                                 {
                                     int n;
                                     while ((n = hashing.Read(buffer, 0, buffer.Length)) > 0) tar.Write(buffer, 0, n);
-                                    if (hashing.BytesRead != file.Size || hashing.HashHex() != file.Sha256)
-                                        throw new ClusterDrException(ErrorIds.PayloadHashMismatch, ErrorKind.InvalidData,
-                                            $"{name} in '{backup.Path}' changed after it was verified: its SHA-256 no longer matches the manifest.", backup.Path, surfaceAsIs: true);
+                                    hashing.EnsureUnchanged(file, name, backup.Path);
                                 }
                             }
                             tar.CloseEntry();

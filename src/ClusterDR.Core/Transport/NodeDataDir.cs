@@ -93,6 +93,20 @@ namespace ClusterDR.Transport
             throw new ClusterDrException(ErrorIds.WaitTimedOut, ErrorKind.OperationTimeout, $"{member} {why} {limit.TotalSeconds:0} s after its stop command.", member);
         }
 
+        /// <summary>Where a restore moves <paramref name="dir"/> aside, never to delete it: &lt;dir&gt;.clusterdr-&lt;UTC stamp&gt;.</summary>
+        public static string AsidePath(string dir, string stamp) => dir.TrimEnd('/') + ".clusterdr-" + stamp;
+
+        /// <summary>Where the undo of a move aside keeps what had been written in the dir's place: &lt;dir&gt;.clusterdr-failed-&lt;UTC stamp&gt;.</summary>
+        public static string FailedPath(string dir, string stamp) => dir.TrimEnd('/') + ".clusterdr-failed-" + stamp;
+
+        /// <summary>Moves <paramref name="dir"/> to <see cref="AsidePath"/> on the node; true when there was a dir to move.</summary>
+        public static bool MoveAside(IRemoteShell sh, string dir, string stamp, CancellationToken ct, string what = "data dir") =>
+            sh.RunChecked($"Move {what} aside", MoveAsideScript(dir, AsidePath(dir, stamp)), ct).StdOut.Contains("moved");
+
+        /// <summary>Undo of <see cref="MoveAside"/>: the old dir back in place, whatever replaced it kept at <see cref="FailedPath"/>.</summary>
+        public static void PutBack(IRemoteShell sh, string dir, string stamp, CancellationToken ct, string what = "data dir") =>
+            sh.RunChecked($"Put the old {what} back", PutBackScript(dir, AsidePath(dir, stamp), FailedPath(dir, stamp)), ct);
+
         /// <summary>Moves a data dir aside (recording its owner in "aside.owner"); prints "moved" or "absent".</summary>
         public static string MoveAsideScript(string dataDir, string aside) =>
             $"d={Sh.Quote(dataDir)}; a={Sh.Quote(aside)}; " +

@@ -93,14 +93,12 @@ namespace ClusterDR.ZooKeeper
                     var sh = shells[m.Id];
                     foreach (var dir in m.Dirs)
                     {
-                        string aside = dir.TrimEnd('/') + ".clusterdr-" + stamp;
-                        string failed = dir.TrimEnd('/') + ".clusterdr-failed-" + stamp;
+                        string aside = NodeDataDir.AsidePath(dir, stamp);
                         plan.Add(m.Label, $"Move {dir} aside to {aside}", () =>
                         {
-                            var r = sh.RunChecked("Move data dir aside", NodeDataDir.MoveAsideScript(dir, aside), ct);
-                            if (r.StdOut.Contains("moved") && !result.MovedAside.ContainsKey(m.DisplayName)) result.MovedAside[m.DisplayName] = aside;
+                            if (NodeDataDir.MoveAside(sh, dir, stamp, ct) && !result.MovedAside.ContainsKey(m.DisplayName)) result.MovedAside[m.DisplayName] = aside;
                         },
-                        undo: () => sh.RunChecked("Put the old data dir back", NodeDataDir.PutBackScript(dir, aside, failed), ct),
+                        undo: () => NodeDataDir.PutBack(sh, dir, stamp, ct),
                         state: $"stopped, old data at {aside}", undoneState: "stopped, original data dir back in place");
                     }
                 }
@@ -221,7 +219,7 @@ namespace ClusterDR.ZooKeeper
         /// <summary>Streams a local tar to "tar -x" in the (new) dir on the node, writes myid, gives the dir its old owner.</summary>
         private static void Extract(IRemoteShell sh, string dir, string tarFile, string stamp, int? myid, CancellationToken ct)
         {
-            string aside = dir.TrimEnd('/') + ".clusterdr-" + stamp;
+            string aside = NodeDataDir.AsidePath(dir, stamp);
             string script = "umask 077; mkdir -p " + Sh.Quote(dir) + " && tar -C " + Sh.Quote(dir) + " --no-same-owner -xf - || exit $?; " +
                 (myid.HasValue ? "printf '%s\\n' " + myid.Value.ToString(CultureInfo.InvariantCulture) + " > " + Sh.Quote(dir.TrimEnd('/') + "/myid") + " || exit $?; " : "") +
                 NodeDataDir.RestoreOwnerScript(dir, aside);
