@@ -9,26 +9,31 @@ BeforeAll {
         if (-not (Get-Command $program -ErrorAction SilentlyContinue)) { throw "$program is required: apt-get install etcd-server etcd-client" }
     }
 
-    function Start-TestEtcd {
-        $dir = Join-Path ([IO.Path]::GetTempPath()) "clusterdr-pester-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
-        $lines = & sh $script:tool start $dir 3 (Get-Random -Minimum 40000 -Maximum 49000)
+    # A Describe keeps the directory before it starts anything, so its AfterAll can stop by the PIDs that
+    # etcd-cluster.sh wrote there even when the start failed half-way (AfterAll also runs when BeforeAll throws).
+    function New-TestEtcdDir { Join-Path ([IO.Path]::GetTempPath()) "clusterdr-pester-$([guid]::NewGuid().ToString('N').Substring(0, 8))" }
+
+    function Start-TestEtcd([string] $Dir) {
+        $lines = & sh $script:tool start $Dir 3 (Get-Random -Minimum 40000 -Maximum 49000)
         if ($LASTEXITCODE -ne 0) { throw 'etcd did not start' }
         $members = foreach ($line in $lines) {
             $name, $peer, $client, $data = $line -split ' '
             @{ Name = $name; PeerUrl = $peer; ClientUrl = $client; DataDir = $data; Node = 'localhost'
-               StartCommand = "sh $dir/$name/start.sh"; StopCommand = "sh $dir/$name/stop.sh" }
+               StartCommand = "sh $Dir/$name/start.sh"; StopCommand = "sh $Dir/$name/stop.sh" }
         }
-        $cluster = [pscustomobject]@{ Dir = $dir; Members = $members; Endpoints = [string[]]$members.ClientUrl; Backups = (Join-Path $dir 'backups') }
+        $cluster = [pscustomobject]@{ Dir = $Dir; Members = $members; Endpoints = [string[]]$members.ClientUrl; Backups = (Join-Path $Dir 'backups') }
         $deadline = (Get-Date).AddSeconds(30)
         do { Start-Sleep -Milliseconds 300; $s = Get-EtcdClusterStatus -Endpoint $cluster.Endpoints -ErrorAction SilentlyContinue -WarningAction SilentlyContinue }
         until (($s -and $s.HealthyCount -eq 3) -or (Get-Date) -gt $deadline)
-        if ($s.HealthyCount -ne 3) { throw "etcd in $dir is not healthy" }
+        if ($s.HealthyCount -ne 3) { throw "etcd in $Dir is not healthy" }
         $cluster
     }
 
-    function Stop-TestEtcd($Cluster) {
-        & sh $script:tool stop $Cluster.Dir
-        Remove-Item -Recurse -Force $Cluster.Dir -ErrorAction Ignore
+    function Stop-TestEtcd([string] $Dir) {
+        if (-not $Dir -or -not (Test-Path $Dir)) { return }
+        & sh $script:tool stop $Dir
+        if ($LASTEXITCODE -ne 0) { Write-Warning "etcd-cluster.sh stop $Dir exited with $LASTEXITCODE" }
+        Remove-Item -Recurse -Force $Dir -ErrorAction Ignore
     }
 
     function Set-Key($Cluster, $Key, $Value) { & etcdctl --endpoints=$($Cluster.Endpoints[0]) put $Key $Value | Out-Null }
@@ -83,10 +88,11 @@ Describe 'The ClusterDR module' {
 
 Describe 'etcd backup, verification and retention' {
     BeforeAll {
-        $script:etcd = Start-TestEtcd
+        $script:etcdDir = New-TestEtcdDir
+        $script:etcd = Start-TestEtcd $script:etcdDir
         foreach ($i in 1..10) { Set-Key $script:etcd "/p/k$i" "v$i" }
     }
-    AfterAll { Stop-TestEtcd $script:etcd }
+    AfterAll { Stop-TestEtcd $script:etcdDir }
 
     It 'shows the quorum status as a typed object with a default view' {
         $s = Get-EtcdClusterStatus -Endpoint $script:etcd.Endpoints[0]
@@ -144,10 +150,11 @@ Describe 'etcd backup, verification and retention' {
 
 Describe 'etcd disaster recovery through the cmdlets' {
     BeforeAll {
-        $script:dr = Start-TestEtcd
+        $script:drDir = New-TestEtcdDir
+        $script:dr = Start-TestEtcd $script:drDir
         foreach ($i in 1..15) { Set-Key $script:dr "/dr/k$i" "v$i" }
     }
-    AfterAll { Stop-TestEtcd $script:dr }
+    AfterAll { Stop-TestEtcd $script:drDir }
 
     It 'refuses a backup from a member that lost quorum, then restores all members' {
         $backup = Backup-EtcdSnapshot -Endpoint $script:dr.Endpoints[0] -Path $script:dr.Backups

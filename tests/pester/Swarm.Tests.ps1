@@ -35,7 +35,8 @@ BeforeAll {
 
 AfterAll {
     Remove-Item Env:DOCKER_HOST -ErrorAction Ignore
-    & sh $script:tool stop $script:dir
+    # $script:dir is set before dockerd starts: a start that failed half-way is stopped too.
+    if ($script:dir) { & sh $script:tool stop $script:dir }
 }
 
 Describe 'Swarm cmdlets against a real dockerd' {

@@ -31,8 +31,11 @@ BeforeAll {
 }
 
 AfterAll {
-    & sh $script:tool stop $script:dir
-    Remove-Item -Recurse -Force $script:dir -ErrorAction Ignore
+    # $script:dir is set before the ensemble starts: a start that failed half-way is stopped too.
+    if ($script:dir) {
+        & sh $script:tool stop $script:dir
+        Remove-Item -Recurse -Force $script:dir -ErrorAction Ignore
+    }
 }
 
 Describe 'ZooKeeper cmdlets' {

@@ -2,7 +2,7 @@
 # A throwaway etcd cluster on 127.0.0.1, for the tests and the demo. Each member gets
 # DIR/<name>/{start.sh,stop.sh}: exactly the StartCommand/StopCommand a member spec takes.
 #   etcd-cluster.sh start DIR SIZE BASEPORT   create and start SIZE members (client BASEPORT+2i, peer BASEPORT+2i+1)
-#   etcd-cluster.sh stop DIR                  stop every member by its PID
+#   etcd-cluster.sh stop DIR                  stop every member by its PID (also after a failed start)
 #   etcd-cluster.sh members DIR               one line per member: name peer-url client-url data-dir
 set -eu
 tools=$(cd "$(dirname "$0")" && pwd)
@@ -49,7 +49,8 @@ START
     cat "$dir"/e*/member
     ;;
 stop)
-    for s in "$dir"/e*/stop.sh; do [ -f "$s" ] && sh "$s"; done
+    # Every member with a PID file, so also after a start that failed half-way.
+    exec sh "$tools/stop-by-pid.sh" "$dir"/e*
     ;;
 members)
     cat "$dir"/e*/member

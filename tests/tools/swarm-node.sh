@@ -5,7 +5,7 @@
 #   swarm-node.sh start DIR   prints the DOCKER_HOST; writes DIR/start.sh and DIR/stop.sh
 #   swarm-node.sh stop DIR    stops dockerd, unmounts what it left, deletes the namespace and DIR
 set -eu
-cmd=$1 dir=$2
+cmd=${1:?usage: swarm-node.sh start|stop DIR} dir=${2:?DIR required}
 case "$cmd" in
 start)
     mkdir -p "$dir/root"

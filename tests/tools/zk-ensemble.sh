@@ -4,7 +4,7 @@
 # StartCommand/StopCommand/DataDir take.
 #   zk-ensemble.sh start DIR SIZE BASEPORT   create and start SIZE nodes (ports BASEPORT+4i .. +4i+3:
 #                                             client, quorum, election, AdminServer)
-#   zk-ensemble.sh stop DIR                  stop every node by its PID
+#   zk-ensemble.sh stop DIR                  stop every node by its PID (also after a failed start)
 #   zk-ensemble.sh members DIR               one line per node: name id client-address data-dir admin-url
 # Environment for start: ZK_EXTRA_CFG (lines appended to every zoo.cfg), ZK_HEAP (JVM -Xmx of every
 # node, default 128m; the benchmark raises it for 100k+ znodes). Both are written into the node's files.
@@ -77,7 +77,8 @@ START
     cat "$dir"/z*/member
     ;;
 stop)
-    for s in "$dir"/z*/stop.sh; do [ -f "$s" ] && sh "$s"; done
+    # Every node with a PID file, so also after a start that failed half-way.
+    exec sh "$tools/stop-by-pid.sh" "$dir"/z*
     ;;
 members)
     cat "$dir"/z*/member

@@ -17,7 +17,13 @@ namespace ClusterDR.Tests.Fixtures
                 TestEnv.Require(p, "apt-get install --no-install-recommends ceph-mon ceph-osd radosgw ceph-common");
             Dir = TestEnv.TempDir("ceph");
             Port = TestEnv.FreePorts(3);
-            Script("start", Dir, Port.ToString(), AccessKey);
+            try { Script("start", Dir, Port.ToString(), AccessKey); }
+            catch
+            {
+                // A constructor that throws gets no Dispose: stop what a start that failed half-way left running.
+                Dispose();
+                throw;
+            }
         }
 
         public string Dir { get; }
@@ -66,9 +72,18 @@ namespace ClusterDR.Tests.Fixtures
             Bin = bin;
             Dir = TestEnv.TempDir("pg");
             Port = TestEnv.FreePorts(1);
-            Shell.Run("chown", "postgres:postgres", Dir);
-            Shell.Run("runuser", "-u", "postgres", "--", bin + "/initdb", "-D", Dir + "/data", "-U", "postgres", "--auth=trust", "-N");
-            Shell.Run("runuser", "-u", "postgres", "--", bin + "/pg_ctl", "-D", Dir + "/data", "-w", "-l", Dir + "/pg.log", "-o", $"-p {Port} -k {Dir} -c listen_addresses=127.0.0.1 -c fsync=off", "start");
+            try
+            {
+                Shell.Run("chown", "postgres:postgres", Dir);
+                Shell.Run("runuser", "-u", "postgres", "--", bin + "/initdb", "-D", Dir + "/data", "-U", "postgres", "--auth=trust", "-N");
+                Shell.Run("runuser", "-u", "postgres", "--", bin + "/pg_ctl", "-D", Dir + "/data", "-w", "-l", Dir + "/pg.log", "-o", $"-p {Port} -k {Dir} -c listen_addresses=127.0.0.1 -c fsync=off", "start");
+            }
+            catch
+            {
+                // A constructor that throws gets no Dispose: stop what a start that failed half-way left running.
+                Dispose();
+                throw;
+            }
         }
 
         public string Bin { get; }

@@ -33,7 +33,13 @@ namespace ClusterDR.Tests.Fixtures
             StopCommand =
                 $"p=$(cat {PidFile} 2>/dev/null) || exit 0; kill -TERM $p 2>/dev/null || exit 0; " +
                 "while [ -e /proc/$p ] && ! grep -q '^State:.*Z' /proc/$p/status 2>/dev/null; do sleep 0.05; done";
-            Start();
+            try { Start(); }
+            catch
+            {
+                // A constructor that throws gets no Dispose: stop what a start that failed half-way left running.
+                Dispose();
+                throw;
+            }
         }
 
         public string Dockerd { get; }

@@ -20,19 +20,28 @@ namespace ClusterDR.Tests.Fixtures
             TestEnv.Require("etcdctl", "apt-get install etcd-client");
             Dir = TestEnv.TempDir("etcd");
             int basePort = TestEnv.FreePorts(2 * size + 3);
-            var output = Shell.Run("sh", TestEnv.Tool("etcd-cluster.sh"), "start", Dir, size.ToString(), basePort.ToString());
-            Members = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line =>
+            try
             {
-                var f = line.Split(' ');
-                string memberDir = Path.Combine(Dir, f[0]);
-                return new EtcdMemberSpec
+                var output = Shell.Run("sh", TestEnv.Tool("etcd-cluster.sh"), "start", Dir, size.ToString(), basePort.ToString());
+                Members = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line =>
                 {
-                    Name = f[0], PeerUrl = f[1], ClientUrl = f[2], DataDir = f[3], Node = "localhost",
-                    StartCommand = "sh " + Path.Combine(memberDir, "start.sh"),
-                    StopCommand = "sh " + Path.Combine(memberDir, "stop.sh"),
-                };
-            }).ToList();
-            WaitHealthy(TimeSpan.FromSeconds(30));
+                    var f = line.Split(' ');
+                    string memberDir = Path.Combine(Dir, f[0]);
+                    return new EtcdMemberSpec
+                    {
+                        Name = f[0], PeerUrl = f[1], ClientUrl = f[2], DataDir = f[3], Node = "localhost",
+                        StartCommand = "sh " + Path.Combine(memberDir, "start.sh"),
+                        StopCommand = "sh " + Path.Combine(memberDir, "stop.sh"),
+                    };
+                }).ToList();
+                WaitHealthy(TimeSpan.FromSeconds(30));
+            }
+            catch
+            {
+                // A constructor that throws gets no Dispose: stop what a start that failed half-way left running.
+                Dispose();
+                throw;
+            }
         }
 
         public string Dir { get; }

@@ -47,7 +47,13 @@ namespace ClusterDR.Tests.Fixtures
             _sshd = Process.Start(psi)!;
             _sshd.ErrorDataReceived += (_, __) => { };
             _sshd.BeginErrorReadLine();
-            WaitListening();
+            try { WaitListening(); }
+            catch
+            {
+                // A constructor that throws gets no Dispose: stop what a start that failed half-way left running.
+                Dispose();
+                throw;
+            }
         }
 
         public string Dir { get; }

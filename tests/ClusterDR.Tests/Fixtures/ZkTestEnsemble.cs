@@ -25,29 +25,38 @@ namespace ClusterDR.Tests.Fixtures
             TestEnv.Require("java", "apt-get install default-jre-headless");
             Dir = TestEnv.TempDir("zk");
             int basePort = TestEnv.FreePorts(4 * size + 4);
-            var psi = new ProcessStartInfo("sh") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var a in new[] { TestEnv.Tool("zk-ensemble.sh"), "start", Dir, size.ToString(), basePort.ToString() }) psi.ArgumentList.Add(a);
-            psi.Environment["ZK_EXTRA_CFG"] = extraConfig ?? "";
-            string output;
-            using (var p = Process.Start(psi)!)
+            try
             {
-                output = p.StandardOutput.ReadToEnd();
-                p.WaitForExit();
-                if (p.ExitCode != 0) throw new InvalidOperationException("zk-ensemble.sh failed: " + p.StandardError.ReadToEnd());
-            }
-            Members = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line =>
-            {
-                var f = line.Split(' ');
-                string nodeDir = Path.Combine(Dir, f[0]);
-                AdminUrls.Add(new Uri(f[4]));
-                return new ZkMemberSpec
+                var psi = new ProcessStartInfo("sh") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+                foreach (var a in new[] { TestEnv.Tool("zk-ensemble.sh"), "start", Dir, size.ToString(), basePort.ToString() }) psi.ArgumentList.Add(a);
+                psi.Environment["ZK_EXTRA_CFG"] = extraConfig ?? "";
+                string output;
+                using (var p = Process.Start(psi)!)
                 {
-                    Name = f[0], Id = int.Parse(f[1]), ClientAddress = f[2], DataDir = f[3], Node = "localhost",
-                    StartCommand = "sh " + Path.Combine(nodeDir, "start.sh"),
-                    StopCommand = "sh " + Path.Combine(nodeDir, "stop.sh"),
-                };
-            }).ToList();
-            WaitServing(TimeSpan.FromSeconds(60));
+                    output = p.StandardOutput.ReadToEnd();
+                    p.WaitForExit();
+                    if (p.ExitCode != 0) throw new InvalidOperationException("zk-ensemble.sh failed: " + p.StandardError.ReadToEnd());
+                }
+                Members = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line =>
+                {
+                    var f = line.Split(' ');
+                    string nodeDir = Path.Combine(Dir, f[0]);
+                    AdminUrls.Add(new Uri(f[4]));
+                    return new ZkMemberSpec
+                    {
+                        Name = f[0], Id = int.Parse(f[1]), ClientAddress = f[2], DataDir = f[3], Node = "localhost",
+                        StartCommand = "sh " + Path.Combine(nodeDir, "start.sh"),
+                        StopCommand = "sh " + Path.Combine(nodeDir, "stop.sh"),
+                    };
+                }).ToList();
+                WaitServing(TimeSpan.FromSeconds(60));
+            }
+            catch
+            {
+                // A constructor that throws gets no Dispose: stop what a start that failed half-way left running.
+                Dispose();
+                throw;
+            }
         }
 
         public string Dir { get; }
