@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Security.Cryptography;
+using System.Threading.Tasks;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Amazon.S3.Transfer;
@@ -102,7 +103,7 @@ namespace ClusterDR.Tests.Deis
         private string VolumeSignature() => Shell.Run("sh", "-c", $"cd '{_vol}' && find . -printf '%p %U:%G %m %s\\n' | sort && find . -type f -exec sha256sum {{}} + | sort");
 
         [Fact]
-        public void BackupWipeRestoreBringsBackEveryObjectFileOwnerAndTheDatabase()
+        public async Task BackupWipeRestoreBringsBackEveryObjectFileOwnerAndTheDatabase()
         {
             using var s3 = Client();
             Wipe(s3);
@@ -144,7 +145,7 @@ namespace ClusterDR.Tests.Deis
             var whatIf = new RecordingContext(Decision.WhatIf);
             DeisStoreRestore.Run(new DeisStoreRestoreRequest { BackupPath = backup.Path, S3 = S3(), Nodes = Nodes(pg), StoreShell = node, RestoreDatabase = true }, whatIf);
             Assert.True(whatIf.Asked.Count >= 4);
-            Assert.Empty(s3.ListBucketsAsync().GetAwaiter().GetResult().Buckets ?? new List<S3Bucket>());
+            Assert.Empty((await s3.ListBucketsAsync()).Buckets ?? new List<S3Bucket>());
             Assert.Empty(Directory.GetFileSystemEntries(_vol));
             Assert.Equal("", pg.Psql("postgres", "SELECT datname FROM pg_database WHERE datname='deis'"));
 
@@ -174,7 +175,7 @@ namespace ClusterDR.Tests.Deis
         [Theory]
         [InlineData("4")]
         [InlineData("2")]
-        public void WrongKeysGetAClearErrorIdAndWriteNothing(string signature)
+        public async Task WrongKeysGetAClearErrorIdAndWriteNothing(string signature)
         {
             Wipe(Client());
             var backupErr = Assert.Throws<ClusterDrException>(() => DeisStoreBackup.Run(new DeisStoreBackupRequest
@@ -187,7 +188,7 @@ namespace ClusterDR.Tests.Deis
 
             // A restore with wrong keys refuses before its first step: the target store stays as it was.
             using var s3 = Client();
-            foreach (var b in DeisStore.DefaultBuckets) s3.PutBucketAsync(b).GetAwaiter().GetResult();
+            foreach (var b in DeisStore.DefaultBuckets) await s3.PutBucketAsync(b);
             var backup = DeisStoreBackup.Run(new DeisStoreBackupRequest { S3 = S3(), Nodes = Nodes(), IncludeVolume = false, Directory = _out }, new RecordingContext());
             var before = DeisStore.DefaultBuckets.Sum(b => DeisStoreBackup.List(s3, S3(), b, default).Count);
             var ctx = new RecordingContext();
@@ -201,7 +202,7 @@ namespace ClusterDR.Tests.Deis
         }
 
         [Fact]
-        public void BackupAndRestoreWithSignatureVersion2BringBackEveryObjectIncludingMultiPartOnes()
+        public async Task BackupAndRestoreWithSignatureVersion2BringBackEveryObjectIncludingMultiPartOnes()
         {
             using var v4 = Client();
             Wipe(v4);
@@ -216,7 +217,7 @@ namespace ClusterDR.Tests.Deis
             Assert.Equal(objects, Objects(v4));
             Assert.Equal(objects.Count, result.Parts.Single(p => p.Name == "objects").Items);
             // Objects over PartSize (8 MiB) go up in parts: ?uploads, ?partNumber=&uploadId=, ?uploadId= all signed with SigV2.
-            Assert.EndsWith("-3\"", v4.GetObjectMetadataAsync("registry", "registry/images/big/layer").GetAwaiter().GetResult().ETag);
+            Assert.EndsWith("-3\"", (await v4.GetObjectMetadataAsync("registry", "registry/images/big/layer")).ETag);
             Assert.DoesNotContain(ctx.Verbose.Concat(ctx.Warnings), m => m.Contains(CephS3.Secret));
         }
 
@@ -264,7 +265,7 @@ namespace ClusterDR.Tests.Deis
         [Theory]
         [InlineData("4")]
         [InlineData("2")]
-        public void AFailedRestorePutsTheBucketsBackExactlyAndForceNeverLosesAnObjectItOverwrites(string signature)
+        public async Task AFailedRestorePutsTheBucketsBackExactlyAndForceNeverLosesAnObjectItOverwrites(string signature)
         {
             using var s3 = Client();
             Wipe(s3);
@@ -279,19 +280,19 @@ namespace ClusterDR.Tests.Deis
             Assert.True(order.Count >= 20);
 
             // The target: db_wal is gone (the restore creates it), registry holds objects of its own, some with keys the backup has.
-            foreach (var o in DeisStoreBackup.List(s3, S3(), "db_wal", default)) s3.DeleteObjectAsync("db_wal", o.Key).GetAwaiter().GetResult();
-            s3.DeleteBucketAsync("db_wal").GetAwaiter().GetResult();
+            foreach (var o in DeisStoreBackup.List(s3, S3(), "db_wal", default)) await s3.DeleteObjectAsync("db_wal", o.Key);
+            await s3.DeleteBucketAsync("db_wal");
             string denied = order[^1];               // missing from the target: its PUT is refused, late in the restore
             var overwritten = order.Take(3).ToList(); // held with other content: moved aside before they are overwritten
             string same = order[3];                   // held with the same content: kept as it is
-            s3.DeleteObjectAsync("registry", denied).GetAwaiter().GetResult();
+            await s3.DeleteObjectAsync("registry", denied);
             foreach (var (k, i) in overwritten.Select((k, i) => (k, i))) Put(s3, "registry", k, Bytes(300 + i, 1000 + i));
             Put(s3, "registry", "registry/not-in-the-backup", Bytes(77, 77));
-            s3.PutBucketPolicyAsync(new PutBucketPolicyRequest
+            await s3.PutBucketPolicyAsync(new PutBucketPolicyRequest
             {
                 BucketName = "registry",
                 Policy = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"s3:PutObject\",\"Resource\":\"arn:aws:s3:::registry/" + denied + "\"}]}",
-            }).GetAwaiter().GetResult();
+            });
             string before = State(s3);
             var oldContent = overwritten.ToDictionary(k => k, k => SHA(s3, "registry", k));
             var request = new DeisStoreRestoreRequest { BackupPath = backup.Path, S3 = S3(signature: signature), Nodes = Nodes(), RestoreVolume = false, Force = true };
@@ -308,7 +309,7 @@ namespace ClusterDR.Tests.Deis
             Assert.Equal(before, State(s3));
 
             // 2. An object of the archive that no longer matches its checksum, met late in the upload: the same undo.
-            s3.DeleteBucketPolicyAsync("registry").GetAwaiter().GetResult();
+            await s3.DeleteBucketPolicyAsync("registry");
             before = State(s3);
             string copy = Path.Combine(_out, "copy", Path.GetFileName(backup.Path));
             Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
@@ -356,7 +357,7 @@ namespace ClusterDR.Tests.Deis
         }
 
         [Fact]
-        public void SignatureVersion2SignsEveryS3OperationTheStoreUsesOnRealRadosgw()
+        public async Task SignatureVersion2SignsEveryS3OperationTheStoreUsesOnRealRadosgw()
         {
             using var v4 = Client();
             Wipe(v4);
@@ -364,49 +365,49 @@ namespace ClusterDR.Tests.Deis
             o.SignatureVersion = "2";
             using var s3 = DeisStore.Client(o);
             // Buckets: create (relaxed name), list.
-            s3.PutBucketAsync("db_wal").GetAwaiter().GetResult();
-            Assert.Contains(s3.ListBucketsAsync().GetAwaiter().GetResult().Buckets, b => b.BucketName == "db_wal");
+            await s3.PutBucketAsync("db_wal");
+            Assert.Contains((await s3.ListBucketsAsync()).Buckets, b => b.BucketName == "db_wal");
             // Objects with keys that need escaping, with Content-MD5 and a Content-Type, read back by GET and HEAD.
             var keys = new[] { "plain/key", "registry//double%20slash", "with space+plus&amp=eq", "folder/", "ünï/çødé~!*'()" };
             foreach (var (k, i) in keys.Select((k, i) => (k, i)))
             {
                 var data = Bytes(100 + i, i);
-                s3.PutObjectAsync(new PutObjectRequest { BucketName = "db_wal", Key = k, InputStream = new MemoryStream(data), ContentType = "application/x-test", MD5Digest = Convert.ToBase64String(MD5.HashData(data)), UseChunkEncoding = false }).GetAwaiter().GetResult();
-                using var r = s3.GetObjectAsync("db_wal", k).GetAwaiter().GetResult();
+                await s3.PutObjectAsync(new PutObjectRequest { BucketName = "db_wal", Key = k, InputStream = new MemoryStream(data), ContentType = "application/x-test", MD5Digest = Convert.ToBase64String(MD5.HashData(data)), UseChunkEncoding = false });
+                using var r = await s3.GetObjectAsync("db_wal", k);
                 var back = new MemoryStream();
                 r.ResponseStream.CopyTo(back);
                 Assert.Equal(data, back.ToArray());
-                Assert.Equal(data.Length, s3.GetObjectMetadataAsync("db_wal", k).GetAwaiter().GetResult().ContentLength);
+                Assert.Equal(data.Length, (await s3.GetObjectMetadataAsync("db_wal", k)).ContentLength);
             }
             // Listing (list-type=2) sees them; the same objects through SigV4 are byte-identical.
             Assert.Equal(keys.OrderBy(k => k, StringComparer.Ordinal), DeisStoreBackup.List(s3, o, "db_wal", default).Select(x => x.Key).OrderBy(k => k, StringComparer.Ordinal));
             // Multi-part: ?uploads, ?partNumber=&uploadId=, POST ?uploadId= and DELETE ?uploadId= (abort).
             var big = Bytes(11 * 1024 * 1024, 7);
-            var init = s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = "db_wal", Key = "multi/part" }).GetAwaiter().GetResult();
+            var init = await s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = "db_wal", Key = "multi/part" });
             var etags = new List<PartETag>();
             for (int i = 0, off = 0; off < big.Length; i++, off += 5 * 1024 * 1024)
             {
                 int len = Math.Min(5 * 1024 * 1024, big.Length - off);
-                var r = s3.UploadPartAsync(new UploadPartRequest { BucketName = "db_wal", Key = "multi/part", UploadId = init.UploadId, PartNumber = i + 1, InputStream = new MemoryStream(big, off, len), PartSize = len, UseChunkEncoding = false }).GetAwaiter().GetResult();
+                var r = await s3.UploadPartAsync(new UploadPartRequest { BucketName = "db_wal", Key = "multi/part", UploadId = init.UploadId, PartNumber = i + 1, InputStream = new MemoryStream(big, off, len), PartSize = len, UseChunkEncoding = false });
                 etags.Add(new PartETag(i + 1, r.ETag));
             }
-            s3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest { BucketName = "db_wal", Key = "multi/part", UploadId = init.UploadId, PartETags = etags }).GetAwaiter().GetResult();
-            Assert.EndsWith("-3\"", s3.GetObjectMetadataAsync("db_wal", "multi/part").GetAwaiter().GetResult().ETag);
-            var aborted = s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = "db_wal", Key = "multi/aborted" }).GetAwaiter().GetResult();
-            s3.AbortMultipartUploadAsync("db_wal", "multi/aborted", aborted.UploadId).GetAwaiter().GetResult();
+            await s3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest { BucketName = "db_wal", Key = "multi/part", UploadId = init.UploadId, PartETags = etags });
+            Assert.EndsWith("-3\"", (await s3.GetObjectMetadataAsync("db_wal", "multi/part")).ETag);
+            var aborted = await s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = "db_wal", Key = "multi/aborted" });
+            await s3.AbortMultipartUploadAsync("db_wal", "multi/aborted", aborted.UploadId);
             // Server-side copy (x-amz-copy-source) and ?acl.
-            s3.CopyObjectAsync(new CopyObjectRequest { SourceBucket = "db_wal", SourceKey = "with space+plus&amp=eq", DestinationBucket = "db_wal", DestinationKey = "copied/ünï" }).GetAwaiter().GetResult();
-            Assert.Equal(102, s3.GetObjectMetadataAsync("db_wal", "copied/ünï").GetAwaiter().GetResult().ContentLength);
-            Assert.NotNull(s3.GetObjectAclAsync(new GetObjectAclRequest { BucketName = "db_wal", Key = "plain/key" }).GetAwaiter().GetResult().Owner);
+            await s3.CopyObjectAsync(new CopyObjectRequest { SourceBucket = "db_wal", SourceKey = "with space+plus&amp=eq", DestinationBucket = "db_wal", DestinationKey = "copied/ünï" });
+            Assert.Equal(102, (await s3.GetObjectMetadataAsync("db_wal", "copied/ünï")).ContentLength);
+            Assert.NotNull((await s3.GetObjectAclAsync(new GetObjectAclRequest { BucketName = "db_wal", Key = "plain/key" })).Owner);
             Assert.Equal(SHA(v4, "db_wal", "multi/part"), Convert.ToHexString(SHA256.HashData(big)));
             // A server-side copy in parts (x-amz-copy-source-range on ?partNumber=&uploadId=), as for objects over 5 GiB.
-            DeisS3Transfer.Copy(s3, "db_wal", "multi/part", "multi/copied", big.Length, 5 * 1024 * 1024, default).GetAwaiter().GetResult();
-            Assert.EndsWith("-3\"", s3.GetObjectMetadataAsync("db_wal", "multi/copied").GetAwaiter().GetResult().ETag);
+            await DeisS3Transfer.Copy(s3, "db_wal", "multi/part", "multi/copied", big.Length, 5 * 1024 * 1024, default);
+            Assert.EndsWith("-3\"", (await s3.GetObjectMetadataAsync("db_wal", "multi/copied")).ETag);
             Assert.Equal(SHA(v4, "db_wal", "multi/copied"), Convert.ToHexString(SHA256.HashData(big)));
             // Delete objects and the bucket.
-            foreach (var x in DeisStoreBackup.List(s3, o, "db_wal", default)) s3.DeleteObjectAsync("db_wal", x.Key).GetAwaiter().GetResult();
-            s3.DeleteBucketAsync("db_wal").GetAwaiter().GetResult();
-            Assert.DoesNotContain(v4.ListBucketsAsync().GetAwaiter().GetResult().Buckets ?? new List<S3Bucket>(), b => b.BucketName == "db_wal");
+            foreach (var x in DeisStoreBackup.List(s3, o, "db_wal", default)) await s3.DeleteObjectAsync("db_wal", x.Key);
+            await s3.DeleteBucketAsync("db_wal");
+            Assert.DoesNotContain((await v4.ListBucketsAsync()).Buckets ?? new List<S3Bucket>(), b => b.BucketName == "db_wal");
         }
 
         private static string SHA(AmazonS3Client s3, string bucket, string key)
