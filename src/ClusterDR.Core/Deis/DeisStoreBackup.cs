@@ -29,6 +29,8 @@ namespace ClusterDR.Deis
         public string Directory { get; set; }
         public string Label { get; set; }
         public bool Force { get; set; }
+        /// <summary>gzip level of the archive. Store objects (registry layers, WAL-E segments) are compressed already: stored by default.</summary>
+        public System.IO.Compression.CompressionLevel CompressionLevel { get; set; } = System.IO.Compression.CompressionLevel.NoCompression;
     }
 
     /// <summary>
@@ -78,6 +80,9 @@ namespace ClusterDR.Deis
                     plan.Add(target, $"Copy {totalObjects} object(s), {totalBytes} bytes of bucket(s) {string.Join(", ", s3o.Buckets)} into the backup", () =>
                     {
                         writer = BackupArchiveWriter.Create(req.Directory, fileName);
+                        writer.CompressionLevel = req.CompressionLevel;
+                        // Room for every object's line in the manifest, so the objects stream into the archive in one pass.
+                        writer.ManifestReserve = (int)Math.Min(int.MaxValue / 2, 64 * 1024 + listing.Sum(kv => kv.Value.Sum(x => 160L + 2 * DeisStore.ArchiveName(kv.Key, x.Key).Length)));
                         DownloadAll(s3, s3o, listing, writer, ctx);
                     });
                     if (req.IncludeVolume && sh != null)
@@ -127,56 +132,127 @@ namespace ClusterDR.Deis
             return all;
         }
 
-        /// <summary>Downloads objects in parallel, each streamed into its own staged payload with size and MD5 (ETag) checked.</summary>
+        /// <summary>Objects up to this size are read into memory by the parallel workers and then written into the archive at once.</summary>
+        internal const long InMemoryLimit = 8L * 1024 * 1024;
+
+        /// <summary>
+        /// Downloads every object straight into the archive (sizes are known from the listing, so nothing is
+        /// staged), checking size and MD5 (ETag) on the way. Small objects first: several workers GET them
+        /// in parallel into memory, each then takes the archive for a moment. Large objects follow one at a
+        /// time, each fetched as parallel ranged GETs written in order. Memory stays bounded by
+        /// workers × <see cref="InMemoryLimit"/>.
+        /// </summary>
         private static void DownloadAll(AmazonS3Client s3, DeisS3Options o, Dictionary<string, List<S3Object>> listing, BackupArchiveWriter writer, IOperationContext ctx)
         {
             var ct = ctx.Cancellation;
-            var work = new ConcurrentQueue<(string bucket, S3Object obj)>(listing.SelectMany(kv => kv.Value.Select(x => (kv.Key, x))));
-            long total = listing.Values.SelectMany(l => l).Sum(x => x.Size ?? 0), done = 0;
+            var all = listing.SelectMany(kv => kv.Value.Select(x => (bucket: kv.Key, obj: x))).ToList();
+            var small = all.Where(x => (x.obj.Size ?? 0) <= InMemoryLimit).ToList();
+            var large = all.Where(x => (x.obj.Size ?? 0) > InMemoryLimit).ToList();
+            long total = all.Sum(x => x.obj.Size ?? 0), done = 0;
+            var progress = new ProgressReporter(ctx, "Copying the Deis store's objects", total);
             var errors = new ConcurrentQueue<Exception>();
-            using (var stop = CancellationTokenSource.CreateLinkedTokenSource(ct))
+            using (var stop = CancellationTokenSource.CreateLinkedTokenSource(Safety.CancellationScope.Effective(ct)))
             {
+                var work = new ConcurrentQueue<(string bucket, S3Object obj)>(small);
                 var workers = Enumerable.Range(0, Math.Max(1, o.Parallelism)).Select(_ => Task.Run(() =>
                 {
                     while (!stop.IsCancellationRequested && work.TryDequeue(out var item))
                     {
                         try
                         {
-                            string name = DeisStore.ArchiveName(item.bucket, item.obj.Key);
-                            DeisStore.S3(o, $"Downloading {item.bucket}/{item.obj.Key}", async () =>
+                            var data = DeisStore.S3(o, $"Downloading {item.bucket}/{item.obj.Key}", () => GetSmall(s3, item.bucket, item.obj, stop.Token));
+                            writer.AddStreamedPayload(DeisStore.ArchiveName(item.bucket, item.obj.Key), sink =>
                             {
-                                using (var resp = await s3.GetObjectAsync(item.bucket, item.obj.Key, stop.Token).ConfigureAwait(false))
-                                using (var md5 = MD5.Create())
-                                {
-                                    long n = 0;
-                                    writer.AddPayload(name, sink =>
-                                    {
-                                        var buf = new byte[1 << 16];
-                                        int r;
-                                        while ((r = resp.ResponseStream.Read(buf, 0, buf.Length)) > 0)
-                                        {
-                                            sink.Write(buf, 0, r);
-                                            md5.TransformBlock(buf, 0, r, null, 0);
-                                            n += r;
-                                            Interlocked.Add(ref done, r);
-                                        }
-                                    });
-                                    md5.TransformFinalBlock(new byte[0], 0, 0);
-                                    Check(item.bucket, item.obj, n, md5.Hash, resp.ETag);
-                                    return n;
-                                }
+                                sink.DeclareLength(data.Length);
+                                sink.Write(data, 0, data.Length);
                             });
+                            Interlocked.Add(ref done, data.Length);
                         }
                         catch (Exception ex) { errors.Enqueue(ex); stop.Cancel(); }
                     }
                 })).ToArray();
-                var progress = new ProgressReporter(ctx, "Copying the Deis store's objects", total);
                 while (!Task.WaitAll(workers, 200)) progress.Report(Interlocked.Read(ref done));
+                foreach (var item in large)
+                {
+                    if (!errors.IsEmpty || stop.IsCancellationRequested) break;
+                    try
+                    {
+                        writer.AddStreamedPayload(DeisStore.ArchiveName(item.bucket, item.obj.Key), sink =>
+                            GetLarge(s3, o, item.bucket, item.obj, sink, Math.Max(1, o.Parallelism), n => { done += n; progress.Report(done); }, stop.Token));
+                    }
+                    catch (Exception ex) { errors.Enqueue(ex); }
+                }
                 progress.Complete();
             }
             if (errors.TryDequeue(out var first)) throw first is ClusterDrException ? first : DeisStore.Map(first, o, "Downloading objects");
             ct.ThrowIfCancellationRequested();
-            ctx.WriteVerbose($"Copied {listing.Values.Sum(l => l.Count)} object(s), {done} bytes from {o.GatewayUri}.");
+            ctx.WriteVerbose($"Copied {all.Count} object(s), {done} bytes from {o.GatewayUri} ({small.Count} read whole in parallel, {large.Count} in parallel ranges).");
+        }
+
+        /// <summary>One object, whole, into memory; size and MD5 checked.</summary>
+        private static async Task<byte[]> GetSmall(AmazonS3Client s3, string bucket, S3Object obj, CancellationToken ct)
+        {
+            using (var resp = await s3.GetObjectAsync(bucket, obj.Key, ct).ConfigureAwait(false))
+            {
+                long expected = obj.Size ?? resp.ContentLength;
+                var data = new byte[expected];
+                int at = 0, n;
+                while (at < data.Length && (n = await resp.ResponseStream.ReadAsync(data, at, data.Length - at, ct).ConfigureAwait(false)) > 0) at += n;
+                // One byte more than listed is as wrong as one less.
+                long size = at + (at == data.Length && resp.ResponseStream.ReadByte() >= 0 ? 1 : 0);
+                byte[] md5;
+                using (var h = MD5.Create()) md5 = h.ComputeHash(data, 0, at);
+                Check(bucket, obj, size, md5, resp.ETag);
+                return data;
+            }
+        }
+
+        /// <summary>
+        /// One large object as ranged GETs of <see cref="InMemoryLimit"/> bytes, up to <paramref name="parallel"/>
+        /// in flight, written to <paramref name="sink"/> in order (MD5 over the whole, as S3 computes it for a single PUT).
+        /// </summary>
+        private static void GetLarge(AmazonS3Client s3, DeisS3Options o, string bucket, S3Object obj, PayloadSink sink, int parallel, Action<long> progress, CancellationToken ct)
+        {
+            long size = obj.Size ?? 0;
+            sink.DeclareLength(size);
+            string etag = null;
+            using (var md5 = MD5.Create())
+            {
+                var pending = new Queue<Task<(byte[] Data, string ETag)>>();
+                long next = 0;
+                while (next < size || pending.Count > 0)
+                {
+                    while (next < size && pending.Count < parallel)
+                    {
+                        long from = next, to = Math.Min(size, next + InMemoryLimit) - 1;
+                        pending.Enqueue(Task.Run(() => DeisStore.S3(o, $"Downloading {bucket}/{obj.Key} bytes {from}-{to}", () => GetRange(s3, bucket, obj.Key, from, to, ct)), ct));
+                        next = to + 1;
+                    }
+                    var part = pending.Dequeue().GetAwaiter().GetResult();
+                    if (etag == null) etag = part.ETag;
+                    else if (!string.Equals(etag, part.ETag, StringComparison.Ordinal))
+                        throw new ClusterDrException(ErrorIds.S3ObjectMismatch, ErrorKind.InvalidData, $"{bucket}/{obj.Key} changed while it was read (its ETag moved from {etag} to {part.ETag}).", bucket + "/" + obj.Key);
+                    md5.TransformBlock(part.Data, 0, part.Data.Length, null, 0);
+                    sink.Write(part.Data, 0, part.Data.Length);
+                    progress(part.Data.Length);
+                }
+                md5.TransformFinalBlock(new byte[0], 0, 0);
+                Check(bucket, obj, sink.BytesWritten, md5.Hash, etag);
+            }
+        }
+
+        private static async Task<(byte[], string)> GetRange(AmazonS3Client s3, string bucket, string key, long from, long to, CancellationToken ct)
+        {
+            var req = new GetObjectRequest { BucketName = bucket, Key = key, ByteRange = new ByteRange(from, to) };
+            using (var resp = await s3.GetObjectAsync(req, ct).ConfigureAwait(false))
+            {
+                var data = new byte[to - from + 1];
+                int at = 0, n;
+                while (at < data.Length && (n = await resp.ResponseStream.ReadAsync(data, at, data.Length - at, ct).ConfigureAwait(false)) > 0) at += n;
+                if (at != data.Length)
+                    throw new ClusterDrException(ErrorIds.S3ObjectMismatch, ErrorKind.InvalidData, $"{bucket}/{key}: bytes {from}-{to} came back {at} bytes long.", bucket + "/" + key);
+                return (data, resp.ETag);
+            }
         }
 
         internal static void Check(string bucket, S3Object obj, long size, byte[] md5, string etag)

@@ -25,6 +25,10 @@ namespace ClusterDR.Commands
         [Parameter]
         public string DatabaseDumpCommand { get; set; }
 
+        /// <summary>gzip level of the archive; store objects are compressed already, so they are stored by default.</summary>
+        [Parameter]
+        public System.IO.Compression.CompressionLevel CompressionLevel { get; set; } = System.IO.Compression.CompressionLevel.NoCompression;
+
         /// <summary>Back up although the Ceph monitors have no quorum or the cluster is in HEALTH_ERR.</summary>
         [Parameter]
         public SwitchParameter Force { get; set; }
@@ -45,7 +49,7 @@ namespace ClusterDR.Commands
                 var b = DeisStoreBackup.Run(new DeisStoreBackupRequest
                 {
                     S3 = S3(), Nodes = Nodes(), StoreShell = store, DatabaseShell = db, IncludeVolume = !SkipVolume,
-                    IncludeDatabase = IncludeDatabase, Directory = FileSystemPath(Path), Label = Label, Force = Force,
+                    IncludeDatabase = IncludeDatabase, Directory = FileSystemPath(Path), Label = Label, Force = Force, CompressionLevel = CompressionLevel,
                 }, this);
                 if (b != null) WriteObject(b);
             }

@@ -48,6 +48,8 @@ namespace ClusterDR.Tests.Deis
             Put("registry", "registry/folder/", new byte[0]);
             Put("registry", "registry//double%20slash", Bytes(11, 3));
             for (int i = 0; i < 20; i++) Put("registry", $"registry/images/{i:x4}/layer", Bytes(5000 + i * 997, 10 + i));
+            // Over 8 MiB in one PUT: read back as ranged GETs, its MD5 (the ETag) checked over the whole.
+            Put("db_wal", "basebackups_005/base_000000010000000000000002/tar_partitions/part_00000000.tar.lzo", Bytes(9 * 1024 * 1024 + 7, 4));
             // A multi-part object (3 parts of 5 MiB + a tail).
             var big = Bytes(16 * 1024 * 1024 + 12345, 99);
             const int part = 5 * 1024 * 1024;
@@ -137,6 +139,9 @@ namespace ClusterDR.Tests.Deis
             Assert.Contains(backup.Files, f => f.Path == DeisStore.DatabasePayload);
             Assert.All(backup.Files, f => Assert.Matches("^[0-9a-f]{64}$", f.Sha256));
             Assert.DoesNotContain(ctx.Verbose.Concat(ctx.Warnings).Concat(ctx.Asked), m => m.Contains(CephS3.Secret));
+            // Objects stream straight into a stored archive: two large ones by ranges, the rest whole.
+            Assert.Contains(ctx.Verbose, v => v.Contains($"{objects.Count - 2} read whole in parallel, 2 in parallel ranges"));
+            Assert.True(new FileInfo(backup.Path).Length > backup.Files.Where(f => f.Path.StartsWith("s3")).Sum(f => f.Size), "objects are stored uncompressed by default");
 
             // -WhatIf on a wiped target: every step reported, nothing touched.
             Wipe(s3);
