@@ -246,7 +246,7 @@ namespace ClusterDR.Commands
 
         [Parameter]
         [ValidateRange(1, 64)]
-        public int Parallelism { get; set; } = 4;
+        public int Parallelism { get; set; } = 16;
 
         [Parameter]
         public string StoreDirectory { get; set; } = "/var/lib/deis/store";

@@ -25,7 +25,7 @@ namespace ClusterDR.Deis
         public string Region { get; set; } = "us-east-1";
         public string[] Buckets { get; set; } = DeisStore.DefaultBuckets;
         /// <summary>Objects transferred at once.</summary>
-        public int Parallelism { get; set; } = 4;
+        public int Parallelism { get; set; } = 16;
         /// <summary>A restore uploads objects bigger than this in parts of this size (S3's minimum part is 5 MiB).</summary>
         public long PartSize { get; set; } = 8L * 1024 * 1024;
         /// <summary>

@@ -136,11 +136,54 @@ namespace ClusterDR.Deis
         internal const long InMemoryLimit = 8L * 1024 * 1024;
 
         /// <summary>
+        /// Reused 8 MiB buffers: allocating one per object or range put them all on the large-object heap,
+        /// and the process grew to hundreds of MB before a full GC. In use at once: workers + ranges in flight.
+        /// </summary>
+        private sealed class BufferPool
+        {
+            private readonly ConcurrentBag<byte[]> _free = new ConcurrentBag<byte[]>();
+            public byte[] Rent(long length) => length <= 64 * 1024 ? new byte[length] : _free.TryTake(out var b) ? b : new byte[InMemoryLimit];
+            public void Return(byte[] b) { if (b.Length == InMemoryLimit) _free.Add(b); }
+        }
+
+        /// <summary>At most this many bytes of whole objects are held in memory at once, however many transfers run.</summary>
+        internal const long MemoryBudget = 64L * 1024 * 1024;
+
+        /// <summary>Ranged reads of one large object in flight at once (8 MiB each).</summary>
+        internal const int RangesInFlight = 4;
+
+        /// <summary>Bytes that may be held at once: many small objects in parallel, fewer large ones.</summary>
+        private sealed class Budget
+        {
+            private long _left;
+            public Budget(long bytes) { _left = bytes; }
+
+            public void Take(long n, CancellationToken ct)
+            {
+                lock (this)
+                {
+                    while (_left < n)
+                    {
+                        ct.ThrowIfCancellationRequested();
+                        Monitor.Wait(this, 100);
+                    }
+                    _left -= n;
+                }
+            }
+
+            public void Give(long n)
+            {
+                lock (this) { _left += n; Monitor.PulseAll(this); }
+            }
+        }
+
+        /// <summary>
         /// Downloads every object straight into the archive (sizes are known from the listing, so nothing is
-        /// staged), checking size and MD5 (ETag) on the way. Small objects first: several workers GET them
-        /// in parallel into memory, each then takes the archive for a moment. Large objects follow one at a
-        /// time, each fetched as parallel ranged GETs written in order. Memory stays bounded by
-        /// workers × <see cref="InMemoryLimit"/>.
+        /// staged), checking size and MD5 (ETag) on the way. Small objects first: many workers GET them in
+        /// parallel into memory (small GETs are latency-bound: 4 workers took 12 ms an object, 16 took 4.7),
+        /// each then takes the archive for a moment. Large objects follow one at a time, each fetched as
+        /// <see cref="RangesInFlight"/> parallel ranged GETs written in order. Memory stays bounded by
+        /// <see cref="MemoryBudget"/> plus the ranges in flight, whatever the store's size.
         /// </summary>
         private static void DownloadAll(AmazonS3Client s3, DeisS3Options o, Dictionary<string, List<S3Object>> listing, BackupArchiveWriter writer, IOperationContext ctx)
         {
@@ -151,6 +194,10 @@ namespace ClusterDR.Deis
             long total = all.Sum(x => x.obj.Size ?? 0), done = 0;
             var progress = new ProgressReporter(ctx, "Copying the Deis store's objects", total);
             var errors = new ConcurrentQueue<Exception>();
+            var pool = new BufferPool();
+            var budget = new Budget(MemoryBudget);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            double smallSeconds = 0;
             using (var stop = CancellationTokenSource.CreateLinkedTokenSource(Safety.CancellationScope.Effective(ct)))
             {
                 var work = new ConcurrentQueue<(string bucket, S3Object obj)>(small);
@@ -160,25 +207,34 @@ namespace ClusterDR.Deis
                     {
                         try
                         {
-                            var data = DeisStore.S3(o, $"Downloading {item.bucket}/{item.obj.Key}", () => GetSmall(s3, item.bucket, item.obj, stop.Token));
-                            writer.AddStreamedPayload(DeisStore.ArchiveName(item.bucket, item.obj.Key), sink =>
+                            long need = Math.Max(64 * 1024, item.obj.Size ?? 0);
+                            budget.Take(need, stop.Token);
+                            (byte[] Buffer, int Length) data;
+                            try { data = DeisStore.S3(o, $"Downloading {item.bucket}/{item.obj.Key}", () => GetSmall(s3, pool, item.bucket, item.obj, stop.Token)); }
+                            catch { budget.Give(need); throw; }
+                            try
                             {
-                                sink.DeclareLength(data.Length);
-                                sink.Write(data, 0, data.Length);
-                            });
+                                writer.AddStreamedPayload(DeisStore.ArchiveName(item.bucket, item.obj.Key), sink =>
+                                {
+                                    sink.DeclareLength(data.Length);
+                                    sink.Write(data.Buffer, 0, data.Length);
+                                });
+                            }
+                            finally { pool.Return(data.Buffer); budget.Give(need); }
                             Interlocked.Add(ref done, data.Length);
                         }
                         catch (Exception ex) { errors.Enqueue(ex); stop.Cancel(); }
                     }
                 })).ToArray();
                 while (!Task.WaitAll(workers, 200)) progress.Report(Interlocked.Read(ref done));
+                smallSeconds = clock.Elapsed.TotalSeconds;
                 foreach (var item in large)
                 {
                     if (!errors.IsEmpty || stop.IsCancellationRequested) break;
                     try
                     {
                         writer.AddStreamedPayload(DeisStore.ArchiveName(item.bucket, item.obj.Key), sink =>
-                            GetLarge(s3, o, item.bucket, item.obj, sink, Math.Max(1, o.Parallelism), n => { done += n; progress.Report(done); }, stop.Token));
+                            GetLarge(s3, o, pool, item.bucket, item.obj, sink, Math.Max(1, Math.Min(RangesInFlight, o.Parallelism)), n => { done += n; progress.Report(done); }, stop.Token));
                     }
                     catch (Exception ex) { errors.Enqueue(ex); }
                 }
@@ -186,24 +242,32 @@ namespace ClusterDR.Deis
             }
             if (errors.TryDequeue(out var first)) throw first is ClusterDrException ? first : DeisStore.Map(first, o, "Downloading objects");
             ct.ThrowIfCancellationRequested();
-            ctx.WriteVerbose($"Copied {all.Count} object(s), {done} bytes from {o.GatewayUri} ({small.Count} read whole in parallel, {large.Count} in parallel ranges).");
+            ctx.WriteVerbose($"Copied {all.Count} object(s), {done} bytes from {o.GatewayUri} ({small.Count} read whole in parallel, {large.Count} in parallel ranges; {smallSeconds:0.0} s + {clock.Elapsed.TotalSeconds - smallSeconds:0.0} s).");
         }
 
-        /// <summary>One object, whole, into memory; size and MD5 checked.</summary>
-        private static async Task<byte[]> GetSmall(AmazonS3Client s3, string bucket, S3Object obj, CancellationToken ct)
+        /// <summary>One object, whole, into a (pooled) buffer; size and MD5 checked.</summary>
+        private static async Task<(byte[] Buffer, int Length)> GetSmall(AmazonS3Client s3, BufferPool pool, string bucket, S3Object obj, CancellationToken ct)
         {
             using (var resp = await s3.GetObjectAsync(bucket, obj.Key, ct).ConfigureAwait(false))
             {
                 long expected = obj.Size ?? resp.ContentLength;
-                var data = new byte[expected];
-                int at = 0, n;
-                while (at < data.Length && (n = await resp.ResponseStream.ReadAsync(data, at, data.Length - at, ct).ConfigureAwait(false)) > 0) at += n;
-                // One byte more than listed is as wrong as one less.
-                long size = at + (at == data.Length && resp.ResponseStream.ReadByte() >= 0 ? 1 : 0);
-                byte[] md5;
-                using (var h = MD5.Create()) md5 = h.ComputeHash(data, 0, at);
-                Check(bucket, obj, size, md5, resp.ETag);
-                return data;
+                var data = pool.Rent(expected);
+                try
+                {
+                    int at = 0, n;
+                    while (at < expected && (n = await resp.ResponseStream.ReadAsync(data, at, (int)expected - at, ct).ConfigureAwait(false)) > 0) at += n;
+                    // One byte more than listed is as wrong as one less.
+                    long size = at + (at == expected && resp.ResponseStream.ReadByte() >= 0 ? 1 : 0);
+                    byte[] md5;
+                    using (var h = MD5.Create()) md5 = h.ComputeHash(data, 0, at);
+                    Check(bucket, obj, size, md5, resp.ETag);
+                    return (data, at);
+                }
+                catch
+                {
+                    pool.Return(data);
+                    throw;
+                }
             }
         }
 
@@ -211,47 +275,60 @@ namespace ClusterDR.Deis
         /// One large object as ranged GETs of <see cref="InMemoryLimit"/> bytes, up to <paramref name="parallel"/>
         /// in flight, written to <paramref name="sink"/> in order (MD5 over the whole, as S3 computes it for a single PUT).
         /// </summary>
-        private static void GetLarge(AmazonS3Client s3, DeisS3Options o, string bucket, S3Object obj, PayloadSink sink, int parallel, Action<long> progress, CancellationToken ct)
+        private static void GetLarge(AmazonS3Client s3, DeisS3Options o, BufferPool pool, string bucket, S3Object obj, PayloadSink sink, int parallel, Action<long> progress, CancellationToken ct)
         {
             long size = obj.Size ?? 0;
             sink.DeclareLength(size);
             string etag = null;
             using (var md5 = MD5.Create())
             {
-                var pending = new Queue<Task<(byte[] Data, string ETag)>>();
+                var pending = new Queue<Task<(byte[] Data, int Length, string ETag)>>();
                 long next = 0;
-                while (next < size || pending.Count > 0)
+                try
                 {
-                    while (next < size && pending.Count < parallel)
+                    while (next < size || pending.Count > 0)
                     {
-                        long from = next, to = Math.Min(size, next + InMemoryLimit) - 1;
-                        pending.Enqueue(Task.Run(() => DeisStore.S3(o, $"Downloading {bucket}/{obj.Key} bytes {from}-{to}", () => GetRange(s3, bucket, obj.Key, from, to, ct)), ct));
-                        next = to + 1;
+                        while (next < size && pending.Count < parallel)
+                        {
+                            long from = next, to = Math.Min(size, next + InMemoryLimit) - 1;
+                            var buffer = pool.Rent(InMemoryLimit);
+                            pending.Enqueue(Task.Run(() => DeisStore.S3(o, $"Downloading {bucket}/{obj.Key} bytes {from}-{to}", () => GetRange(s3, buffer, bucket, obj.Key, from, to, ct)), ct));
+                            next = to + 1;
+                        }
+                        var part = pending.Dequeue().GetAwaiter().GetResult();
+                        try
+                        {
+                            if (etag == null) etag = part.ETag;
+                            else if (!string.Equals(etag, part.ETag, StringComparison.Ordinal))
+                                throw new ClusterDrException(ErrorIds.S3ObjectMismatch, ErrorKind.InvalidData, $"{bucket}/{obj.Key} changed while it was read (its ETag moved from {etag} to {part.ETag}).", bucket + "/" + obj.Key);
+                            md5.TransformBlock(part.Data, 0, part.Length, null, 0);
+                            sink.Write(part.Data, 0, part.Length);
+                            progress(part.Length);
+                        }
+                        finally { pool.Return(part.Data); }
                     }
-                    var part = pending.Dequeue().GetAwaiter().GetResult();
-                    if (etag == null) etag = part.ETag;
-                    else if (!string.Equals(etag, part.ETag, StringComparison.Ordinal))
-                        throw new ClusterDrException(ErrorIds.S3ObjectMismatch, ErrorKind.InvalidData, $"{bucket}/{obj.Key} changed while it was read (its ETag moved from {etag} to {part.ETag}).", bucket + "/" + obj.Key);
-                    md5.TransformBlock(part.Data, 0, part.Data.Length, null, 0);
-                    sink.Write(part.Data, 0, part.Data.Length);
-                    progress(part.Data.Length);
+                }
+                finally
+                {
+                    // On failure, let the ranges in flight finish before their buffers can be reused.
+                    foreach (var t in pending) { try { pool.Return(t.GetAwaiter().GetResult().Data); } catch { } }
                 }
                 md5.TransformFinalBlock(new byte[0], 0, 0);
                 Check(bucket, obj, sink.BytesWritten, md5.Hash, etag);
             }
         }
 
-        private static async Task<(byte[], string)> GetRange(AmazonS3Client s3, string bucket, string key, long from, long to, CancellationToken ct)
+        private static async Task<(byte[], int, string)> GetRange(AmazonS3Client s3, byte[] data, string bucket, string key, long from, long to, CancellationToken ct)
         {
             var req = new GetObjectRequest { BucketName = bucket, Key = key, ByteRange = new ByteRange(from, to) };
             using (var resp = await s3.GetObjectAsync(req, ct).ConfigureAwait(false))
             {
-                var data = new byte[to - from + 1];
+                int length = (int)(to - from + 1);
                 int at = 0, n;
-                while (at < data.Length && (n = await resp.ResponseStream.ReadAsync(data, at, data.Length - at, ct).ConfigureAwait(false)) > 0) at += n;
-                if (at != data.Length)
+                while (at < length && (n = await resp.ResponseStream.ReadAsync(data, at, length - at, ct).ConfigureAwait(false)) > 0) at += n;
+                if (at != length)
                     throw new ClusterDrException(ErrorIds.S3ObjectMismatch, ErrorKind.InvalidData, $"{bucket}/{key}: bytes {from}-{to} came back {at} bytes long.", bucket + "/" + key);
-                return (data, resp.ETag);
+                return (data, length, resp.ETag);
             }
         }
 
