@@ -139,7 +139,7 @@ namespace ClusterDR.Deis
         internal static ClusterDrException Map(Exception ex, DeisS3Options o, string what)
         {
             if (ex is AggregateException ag && ag.InnerExceptions.Count > 0) ex = ag.InnerExceptions[0];
-            if (ex is ClusterDrException cd) return SurfaceObjectMismatch(cd);
+            if (ex is ClusterDrException cd) return cd;
             if (ex is AmazonS3Exception s3)
             {
                 bool denied = s3.StatusCode == HttpStatusCode.Forbidden || s3.StatusCode == HttpStatusCode.Unauthorized
@@ -157,15 +157,6 @@ namespace ClusterDR.Deis
                 return new ClusterDrException(ErrorIds.EndpointUnreachable, ErrorKind.ConnectionError, $"{what}: the S3 gateway {o.GatewayUri} cannot be reached: {ex.Message}", o.GatewayUri, ex);
             return new ClusterDrException(ErrorIds.S3Error, ErrorKind.InvalidOperation, $"{what}: {ex.Message}", o.GatewayUri, ex);
         }
-
-        /// <summary>
-        /// Interim: DeisStoreBackup.Check raises S3ObjectMismatch (inside an S3 call, so it passes through here) without
-        /// surfaceAsIs, and that file is being reworked elsewhere. Once it passes surfaceAsIs: true itself, drop this.
-        /// </summary>
-        private static ClusterDrException SurfaceObjectMismatch(ClusterDrException cd) =>
-            cd.ErrorId == ErrorIds.S3ObjectMismatch && !cd.SurfaceAsIs
-                ? new ClusterDrException(cd.ErrorId, cd.Kind, cd.Message, cd.Target, cd, surfaceAsIs: true)
-                : cd;
 
         internal static T S3<T>(DeisS3Options o, string what, Func<System.Threading.Tasks.Task<T>> call)
         {

@@ -300,7 +300,7 @@ namespace ClusterDR.Deis
                         {
                             if (etag == null) etag = part.ETag;
                             else if (!string.Equals(etag, part.ETag, StringComparison.Ordinal))
-                                throw new ClusterDrException(ErrorIds.S3ObjectMismatch, ErrorKind.InvalidData, $"{bucket}/{obj.Key} changed while it was read (its ETag moved from {etag} to {part.ETag}).", bucket + "/" + obj.Key);
+                                throw new ClusterDrException(ErrorIds.S3ObjectMismatch, ErrorKind.InvalidData, $"{bucket}/{obj.Key} changed while it was read (its ETag moved from {etag} to {part.ETag}).", bucket + "/" + obj.Key, surfaceAsIs: true);
                             md5.TransformBlock(part.Data, 0, part.Length, null, 0);
                             sink.Write(part.Data, 0, part.Length);
                             progress(part.Length);
@@ -327,7 +327,7 @@ namespace ClusterDR.Deis
                 int at = 0, n;
                 while (at < length && (n = await resp.ResponseStream.ReadAsync(data, at, length - at, ct).ConfigureAwait(false)) > 0) at += n;
                 if (at != length)
-                    throw new ClusterDrException(ErrorIds.S3ObjectMismatch, ErrorKind.InvalidData, $"{bucket}/{key}: bytes {from}-{to} came back {at} bytes long.", bucket + "/" + key);
+                    throw new ClusterDrException(ErrorIds.S3ObjectMismatch, ErrorKind.InvalidData, $"{bucket}/{key}: bytes {from}-{to} came back {at} bytes long.", bucket + "/" + key, surfaceAsIs: true);
                 return (data, length, resp.ETag);
             }
         }
@@ -335,10 +335,10 @@ namespace ClusterDR.Deis
         internal static void Check(string bucket, S3Object obj, long size, byte[] md5, string etag)
         {
             if (obj.Size.HasValue && size != obj.Size.Value)
-                throw new ClusterDrException(ErrorIds.S3ObjectMismatch, ErrorKind.InvalidData, $"{bucket}/{obj.Key}: read {size} bytes, the listing says {obj.Size}.", bucket + "/" + obj.Key);
+                throw new ClusterDrException(ErrorIds.S3ObjectMismatch, ErrorKind.InvalidData, $"{bucket}/{obj.Key}: read {size} bytes, the listing says {obj.Size}.", bucket + "/" + obj.Key, surfaceAsIs: true);
             string e = (etag ?? "").Trim('"');
             if (e.Length == 32 && e.IndexOf('-') < 0 && !string.Equals(e, HashingStream.Hex(md5), StringComparison.OrdinalIgnoreCase))
-                throw new ClusterDrException(ErrorIds.S3ObjectMismatch, ErrorKind.InvalidData, $"{bucket}/{obj.Key}: the MD5 of the bytes read does not match its ETag.", bucket + "/" + obj.Key);
+                throw new ClusterDrException(ErrorIds.S3ObjectMismatch, ErrorKind.InvalidData, $"{bucket}/{obj.Key}: the MD5 of the bytes read does not match its ETag.", bucket + "/" + obj.Key, surfaceAsIs: true);
         }
 
 
