@@ -28,14 +28,14 @@ namespace ClusterDR.Commands
 
         // Once Ctrl+C was pressed the pipeline refuses output; the engine may still be undoing a plan,
         // which must not be cut short by a PipelineStoppedException from a progress or verbose line.
-        private bool Stopping => _stop.IsCancellationRequested;
+        private bool StopRequested => _stop.IsCancellationRequested;
 
-        void IOperationContext.WriteVerbose(string message) { if (!Stopping) WriteVerbose(message); }
-        void IOperationContext.WriteWarning(string message) { if (!Stopping) WriteWarning(message); }
+        void IOperationContext.WriteVerbose(string message) { if (!StopRequested) WriteVerbose(message); }
+        void IOperationContext.WriteWarning(string message) { if (!StopRequested) WriteWarning(message); }
 
         void IOperationContext.WriteProgress(ProgressInfo p)
         {
-            if (Stopping) return;
+            if (StopRequested) return;
             var record = new ProgressRecord(Math.Abs(p.Activity.GetHashCode() % 100000) + 1, p.Activity, string.IsNullOrEmpty(p.Status) ? " " : p.Status)
             {
                 PercentComplete = p.Percent,

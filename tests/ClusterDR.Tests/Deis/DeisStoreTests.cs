@@ -27,7 +27,7 @@ namespace ClusterDR.Tests.Deis
 
         private DeisS3Options S3(string secret = CephS3.Secret, string signature = "4") =>
             new DeisS3Options { GatewayUri = _ceph.Gateway, AccessKey = CephS3.AccessKey, SecretKey = CephS3.SecretKey(secret), SignatureVersion = signature };
-        private DeisNodeOptions Nodes(PgTestServer? pg = null) => new DeisNodeOptions
+        private DeisNodeOptions Nodes(PgTestServer pg = null) => new DeisNodeOptions
         {
             StoreDir = _vol, CephCommand = _ceph.CephCommand,
             DatabaseDumpCommand = pg?.DumpCommand ?? "false", DatabaseLoadCommand = pg?.LoadCommand ?? "false",
