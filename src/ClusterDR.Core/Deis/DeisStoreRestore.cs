@@ -97,6 +97,20 @@ namespace ClusterDR.Deis
                     ctx.WriteWarning(msg + $" Going on because -Force was given: objects with the same content are kept, objects with different content are first copied to <bucket>/{aside}<key>.");
                 }
 
+                // The store volume: what it holds now is moved aside inside it, never overwritten.
+                int volumeEntries = 0;
+                string volumeAside = ".clusterdr-moved-aside-" + UtcStamp.Of(started), volumeFailed = ".clusterdr-failed-" + UtcStamp.Of(started);
+                if (req.RestoreVolume && hasVolume)
+                {
+                    volumeEntries = CountEntries(req.StoreShell, req.Nodes.StoreDir, ct);
+                    if (volumeEntries > 0)
+                    {
+                        string msg = $"The store volume {req.Nodes.StoreDir} on {req.StoreShell.Node} is not empty ({volumeEntries} entries); a restore would mix the backup into it.";
+                        if (!req.Force) throw new ClusterDrException(ErrorIds.StoreNotEmpty, ErrorKind.ResourceExists, msg + $" Use -Force to restore anyway (what it holds is first moved into {req.Nodes.StoreDir}/{volumeAside}/). Nothing was changed.", req.StoreShell.Node);
+                        ctx.WriteWarning(msg + $" Going on because -Force was given: what it holds is first moved into {req.Nodes.StoreDir}/{volumeAside}/.");
+                    }
+                }
+
                 string gw = s3o.GatewayUri.ToString();
                 var plan = new Plan(ctx, "Restore-DeisStore", ErrorIds.RestoreFailed);
                 var journal = new DeisRestoreJournal();
@@ -146,10 +160,36 @@ namespace ClusterDR.Deis
                 if (req.RestoreVolume && hasVolume)
                 {
                     var sh = req.StoreShell;
-                    string d = Sh.Quote(req.Nodes.StoreDir);
-                    plan.Add(sh.Node, $"Extract the store volume into {req.Nodes.StoreDir} (owners and modes preserved)", () =>
-                        parts.Add(StreamPayload(backup, DeisStore.VolumePayload, sh, "volume", "tar -x of the store volume",
-                            $"mkdir -p {d} && tar -x --same-owner --numeric-owner -p -C {d} -f -", ctx)));
+                    string dir = req.Nodes.StoreDir, d = Sh.Quote(dir);
+                    // Whatever an extraction left (all or part of the backup's volume) is kept, out of the way, in <dir>/.clusterdr-failed-<stamp>/.
+                    string clear = $"[ ! -d {d} ] || {{ {MoveEntriesScript(dir, ".", volumeFailed, volumeAside)} && {{ rmdir {Sh.Quote(dir.TrimEnd('/') + "/" + volumeFailed)} 2>/dev/null; true; }}; }}";
+                    void Clear() => sh.RunChecked("moving the extracted volume out of the way", clear, ct);
+                    // Entries move inside the volume, not the volume itself: in Deis it is a CephFS mount point, which cannot be renamed.
+                    if (volumeEntries > 0)
+                        plan.Add(sh.Node, $"Move the {volumeEntries} entries of the store volume {dir} into {dir}/{volumeAside}/", () =>
+                        {
+                            sh.RunChecked("moving the store volume's entries aside", MoveEntriesScript(dir, ".", volumeAside, volumeAside), ct);
+                            result.MovedAside[sh.Node + ":" + dir] = dir.TrimEnd('/') + "/" + volumeAside;
+                        }, undo: () =>
+                        {
+                            Clear();
+                            sh.RunChecked("moving the store volume's entries back", MoveEntriesScript(dir, volumeAside, ".", null) + " && rmdir " + Sh.Quote(volumeAside), ct);
+                            result.MovedAside.Remove(sh.Node + ":" + dir);
+                        });
+                    plan.Add(sh.Node, $"Extract the store volume into {dir} (owners and modes preserved)", () =>
+                    {
+                        try
+                        {
+                            parts.Add(StreamPayload(backup, DeisStore.VolumePayload, sh, "volume", "tar -x of the store volume",
+                                $"mkdir -p {d} && tar -x --same-owner --numeric-owner -p -C {d} -f -", ctx));
+                        }
+                        catch
+                        {
+                            // A failed step is not undone by the plan: clear what this one half-wrote itself.
+                            using (CancellationScope.Suppress()) try { Clear(); } catch (ClusterDrException u) { ctx.WriteWarning("Restore-DeisStore: " + u.Message); }
+                            throw;
+                        }
+                    }, undo: Clear);
                 }
                 if (req.RestoreDatabase)
                     plan.Add(dbShell.Node, "Load the database dump (pg_dumpall)", () =>
@@ -172,6 +212,23 @@ namespace ClusterDR.Deis
             result.Duration = clock.Elapsed;
             return result;
         }
+
+        /// <summary>Entries (including hidden ones) directly in <paramref name="dir"/> on the node; 0 when it does not exist.</summary>
+        internal static int CountEntries(IRemoteShell sh, string dir, CancellationToken ct)
+        {
+            var r = sh.RunChecked("looking at the store volume", $"[ -d {Sh.Quote(dir)} ] || {{ echo 0; exit 0; }}; ls -A {Sh.Quote(dir)} | wc -l", ct);
+            return int.TryParse(r.StdOut.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n) ? n : 0;
+        }
+
+        /// <summary>
+        /// sh: in <paramref name="dir"/>, moves every entry of <paramref name="from"/> (relative to dir) into
+        /// <paramref name="to"/> (created), leaving out <paramref name="keep"/> and the target itself.
+        /// </summary>
+        internal static string MoveEntriesScript(string dir, string from, string to, string keep) =>
+            $"cd {Sh.Quote(dir)} && mkdir -p {Sh.Quote(to)} && for e in {Sh.Quote(from)}/* {Sh.Quote(from)}/.[!.]* {Sh.Quote(from)}/..?*; do " +
+            "[ -e \"$e\" ] || [ -L \"$e\" ] || continue; n=${e##*/}; " +
+            $"[ \"$n\" = {Sh.Quote(to)} ] && continue; " + (keep == null ? "" : $"[ \"$n\" = {Sh.Quote(keep)} ] && continue; ") +
+            $"mv -- \"$e\" {Sh.Quote(to)}/ || exit 1; done";
 
         /// <summary>
         /// Reads the archive once; each object is re-hashed against the manifest into a temp file (MD5 of the

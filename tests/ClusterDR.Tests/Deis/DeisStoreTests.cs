@@ -104,6 +104,51 @@ namespace ClusterDR.Tests.Deis
 
         private string VolumeSignature() => Shell.Run("sh", "-c", $"cd '{_vol}' && find . -printf '%p %U:%G %m %s\\n' | sort && find . -type f -exec sha256sum {{}} + | sort");
 
+        /// <summary>The volume as an operator sees it, leaving out what a restore moved aside (and the volume dir's own line).</summary>
+        private string VolumeSignatureOutsideAside(string sub = ".") => Shell.Run("sh", "-c",
+            $"cd '{_vol}/{sub}' && find . -mindepth 1 -path './.clusterdr-*' -prune -o -printf '%p %U:%G %m %s\\n' | sort && find . -path './.clusterdr-*' -prune -o -type f -exec sha256sum {{}} + | sort");
+
+        [Fact]
+        public async Task ARestoreOntoAVolumeThatHoldsDataRefusesWithoutForceAndOtherwiseMovesItAsideNeverOverwritingIt()
+        {
+            using var s3 = Client();
+            Fill(s3);
+            MakeVolume();
+            string original = VolumeSignatureOutsideAside();
+            using var sh = new LocalShell();
+            var backup = DeisStoreBackup.Run(new DeisStoreBackupRequest { S3 = S3(), Nodes = Nodes(), StoreShell = sh, Directory = _out }, new RecordingContext());
+            Wipe(s3);
+            // The volume now holds something else: a file the backup lacks, and a file the backup would overwrite.
+            File.WriteAllText(Path.Combine(_vol, "local-only.txt"), "only here");
+            File.WriteAllText(Path.Combine(_vol, "logs", "controller.log"), "newer log\n");
+            string changed = VolumeSignatureOutsideAside();
+
+            // 1. Without -Force: refused before anything is touched.
+            var ex = Assert.Throws<ClusterDrException>(() => DeisStoreRestore.Run(new DeisStoreRestoreRequest { BackupPath = backup.Path, S3 = S3(), Nodes = Nodes(), StoreShell = sh }, new RecordingContext()));
+            Assert.Equal(ErrorIds.StoreNotEmpty, ex.ErrorId);
+            Assert.Contains("store volume", ex.Message);
+            Assert.Equal(changed, VolumeSignatureOutsideAside());
+            Assert.Empty((await s3.ListBucketsAsync()).Buckets ?? new List<S3Bucket>());
+
+            // 2. With -Force but a later step failing (the database load): the volume is put back exactly.
+            var failing = new DeisStoreRestoreRequest { BackupPath = backup.Path, S3 = S3(), Nodes = Nodes(), StoreShell = sh, Force = true, RestoreDatabase = false, ReSave = true, ControllerShell = sh };
+            failing.Nodes.ControllerCommand = "exit 3";
+            ex = Assert.Throws<ClusterDrException>(() => DeisStoreRestore.Run(failing, new RecordingContext()));
+            Assert.Equal(ErrorIds.RestoreFailed, ex.ErrorId);
+            Assert.Equal(changed, VolumeSignatureOutsideAside());
+            Assert.DoesNotContain(Directory.GetFileSystemEntries(_vol), e => Path.GetFileName(e).StartsWith(".clusterdr-moved-aside-"));
+            Assert.Empty((await s3.ListBucketsAsync()).Buckets ?? new List<S3Bucket>());
+
+            // 3. With -Force: the backup's volume in place, what was there before kept whole in <dir>/.clusterdr-moved-aside-<stamp>/.
+            var ctx = new RecordingContext();
+            var result = DeisStoreRestore.Run(new DeisStoreRestoreRequest { BackupPath = backup.Path, S3 = S3(), Nodes = Nodes(), StoreShell = sh, Force = true }, ctx);
+            Assert.Equal(original, VolumeSignatureOutsideAside());
+            var aside = Assert.Single(Directory.GetDirectories(_vol), d => Path.GetFileName(d).StartsWith(".clusterdr-moved-aside-"));
+            Assert.Equal(changed, VolumeSignatureOutsideAside(Path.GetFileName(aside)));
+            Assert.Contains(result.MovedAside, kv => kv.Value.EndsWith(Path.GetFileName(aside)));
+            Assert.Contains(ctx.Warnings, w => w.Contains("store volume") && w.Contains(".clusterdr-moved-aside-"));
+        }
+
         [Fact]
         public async Task BackupWipeRestoreBringsBackEveryObjectFileOwnerAndTheDatabase()
         {
