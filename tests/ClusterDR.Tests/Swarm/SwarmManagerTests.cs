@@ -197,6 +197,11 @@ namespace ClusterDR.Tests.Swarm
 
                 // One manager down: backing up another would leave 1 of 3.
                 nodes[2].Stop();
+                // Docker reports a stopped manager unreachable only after its heartbeat times out; under load that
+                // takes a while. The scenario starts once the survivors see exactly one manager gone.
+                settle.Restart();
+                while (SwarmStatusReader.Read(local, nodes[0].Options, default).ReachableManagers != 2 && settle.Elapsed < TimeSpan.FromSeconds(60))
+                    System.Threading.Thread.Sleep(500);
                 var ex = Assert.Throws<ClusterDrException>(() => SwarmBackup.Run(new SwarmBackupRequest { Shell = local, Options = nodes[0].Options, Directory = Path.Combine(_out, "no") }, new RecordingContext()));
                 Assert.Equal(ErrorIds.QuorumAtRisk, ex.ErrorId);
                 Assert.Contains("1 healthy member(s) of 3", ex.Message);
