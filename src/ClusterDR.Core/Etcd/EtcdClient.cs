@@ -18,6 +18,7 @@ namespace ClusterDR.Etcd
     {
         private readonly HttpClient _http;
         private readonly HttpClient _stream;
+        private readonly EtcdTlsOptions _tls;
 
         public EtcdClient(Uri endpoint, EtcdTlsOptions tls = null, TimeSpan? timeout = null)
         {
@@ -25,6 +26,7 @@ namespace ClusterDR.Etcd
                 throw new ClusterDrException(ErrorIds.EndpointError, ErrorKind.InvalidArgument, $"'{endpoint}' is not an etcd client URL (http:// or https://).", endpoint);
             Endpoint = endpoint;
             tls = tls ?? new EtcdTlsOptions();
+            _tls = tls;
             _http = new HttpClient(tls.CreateHandler()) { BaseAddress = endpoint, Timeout = timeout ?? TimeSpan.FromSeconds(5) };
             _stream = new HttpClient(tls.CreateHandler()) { BaseAddress = endpoint, Timeout = System.Threading.Timeout.InfiniteTimeSpan };
         }
@@ -87,13 +89,13 @@ namespace ClusterDR.Etcd
             string why = "the JSON gateway was asked for";
             if (SnapshotProtocol != EtcdSnapshotProtocol.Gateway)
             {
-                why = EtcdGrpcSnapshot.TryFetch(_stream, Endpoint, sink, onSize, progress, ct, out long written, out string transport);
+                why = EtcdGrpcSnapshot.TryFetch(_stream, Endpoint, _tls, SnapshotProtocol == EtcdSnapshotProtocol.GrpcHttpClient, sink, onSize, progress, ct, out long written, out string transport);
                 if (why == null)
                 {
                     LastSnapshotTransport = transport;
                     return written;
                 }
-                if (SnapshotProtocol == EtcdSnapshotProtocol.Grpc)
+                if (SnapshotProtocol == EtcdSnapshotProtocol.Grpc || SnapshotProtocol == EtcdSnapshotProtocol.GrpcHttpClient)
                     throw new ClusterDrException(ErrorIds.EndpointError, ErrorKind.InvalidOperation, $"etcd at {Endpoint}: gRPC snapshot unavailable: {why}", Endpoint);
             }
             LastSnapshotTransport = "JSON gateway /v3/maintenance/snapshot (" + why + ")";
@@ -190,10 +192,12 @@ namespace ClusterDR.Etcd
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
             catch (Exception ex) when (ex is HttpRequestException || ex is OperationCanceledException || ex is IOException)
             {
+                var refused = _tls.ClientCertificateRefused(Endpoint, ex);
+                if (refused != null) throw refused;
                 var failure = Classify(ex);
                 string why = failure == ProbeFailure.Timeout ? "no answer in time" : (ex.InnerException?.Message ?? ex.Message);
                 if (failure == ProbeFailure.Tls) why = "TLS handshake failed: " + why;
-                throw new ClusterDrException(ErrorIds.EndpointUnreachable, ErrorKind.ConnectionError, $"etcd at {Endpoint} is unreachable: {why}", Endpoint.ToString(), ex);
+                throw new ClusterDrException(ErrorIds.EndpointUnreachable, failure == ProbeFailure.Tls ? ErrorKind.SecurityError : ErrorKind.ConnectionError, $"etcd at {Endpoint} is unreachable: {why}", Endpoint.ToString(), ex);
             }
             if (!response.IsSuccessStatusCode)
             {
@@ -229,6 +233,7 @@ namespace ClusterDR.Etcd
             {
                 if (e is System.Net.Sockets.SocketException se && se.SocketErrorCode == System.Net.Sockets.SocketError.ConnectionRefused) return ProbeFailure.Refused;
                 if (e is System.Security.Authentication.AuthenticationException) return ProbeFailure.Tls;
+                if (EtcdTlsOptions.ClientCertificateAlert(e) != null) return ProbeFailure.Tls;
                 if (e is OperationCanceledException || e is TimeoutException) return ProbeFailure.Timeout;
             }
             return ProbeFailure.Other;
@@ -267,8 +272,12 @@ namespace ClusterDR.Etcd
 
     public enum ProbeFailure { None, Refused, Timeout, Tls, Other }
 
-    /// <summary>Auto: gRPC where the runtime has HTTP/2 (PowerShell 7), else the JSON gateway (Windows PowerShell 5.1).</summary>
-    public enum EtcdSnapshotProtocol { Auto, Grpc, Gateway }
+    /// <summary>
+    /// Auto: gRPC where the runtime can (http:// on any runtime; https:// in PowerShell 7), else the JSON
+    /// gateway (https:// in Windows PowerShell 5.1). Grpc: gRPC or an error. Gateway: the JSON gateway only.
+    /// GrpcHttpClient: gRPC through .NET's HttpClient only, never ClusterDR's own HTTP/2 client (for comparisons).
+    /// </summary>
+    public enum EtcdSnapshotProtocol { Auto, Grpc, Gateway, GrpcHttpClient }
 
     public sealed class EtcdEndpointStatus
     {

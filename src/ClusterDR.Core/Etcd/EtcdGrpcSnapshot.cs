@@ -5,6 +5,7 @@ using System.Net.Http;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Reflection;
+using System.Security.Authentication;
 using System.Threading;
 
 namespace ClusterDR.Etcd
@@ -12,9 +13,10 @@ namespace ClusterDR.Etcd
     /// <summary>
     /// etcd's snapshot over gRPC (Maintenance/Snapshot), the way etcdctl fetches it: HTTP/2, framed
     /// messages, hand-parsed protobuf. It costs etcd about a third of the CPU of the JSON gateway's
-    /// base64 stream and is ~2× faster end to end. Cleartext endpoints use <see cref="H2cCall"/> (any
-    /// runtime); TLS endpoints use HttpClient's HTTP/2, which needs .NET 5+ (PowerShell 7) and
-    /// VersionPolicy, which netstandard2.0 does not declare: found by reflection.
+    /// base64 stream and is ~2× faster end to end. It comes over our own HTTP/2 client on a blocking
+    /// socket (<see cref="H2Call"/>): cleartext on any runtime, TLS where the runtime has ALPN (.NET 5+,
+    /// PowerShell 7). Else, or when that fails before any data, over HttpClient's HTTP/2, which needs
+    /// .NET 5+ too and VersionPolicy, which netstandard2.0 does not declare: found by reflection.
     /// </summary>
     internal static class EtcdGrpcSnapshot
     {
@@ -25,31 +27,59 @@ namespace ClusterDR.Etcd
 
         public static bool Supported => VersionPolicy != null && TrailingHeaders != null;
 
-        private static string TryRaw(Uri endpoint, Stream sink, Action<long> onSize, Action<long> progress, CancellationToken ct, out long written)
+        /// <summary>
+        /// The snapshot over <see cref="H2Call"/>: cleartext for http://, TLS with ALPN h2 for https:// (where the
+        /// runtime has ALPN). Returns null when done, or why not (nothing was written then).
+        /// </summary>
+        private static string TryOwnHttp2(Uri endpoint, EtcdTlsOptions tls, Stream sink, Action<long> onSize, Action<long> progress, CancellationToken ct, out long written)
         {
             written = 0;
-            H2cCall call;
-            try { call = H2cCall.Start(endpoint, Path, new byte[0], Safety.CancellationScope.Effective(ct)); }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
-            catch (Exception ex) when (ex is IOException || ex is SocketException || ex is OperationCanceledException)
+            tls = tls ?? new EtcdTlsOptions();
+            bool secure = endpoint.Scheme == "https";
+            string way = secure ? "HTTP/2-over-TLS" : "h2c";
+            var effective = Safety.CancellationScope.Effective(ct);
+            H2Call call;
+            try
             {
-                return "no h2c connection: " + ex.Message;
+                H2Connection connection;
+                if (secure)
+                {
+                    connection = H2Connection.OpenTls(endpoint, tls, effective, out string notH2);
+                    if (connection == null) return notH2;
+                }
+                else connection = H2Connection.OpenPlain(endpoint, effective);
+                call = H2Call.Start(connection, endpoint.Authority, Path, new byte[0], effective);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
+            catch (TlsRejectedException ex)
+            {
+                // Every other way checks the certificate the same way: trying them would only hide the reason.
+                throw new ClusterDrException(ErrorIds.EndpointUnreachable, ErrorKind.SecurityError, $"etcd at {endpoint} is unreachable: TLS handshake failed: {ex.Message}", endpoint.ToString(), ex);
+            }
+            catch (Exception ex) when (ex is IOException || ex is SocketException || ex is OperationCanceledException || ex is AuthenticationException || ex is ObjectDisposedException)
+            {
+                // The server refused our certificate: every other way would present the same one.
+                var refused = tls.ClientCertificateRefused(endpoint, ex);
+                if (refused != null) throw refused;
+                return $"no {way} connection: " + ex.Message;
             }
             using (call)
             {
                 try { written = Copy(call.Body, sink, onSize, progress, ct); }
                 catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
-                catch (Exception ex) when ((ex is IOException || ex is SocketException || ex is ObjectDisposedException) && written == 0 && !call.HadData)
+                catch (Exception ex) when ((ex is IOException || ex is SocketException || ex is ObjectDisposedException || ex is AuthenticationException) && written == 0 && !call.HadData)
                 {
-                    return "the h2c call failed before any data: " + ex.Message;
+                    var refused = tls.ClientCertificateRefused(endpoint, ex);
+                    if (refused != null) throw refused;
+                    return $"the {way} call failed before any data: " + ex.Message;
                 }
-                catch (Exception ex) when (ex is IOException || ex is SocketException || ex is ObjectDisposedException)
+                catch (Exception ex) when (ex is IOException || ex is SocketException || ex is ObjectDisposedException || ex is AuthenticationException)
                 {
                     if (ct.IsCancellationRequested) throw new OperationCanceledException(ct);
                     throw new ClusterDrException(ErrorIds.EndpointUnreachable, ErrorKind.ConnectionError, $"The snapshot stream from {endpoint} broke: {ex.Message}", endpoint.ToString(), ex);
                 }
                 // No data at all: an error answer, whose status only HttpClient decodes; let the next way report it.
-                if (written == 0) return "the h2c call ended without data";
+                if (written == 0) return $"the {way} call ended without data";
                 return null;
             }
         }
@@ -57,20 +87,26 @@ namespace ClusterDR.Etcd
         /// <summary>
         /// Streams the snapshot into <paramref name="sink"/>. Returns null when done, or why gRPC is not
         /// usable here (nothing was written then, so the caller can fall back to the gateway).
+        /// Our own HTTP/2 client first (<see cref="H2Call"/>: a fraction of HttpClient's CPU; cleartext on any
+        /// runtime, TLS on .NET 5+), unless <paramref name="httpClientOnly"/>; then HttpClient's HTTP/2.
         /// </summary>
-        public static string TryFetch(HttpClient client, Uri endpoint, Stream sink, Action<long> onSize, Action<long> progress, CancellationToken ct, out long written, out string transport)
+        public static string TryFetch(HttpClient client, Uri endpoint, EtcdTlsOptions tls, bool httpClientOnly, Stream sink, Action<long> onSize, Action<long> progress, CancellationToken ct, out long written, out string transport)
         {
             written = 0;
             transport = null;
-            if (endpoint.Scheme == "http")
+            string ownWhyNot = null;
+            if (!httpClientOnly && (endpoint.Scheme == "http" || H2Connection.TlsAlpnSupported))
             {
-                // Cleartext: our own h2c call first (a fraction of HttpClient's CPU, and it works on .NET Framework too).
-                string why = TryRaw(endpoint, sink, onSize, progress, ct, out written);
-                if (why == null) { transport = "gRPC Maintenance/Snapshot (HTTP/2 on a plain socket)"; return null; }
-                if (!Supported) return why;
+                ownWhyNot = TryOwnHttp2(endpoint, tls, sink, onSize, progress, ct, out written);
+                if (ownWhyNot == null)
+                {
+                    transport = endpoint.Scheme == "http" ? "gRPC Maintenance/Snapshot (h2c on a blocking socket)" : "gRPC Maintenance/Snapshot (HTTP/2 over TLS on a blocking socket)";
+                    return null;
+                }
+                if (!Supported) return ownWhyNot;
             }
             if (!Supported) return "this runtime's HttpClient has no HTTP/2";
-            transport = "gRPC Maintenance/Snapshot (HttpClient, HTTP/2)";
+            transport = "gRPC Maintenance/Snapshot (HttpClient, HTTP/2" + (ownWhyNot == null ? ")" : "; own HTTP/2 client not used: " + ownWhyNot + ")");
             var request = new HttpRequestMessage(HttpMethod.Post, Path) { Version = new Version(2, 0), Content = new ByteArrayContent(new byte[5]) };
             VersionPolicy.SetValue(request, Enum.ToObject(VersionPolicy.PropertyType, 2)); // RequestVersionExact
             request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/grpc");
@@ -84,7 +120,13 @@ namespace ClusterDR.Etcd
             catch (Exception ex) when (ex is HttpRequestException || ex is IOException || ex is OperationCanceledException)
             {
                 request.Dispose();
-                return "no HTTP/2 connection: " + (ex.InnerException?.Message ?? ex.Message);
+                var refused = (tls ?? new EtcdTlsOptions()).ClientCertificateRefused(endpoint, ex);
+                if (refused != null) throw refused;
+                string why = "no HTTP/2 connection: " + (ex.InnerException?.Message ?? ex.Message);
+                // Asked for this way alone: a certificate it rejects is the answer, not a reason to look elsewhere.
+                if (httpClientOnly && EtcdClient.Classify(ex) == ProbeFailure.Tls)
+                    throw new ClusterDrException(ErrorIds.EndpointUnreachable, ErrorKind.SecurityError, $"etcd at {endpoint} is unreachable: TLS handshake failed: {ex.InnerException?.Message ?? ex.Message}", endpoint.ToString(), ex);
+                return why;
             }
             using (request)
             using (response)

@@ -33,7 +33,8 @@ namespace ClusterDR.Etcd
             return handler;
         }
 
-        private X509Certificate2 LoadClientCertificate()
+        /// <summary>The client certificate with its private key (from ClientCertificate or the PEM files); null when none is set.</summary>
+        internal X509Certificate2 LoadClientCertificate()
         {
             if (ClientCertificate != null) return ClientCertificate;
             if (ClientCertificatePath == null) return null;
@@ -51,6 +52,43 @@ namespace ClusterDR.Etcd
             {
                 throw Invalid($"cannot read the client certificate '{ClientCertificatePath}' with its key: {ex.InnerException?.Message}");
             }
+        }
+
+        internal bool HasClientCertificate => ClientCertificate != null || ClientCertificatePath != null;
+
+        /// <summary>
+        /// The server's TLS alert against this client's certificate (or its absence) somewhere in
+        /// <paramref name="ex"/>'s chain, as OpenSSL words it ("sslv3 alert bad certificate", "tlsv13 alert
+        /// certificate required", "alert unknown ca"); null for anything else. Under TLS 1.3 it arrives with the
+        /// first read after the handshake, as an IOException whose message says only "decryption failed".
+        /// </summary>
+        internal static string ClientCertificateAlert(Exception ex)
+        {
+            for (var e = ex; e != null; e = e.InnerException)
+            {
+                string m = e.Message ?? "";
+                int at = m.IndexOf("alert ", StringComparison.Ordinal);
+                if (at < 0) continue;
+                string alert = m.Substring(at);
+                if (alert.IndexOf("certificate", StringComparison.Ordinal) < 0 && alert.IndexOf("unknown ca", StringComparison.Ordinal) < 0
+                    && alert.IndexOf("access denied", StringComparison.Ordinal) < 0)
+                    continue;
+                int colon = m.LastIndexOf(':', at);
+                return m.Substring(colon + 1).Trim();
+            }
+            return null;
+        }
+
+        /// <summary>The error for a server that refused this client's certificate (see <see cref="ClientCertificateAlert"/>); null when <paramref name="ex"/> is not that.</summary>
+        internal ClusterDrException ClientCertificateRefused(Uri endpoint, Exception ex)
+        {
+            string alert = ClientCertificateAlert(ex);
+            if (alert == null) return null;
+            string hint = HasClientCertificate
+                ? "check that the client certificate is signed by a CA in etcd's --trusted-ca-file and is meant for client authentication"
+                : "etcd requires a client certificate: give -ClientCertificatePath and -ClientKeyPath, or -ClientCertificate";
+            return new ClusterDrException(ErrorIds.EndpointUnreachable, ErrorKind.SecurityError,
+                $"etcd at {endpoint} is unreachable: TLS handshake failed: the server refused the client certificate ({alert}); {hint}.", endpoint.ToString(), ex);
         }
 
         /// <summary>etcdctl flags for the same files on a node (paths as the node sees them).</summary>

@@ -25,6 +25,16 @@ namespace ClusterDR.Transport
             return handler;
         }
 
+        /// <summary>
+        /// The same decision as <see cref="CreateHandler"/>'s, for an SslStream's callback: without a bundle
+        /// (<paramref name="anchors"/> null) the standard validation (no policy error at all), with one <see cref="Validate"/>.
+        /// </summary>
+        internal static bool Accepts(X509Certificate cert, SslPolicyErrors errors, X509Certificate2Collection anchors)
+        {
+            if (anchors == null || cert == null) return errors == SslPolicyErrors.None;
+            return Validate(cert as X509Certificate2 ?? new X509Certificate2(cert), errors, anchors);
+        }
+
         /// <summary>Accepts a server certificate whose chain ends in one of the bundle's CAs; names must still match.</summary>
         internal static bool Validate(X509Certificate2 cert, SslPolicyErrors errors, X509Certificate2Collection anchors)
         {

@@ -91,11 +91,145 @@ namespace ClusterDR.Tests.Etcd
         {
             var s = EtcdStatusReader.Read(new[] { _url }, _tls, CancellationToken.None);
             Assert.Equal((1, 1, true), (s.MemberCount, s.HealthyCount, s.Members[0].IsLeader));
+            // Values of ~100 KB make the snapshot span many stream messages (etcd sends 32 KB blobs).
+            var rnd = new Random(11);
+            using (var client = new EtcdClient(_url, _tls))
+            {
+                for (int i = 0; i < 12; i++)
+                {
+                    var v = new byte[75_000];
+                    rnd.NextBytes(v);
+                    client.Put("/big/" + i, Convert.ToBase64String(v), CancellationToken.None);
+                }
+            }
             var ctx = new RecordingContext();
             var backup = EtcdBackup.Run(new EtcdBackupRequest { Endpoint = _url, Tls = _tls, Directory = P("backups") }, ctx);
             Assert.True(ClusterDR.Backups.BackupVerifier.Verify(backup.Path, new RecordingContext()).Verified);
-            // gRPC over TLS (ALPN h2) with the same client certificate and CA bundle as the gateway.
-            Assert.Contains(ctx.Verbose, v => v.Contains("fetched over gRPC"));
+            // gRPC over TLS (ALPN h2) on our own HTTP/2 client, with the same client certificate and CA bundle as the gateway.
+            Assert.Contains(ctx.Verbose, v => v.Contains("fetched over gRPC Maintenance/Snapshot (HTTP/2 over TLS on a blocking socket)"));
+            var native = P("native.db");
+            TestEnv.Require("etcdctl", "apt-get install etcd-client");
+            Shell.Run("sh", "-c", $"ETCDCTL_API=3 etcdctl --endpoints={_url} --cacert={P("ca.pem")} --cert={P("client.pem")} --key={P("client-key.pem")} snapshot save {native} >/dev/null");
+            byte[] ours = null;
+            ClusterDR.Backups.BackupArchiveReaderExtensions.ReadPayload(backup.Path, EtcdBackup.SnapshotFile, x => { var ms = new MemoryStream(); x.CopyTo(ms); ours = ms.ToArray(); });
+            Assert.True(ours.Length > 1_000_000);
+            Assert.Equal(File.ReadAllBytes(native), ours);
+        }
+
+        [Fact]
+        public void OverHttpsHttpClientsHttp2AndTheGatewayGiveTheSameSnapshot()
+        {
+            byte[] Fetch(EtcdSnapshotProtocol protocol, string transport)
+            {
+                using var client = new EtcdClient(_url, _tls) { SnapshotProtocol = protocol };
+                var ms = new MemoryStream();
+                client.Snapshot(ms, null, CancellationToken.None);
+                Assert.StartsWith(transport, client.LastSnapshotTransport);
+                return ms.ToArray();
+            }
+            var own = Fetch(EtcdSnapshotProtocol.Grpc, "gRPC Maintenance/Snapshot (HTTP/2 over TLS on a blocking socket)");
+            Assert.Equal(own, Fetch(EtcdSnapshotProtocol.GrpcHttpClient, "gRPC Maintenance/Snapshot (HttpClient, HTTP/2)"));
+            Assert.Equal(own, Fetch(EtcdSnapshotProtocol.Gateway, "JSON gateway"));
+        }
+
+        [Fact]
+        public void AnUntrustedServerCertificateFailsTheSnapshotAsATlsErrorWhicheverWayItIsFetched()
+        {
+            // No CA bundle: standard validation, and the test CA is not in the system's trust.
+            var untrusting = new EtcdTlsOptions { ClientCertificatePath = P("client.pem"), ClientKeyPath = P("client-key.pem") };
+            var dir = P("untrusted");
+            var ex = Assert.Throws<ClusterDrException>(() => EtcdBackup.Run(new EtcdBackupRequest { Endpoint = _url, Tls = untrusting, Directory = dir, Force = true }, new RecordingContext()));
+            Assert.Equal((ErrorIds.EndpointUnreachable, ErrorKind.SecurityError), (ex.ErrorId, ex.Kind));
+            Assert.Contains("TLS handshake failed", ex.Message);
+            Assert.True(!Directory.Exists(dir) || Directory.GetFileSystemEntries(dir).Length == 0);
+
+            // The snapshot itself (past the pre-flight): our own TLS refuses the certificate and nothing falls back to accept it.
+            foreach (var protocol in new[] { EtcdSnapshotProtocol.Auto, EtcdSnapshotProtocol.Grpc, EtcdSnapshotProtocol.GrpcHttpClient, EtcdSnapshotProtocol.Gateway })
+            {
+                using var client = new EtcdClient(_url, untrusting) { SnapshotProtocol = protocol };
+                var sink = new MemoryStream();
+                var refused = Assert.Throws<ClusterDrException>(() => client.Snapshot(sink, null, CancellationToken.None));
+                Assert.Equal((ErrorIds.EndpointUnreachable, ErrorKind.SecurityError), (refused.ErrorId, refused.Kind));
+                Assert.Contains("TLS handshake failed", refused.Message);
+                if (protocol == EtcdSnapshotProtocol.Auto || protocol == EtcdSnapshotProtocol.Grpc)
+                    Assert.Contains("the server's certificate was rejected (RemoteCertificateChainErrors", refused.Message);
+                Assert.Equal(0, sink.Length);
+                // Auto never reached a fallback (it would have named the transport it fell back to).
+                if (protocol != EtcdSnapshotProtocol.Gateway) Assert.Null(client.LastSnapshotTransport);
+            }
+        }
+
+        [Fact]
+        public void WithoutAClientCertificateTheSnapshotIsRefusedClearly()
+        {
+            var noClientCert = new EtcdTlsOptions { CaCertificatePath = P("ca.pem") };
+            var dir = P("nocert");
+            var ex = Assert.Throws<ClusterDrException>(() => EtcdBackup.Run(new EtcdBackupRequest { Endpoint = _url, Tls = noClientCert, Directory = dir, Force = true }, new RecordingContext()));
+            Assert.Equal((ErrorIds.EndpointUnreachable, ErrorKind.SecurityError), (ex.ErrorId, ex.Kind));
+            Assert.Contains("the server refused the client certificate", ex.Message);
+            Assert.Contains("-ClientCertificatePath", ex.Message);
+            Assert.True(!Directory.Exists(dir) || Directory.GetFileSystemEntries(dir).Length == 0);
+
+            using var client = new EtcdClient(_url, noClientCert);
+            var sink = new MemoryStream();
+            var refused = Assert.Throws<ClusterDrException>(() => client.Snapshot(sink, null, CancellationToken.None));
+            Assert.Equal((ErrorIds.EndpointUnreachable, ErrorKind.SecurityError), (refused.ErrorId, refused.Kind));
+            Assert.Contains("the server refused the client certificate", refused.Message);
+            Assert.Contains("-ClientCertificatePath", refused.Message);
+            // Refused by our own TLS connection, not passed on to the other ways.
+            Assert.IsType<System.IO.IOException>(refused.InnerException);
+            Assert.Null(client.LastSnapshotTransport);
+            Assert.Equal(0, sink.Length);
+        }
+
+        [Fact]
+        public async System.Threading.Tasks.Task ATlsServerThatDoesNotChooseH2IsLeftToTheOtherWaysWithNothingSent()
+        {
+            // TLS servers with etcd's certificate whose ALPN offers no protocol, or only http/1.1 (a proxy that speaks
+            // only HTTP/1.1): our connection is not used, with nothing sent on it, and it is not a certificate
+            // rejection, so the snapshot goes on to HttpClient and the JSON gateway.
+            using var pem = X509Certificate2.CreateFromPemFile(P("server.pem"), P("server-key.pem"));
+            using var serverCert = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+            Assert.True(H2Connection.TlsAlpnSupported);
+
+            var (url, received) = Serve(serverCert, null);
+            var connection = H2Connection.OpenTls(url, _tls, CancellationToken.None, out string notH2);
+            Assert.Null(connection);
+            Assert.Contains("no application protocol", notH2);
+            Assert.Equal(0, await received.WaitAsync(TimeSpan.FromSeconds(10)));
+
+            // .NET's TLS server answers an ALPN it cannot meet with an alert (Go's ignores it, and etcd offers h2 anyway).
+            (url, received) = Serve(serverCert, System.Net.Security.SslApplicationProtocol.Http11);
+            var ex = Assert.ThrowsAny<System.Security.Authentication.AuthenticationException>(() => H2Connection.OpenTls(url, _tls, CancellationToken.None, out notH2));
+            Assert.IsNotType<TlsRejectedException>(ex);
+            Assert.Equal(0, await received.WaitAsync(TimeSpan.FromSeconds(10)));
+        }
+
+        /// <summary>A one-connection TLS server offering <paramref name="alpn"/> (null: no ALPN); the task gives the bytes it received after the handshake.</summary>
+        private static (Uri, System.Threading.Tasks.Task<long>) Serve(X509Certificate2 certificate, System.Net.Security.SslApplicationProtocol? alpn)
+        {
+            var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            var url = new Uri($"https://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}");
+            var task = System.Threading.Tasks.Task.Run(async () =>
+            {
+                try
+                {
+                    using var tcp = await listener.AcceptTcpClientAsync();
+                    using var ssl = new System.Net.Security.SslStream(tcp.GetStream());
+                    var options = new System.Net.Security.SslServerAuthenticationOptions { ServerCertificate = certificate };
+                    if (alpn != null) options.ApplicationProtocols = new() { alpn.Value };
+                    try { await ssl.AuthenticateAsServerAsync(options); }
+                    catch (System.Security.Authentication.AuthenticationException) { return 0L; }
+                    var buf = new byte[4096];
+                    long n = 0;
+                    int k;
+                    try { while ((k = await ssl.ReadAsync(buf)) > 0) n += k; } catch (IOException) { }
+                    return n;
+                }
+                finally { listener.Stop(); }
+            });
+            return (url, task);
         }
 
         [Fact]
