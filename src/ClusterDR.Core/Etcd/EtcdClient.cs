@@ -89,7 +89,10 @@ namespace ClusterDR.Etcd
             string why = "the JSON gateway was asked for";
             if (SnapshotProtocol != EtcdSnapshotProtocol.Gateway)
             {
-                why = EtcdGrpcSnapshot.TryFetch(_stream, Endpoint, _tls, SnapshotProtocol == EtcdSnapshotProtocol.GrpcHttpClient, sink, onSize, progress, ct, out long written, out string transport);
+                long written;
+                string transport;
+                try { why = EtcdGrpcSnapshot.TryFetch(_stream, Endpoint, _tls, SnapshotProtocol == EtcdSnapshotProtocol.GrpcHttpClient, sink, onSize, progress, ct, out written, out transport); }
+                catch (SinkFailure f) { System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(f.InnerException).Throw(); throw; }
                 if (why == null)
                 {
                     LastSnapshotTransport = transport;

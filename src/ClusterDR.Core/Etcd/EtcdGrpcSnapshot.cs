@@ -206,7 +206,9 @@ namespace ClusterDR.Etcd
                         announced = (long)remaining + blobLength + TrailerLength;
                         onSize?.Invoke(announced);
                     }
-                    sink.Write(buf, blobAt, blobLength);
+                    // A failure of the sink (a full disk) is not a broken stream: it must not be caught as one below.
+                    try { sink.Write(buf, blobAt, blobLength); }
+                    catch (Exception ex) when (!(ex is ClusterDrException) && !(ex is OperationCanceledException)) { throw new SinkFailure(ex); }
                     total += blobLength;
                     progress?.Invoke(total);
                 }
@@ -254,5 +256,11 @@ namespace ClusterDR.Etcd
             var kind = status == "7" || status == "16" ? ErrorKind.PermissionDenied : ErrorKind.InvalidOperation;
             return new ClusterDrException(ErrorIds.EndpointError, kind, $"etcd at {endpoint} aborted the snapshot: gRPC status {status} {text}".TrimEnd(), endpoint.ToString());
         }
+    }
+
+    /// <summary>Carries an exception of the snapshot's sink past the transport's catch blocks; EtcdClient rethrows the original.</summary>
+    internal sealed class SinkFailure : Exception
+    {
+        public SinkFailure(Exception inner) : base(inner.Message, inner) { }
     }
 }

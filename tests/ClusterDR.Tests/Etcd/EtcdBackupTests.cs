@@ -115,6 +115,33 @@ namespace ClusterDR.Tests.Etcd
             return (l, new Uri($"http://127.0.0.1:{port}/"));
         }
 
+        private sealed class FullDisk : Backups.WriteOnlyStream
+        {
+            public long Written;
+            public override void Write(byte[] buffer, int offset, int count)
+            {
+                if (Written + count > 100_000) throw new IOException("No space left on device");
+                Written += count;
+            }
+        }
+
+        [Theory]
+        [InlineData(EtcdSnapshotProtocol.Auto)]
+        [InlineData(EtcdSnapshotProtocol.Gateway)]
+        public void AFullDiskIsReportedAsItselfNotAsABrokenSnapshotStream(EtcdSnapshotProtocol protocol)
+        {
+            var rnd = new Random(11);
+            for (int i = 0; i < 4; i++)
+            {
+                var v = new byte[75_000];
+                rnd.NextBytes(v);
+                _etcd.Put("/disk/" + protocol + i, Convert.ToBase64String(v));
+            }
+            using var client = new EtcdClient(_etcd.Url(0)) { SnapshotProtocol = protocol };
+            var ex = Assert.Throws<IOException>(() => client.Snapshot(new FullDisk(), null, null, CancellationToken.None));
+            Assert.Equal("No space left on device", ex.Message);
+        }
+
         [Fact]
         public void CtrlCPartWayThroughTheSnapshotLeavesNothingBehind()
         {
