@@ -13,18 +13,7 @@ BeforeAll {
     # etcd-cluster.sh wrote there even when the start failed half-way (AfterAll also runs when BeforeAll throws).
     function New-TestEtcdDir { Join-Path ([IO.Path]::GetTempPath()) "clusterdr-pester-$([guid]::NewGuid().ToString('N').Substring(0, 8))" }
 
-    function Get-FreePortRun([int] $Count, [int] $Minimum, [int] $Maximum) {
-        # Below Linux's ephemeral range (32768+): a restarted server must not find its port taken by an outgoing connection.
-        while ($true) {
-            $start = Get-Random -Minimum $Minimum -Maximum $Maximum
-            $free = $true
-            foreach ($p in $start..($start + $Count - 1)) {
-                try { $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, $p); $l.Start(); $l.Stop() } catch { $free = $false }
-            }
-            if ($free) { return $start }
-        }
-    }
-
+    . (Join-Path $PSScriptRoot 'TestPorts.ps1')
     function Start-TestEtcd([string] $Dir) {
         $lines = & sh $script:tool start $Dir 3 (Get-FreePortRun 6 20000 24000)
         if ($LASTEXITCODE -ne 0) { throw 'etcd did not start' }

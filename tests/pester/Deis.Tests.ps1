@@ -16,17 +16,7 @@ BeforeAll {
     $script:vol = Join-Path $script:dir 'store'
     $null = New-Item -ItemType Directory -Force $script:vol
 
-    function Get-FreePort([int] $Count = 1) {
-        # Below Linux's ephemeral range; a run of free ports.
-        while ($true) {
-            $start = Get-Random -Minimum 10000 -Maximum 19000
-            $free = $true
-            foreach ($p in $start..($start + $Count - 1)) {
-                try { $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, $p); $l.Start(); $l.Stop() } catch { $free = $false }
-            }
-            if ($free) { return $start }
-        }
-    }
+    . (Join-Path $PSScriptRoot 'TestPorts.ps1')
     function Wait-Port([int] $Port, [int] $Seconds = 10) {
         $deadline = (Get-Date).AddSeconds($Seconds)
         while ((Get-Date) -lt $deadline) {
@@ -42,7 +32,7 @@ BeforeAll {
     $script:wrong = [pscredential]::new($script:access, (ConvertTo-SecureString 'not-the-secret-key' -AsPlainText -Force))
     $script:cephDir = Join-Path $script:dir 'ceph'
     $script:cephTool = Join-Path $PSScriptRoot '../tools/ceph-s3.sh'
-    $port = Get-FreePort 3
+    $port = Get-FreePortRun 3
     $script:secretText | & sh $script:cephTool start $script:cephDir $port $script:access
     if ($LASTEXITCODE -ne 0) { throw 'Ceph did not start' }
     $script:gateway = [uri]"http://127.0.0.1:$port"
@@ -54,7 +44,7 @@ BeforeAll {
     & ssh-keygen -q -t ed25519 -N '' -f "$script:sshd/host_key"
     & ssh-keygen -q -t ed25519 -N '' -f "$script:sshd/client_key"
     Copy-Item "$script:sshd/client_key.pub" "$script:sshd/authorized_keys"
-    $sshPort = Get-FreePort
+    $sshPort = Get-FreePortRun
     $hostKey = (Get-Content "$script:sshd/host_key.pub").Split(' ')
     Set-Content "$script:sshd/known_hosts" "[127.0.0.1]:$sshPort $($hostKey[0]) $($hostKey[1])"
     Set-Content "$script:sshd/sshd_config" @(
@@ -69,7 +59,7 @@ BeforeAll {
     $script:pg = Join-Path $script:dir 'pg'
     $null = New-Item -ItemType Directory -Force $script:pg
     $script:pgBin = (Get-ChildItem /usr/lib/postgresql -Directory | Select-Object -First 1).FullName + '/bin'
-    $script:pgPort = Get-FreePort
+    $script:pgPort = Get-FreePortRun
     & chown postgres:postgres $script:pg
     & runuser -u postgres -- "$script:pgBin/initdb" -D "$script:pg/data" -U postgres --auth=trust -N | Out-Null
     & runuser -u postgres -- "$script:pgBin/pg_ctl" -D "$script:pg/data" -w -l "$script:pg/pg.log" -o "-p $script:pgPort -k $script:pg -c listen_addresses=127.0.0.1 -c fsync=off" start | Out-Null

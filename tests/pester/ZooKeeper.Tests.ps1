@@ -7,17 +7,7 @@ BeforeAll {
     $script:tool = Join-Path $PSScriptRoot '../tools/zk-ensemble.sh'
     if (-not (Test-Path /usr/share/java/zookeeper.jar)) { throw 'ZooKeeper is required: apt-get install --no-install-recommends zookeeper' }
     $script:dir = Join-Path ([IO.Path]::GetTempPath()) "clusterdr-pester-zk-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
-    function Get-FreePortRun([int] $Count, [int] $Minimum, [int] $Maximum) {
-        # Below Linux's ephemeral range (32768+): a restarted server must not find its port taken by an outgoing connection.
-        while ($true) {
-            $start = Get-Random -Minimum $Minimum -Maximum $Maximum
-            $free = $true
-            foreach ($p in $start..($start + $Count - 1)) {
-                try { $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, $p); $l.Start(); $l.Stop() } catch { $free = $false }
-            }
-            if ($free) { return $start }
-        }
-    }
+    . (Join-Path $PSScriptRoot 'TestPorts.ps1')
     $lines = & sh $script:tool start $script:dir 3 (Get-FreePortRun 12 24000 28000)
     if ($LASTEXITCODE -ne 0) { throw 'ZooKeeper did not start' }
     $script:members = foreach ($line in $lines) {
