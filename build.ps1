@@ -109,7 +109,7 @@ function Invoke-Package {
 function Invoke-Demo {
     Import-Module (Join-Path $module 'ClusterDR.psd1') -Force
     $tool = Join-Path $root 'tests/tools'
-    Invoke-Native sh @((Join-Path $tool 'install-deps.sh'))
+    Invoke-Native sh @((Join-Path $tool 'install-deps.sh'), 'etcd')
     $work = Join-Path ([System.IO.Path]::GetTempPath()) "clusterdr-demo-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
     $basePort = Get-Random -Minimum 30000 -Maximum 39000
     Write-Host "`n== A throwaway 3-member etcd cluster on 127.0.0.1 ($work)" -ForegroundColor Cyan

@@ -3,21 +3,34 @@
 # packages when they are missing, without letting the packages start their own daemons.
 # As non-root, or off Debian/Ubuntu, it only says what to install.
 set -eu
+# With arguments (etcd zookeeper ssh docker ceph postgresql), only those components.
+wanted=" ${*:-etcd ssh zookeeper docker ceph postgresql} "
+want() { case "$wanted" in *" $1 "*) return 0;; esac; return 1; }
 need=""
-command -v etcd >/dev/null 2>&1 || need="$need etcd-server"
-command -v etcdctl >/dev/null 2>&1 || need="$need etcd-client"
-[ -x /usr/sbin/sshd ] || need="$need openssh-server"
-command -v ssh >/dev/null 2>&1 || need="$need openssh-client"
-command -v ssh-keygen >/dev/null 2>&1 || need="$need openssh-client"
-[ -f /usr/share/java/zookeeper.jar ] || need="$need zookeeper"
-command -v dockerd >/dev/null 2>&1 || need="$need docker.io"
-command -v busybox >/dev/null 2>&1 || need="$need busybox-static"
-command -v ceph-mon >/dev/null 2>&1 || need="$need ceph-mon"
-command -v ceph-osd >/dev/null 2>&1 || need="$need ceph-osd"
-command -v radosgw >/dev/null 2>&1 || need="$need radosgw"
-command -v ceph >/dev/null 2>&1 || need="$need ceph-common"
-ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$need postgresql"
-command -v psql >/dev/null 2>&1 || need="$need postgresql-client"
+if want etcd; then
+    command -v etcd >/dev/null 2>&1 || need="$need etcd-server"
+    command -v etcdctl >/dev/null 2>&1 || need="$need etcd-client"
+fi
+if want ssh; then
+    [ -x /usr/sbin/sshd ] || need="$need openssh-server"
+    command -v ssh >/dev/null 2>&1 || need="$need openssh-client"
+    command -v ssh-keygen >/dev/null 2>&1 || need="$need openssh-client"
+fi
+if want zookeeper; then [ -f /usr/share/java/zookeeper.jar ] || need="$need zookeeper"; fi
+if want docker; then
+    command -v dockerd >/dev/null 2>&1 || need="$need docker.io"
+    command -v busybox >/dev/null 2>&1 || need="$need busybox-static"
+fi
+if want ceph; then
+    command -v ceph-mon >/dev/null 2>&1 || need="$need ceph-mon"
+    command -v ceph-osd >/dev/null 2>&1 || need="$need ceph-osd"
+    command -v radosgw >/dev/null 2>&1 || need="$need radosgw"
+    command -v ceph >/dev/null 2>&1 || need="$need ceph-common"
+fi
+if want postgresql; then
+    ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$need postgresql"
+    command -v psql >/dev/null 2>&1 || need="$need postgresql-client"
+fi
 [ -z "$need" ] && exit 0
 need=$(echo $need | tr ' ' '\n' | sort -u | tr '\n' ' ')
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
