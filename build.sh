@@ -34,6 +34,19 @@ test)
     passed=$(count "$trx" passed); failed=$(count "$trx" failed); total=$(count "$trx" total)
     passed=${passed:-0}; failed=${failed:-0}
     if [ "${total:-0}" -eq 0 ]; then echo "xunit ran no test" >&2; status=1; fi
+    # The version matrix: the etcd, swarm and ZooKeeper suites again against the newer servers operators
+    # run (Debian 13: etcd 3.5 with etcdutl, dockerd 26, ZooKeeper 3.9); the fixtures fail on any other version.
+    newer=$(sh tests/tools/install-newer.sh) || { echo "The newer servers of the version matrix could not be fetched." >&2; exit 1; }
+    eval "$newer"
+    PATH="$NEWER_PATH:$PATH" ZK_CLASSPATH="$ZK_CLASSPATH" \
+    CLUSTERDR_EXPECT_ETCD=3.5. CLUSTERDR_EXPECT_DOCKER=26. CLUSTERDR_EXPECT_ZOOKEEPER=3.9. \
+    dotnet test ClusterDR.sln -c Release --no-build --nologo --logger "trx;LogFileName=newer.trx" --results-directory out/test-results \
+        --filter "FullyQualifiedName~ClusterDR.Tests.Etcd.|FullyQualifiedName~ClusterDR.Tests.Swarm.SwarmManagerTests|FullyQualifiedName~ClusterDR.Tests.ZooKeeper.ZkBackupRestoreTests" || status=$?
+    trx=out/test-results/newer.trx
+    np=$(count "$trx" passed); nf=$(count "$trx" failed); nt=$(count "$trx" total)
+    if [ "${nt:-0}" -eq 0 ]; then echo "the version matrix ran no test" >&2; status=1; fi
+    echo "version matrix (etcd 3.5, dockerd 26, ZooKeeper 3.9): ${np:-0} passed, ${nf:-0} failed"
+    passed=$((passed + ${np:-0})); failed=$((failed + ${nf:-0}))
     # The Pester suite always runs: PowerShell and Pester come from NuGet when missing (tests/tools/install-pwsh.sh).
     pwsh=$(sh tests/tools/install-pwsh.sh) || { echo "PowerShell 7 or Pester 5 could not be installed: the Pester suite cannot run." >&2; exit 1; }
     PSModulePath="$PWD/out/tools/Modules${PSModulePath:+:$PSModulePath}"; export PSModulePath

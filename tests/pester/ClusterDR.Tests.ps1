@@ -165,9 +165,19 @@ Describe 'etcd disaster recovery through the cmdlets' {
 
         { Backup-EtcdSnapshot -Endpoint $script:dr.Endpoints[0] -Path $script:dr.Backups -ErrorAction Stop } | Should -Throw -ErrorId 'QuorumAtRisk*'
 
+        # -WhatIf describes the run that follows: the two destroyed data dirs are not "moved aside".
+        $transcript = Join-Path $script:drDir 'whatif.txt'
+        Start-Transcript -Path $transcript | Out-Null
+        try { $backup | Restore-EtcdSnapshot -Member $script:dr.Members -WhatIf } finally { Stop-Transcript | Out-Null }
+        $moves = @(Get-Content $transcript | Where-Object { $_ -like 'What if:*Move data dir*' })
+        $moves.Count | Should -Be 1
+        $moves[0] | Should -BeLike "*Move data dir $($script:dr.Members[0].DataDir) aside*"
+
         $result = $backup | Test-ClusterBackup | Restore-EtcdSnapshot -Member $script:dr.Members -Confirm:$false
         $result.PSObject.TypeNames | Should -Contain 'ClusterDR.RestoreResult'
         $result.MovedAside.Keys | Should -Be @('e1')
+        # The same readable shape in a string as in the list view.
+        "$($result.MovedAside)" | Should -Match '^e1 -> \S+\.clusterdr-\d{8}T\d{6}Z$'
         foreach ($i in 0..2) { Get-Keys $script:dr $i | Should -Be $expected }
         (Get-EtcdClusterStatus -Endpoint $script:dr.Endpoints).HealthyCount | Should -Be 3
     }

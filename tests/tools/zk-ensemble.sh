@@ -7,7 +7,8 @@
 #   zk-ensemble.sh stop DIR                  stop every node by its PID (also after a failed start)
 #   zk-ensemble.sh members DIR               one line per node: name id client-address data-dir admin-url
 # Environment for start: ZK_EXTRA_CFG (lines appended to every zoo.cfg), ZK_HEAP (JVM -Xmx of every
-# node, default 128m; the benchmark raises it for 100k+ znodes). Both are written into the node's files.
+# node, default 128m; the benchmark raises it for 100k+ znodes), ZK_CLASSPATH (jars ahead of the system's,
+# e.g. ZooKeeper 3.9 from tests/tools/install-newer.sh). All are written into the node's files.
 set -eu
 tools=$(cd "$(dirname "$0")" && pwd)
 cmd=${1:?usage: zk-ensemble.sh start|stop|members DIR [SIZE BASEPORT]}
@@ -63,7 +64,7 @@ LOG
 #!/bin/sh
 cd "$m"
 if [ -f pid ] && kill -0 "\$(cat pid)" 2>/dev/null; then exit 0; fi
-cp=$m/conf:/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-log4j12.jar:/usr/share/java/log4j-1.2.jar:/usr/share/java/servlet-api.jar
+cp=$m/conf:${ZK_CLASSPATH:+$ZK_CLASSPATH:}/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-log4j12.jar:/usr/share/java/log4j-1.2.jar:/usr/share/java/servlet-api.jar
 nohup java -Xmx$heap -XX:+UseSerialGC -Dzookeeper.log.dir="$m" -cp "\$cp" \\
   org.apache.zookeeper.server.quorum.QuorumPeerMain "$m/zoo.cfg" >> "$m/stdout.log" 2>&1 < /dev/null &
 echo \$! > "$m/pid"

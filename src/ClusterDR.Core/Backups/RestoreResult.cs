@@ -11,7 +11,7 @@ namespace ClusterDR
         public string BackupPath { get; set; }
         public string[] Members { get; set; } = new string[0];
         /// <summary>Old data that was moved aside (never deleted): member → path on that member's node.</summary>
-        public Dictionary<string, string> MovedAside { get; set; } = new Dictionary<string, string>();
+        public MovedAsideMap MovedAside { get; } = new MovedAsideMap();
         public long Revision { get; set; }
         public DateTime StartedUtc { get; set; }
         public TimeSpan Duration { get; set; }

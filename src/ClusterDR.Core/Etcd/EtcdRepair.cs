@@ -77,11 +77,8 @@ namespace ClusterDR.Etcd
                         using (var c = new EtcdClient(healthyUrl, req.Tls)) c.MemberRemove(ulong.Parse(target.Id, NumberStyles.HexNumber), ct);
                     }, state: "removed from the cluster");
                 plan.Add(m.Label, "Stop etcd", () => EtcdRestore.StopMember(sh, m, new EtcdRestoreRequest { Tls = req.Tls }, ctx), state: "removed, stopped");
-                plan.Add(m.Label, $"Move data dir {m.DataDir} aside to {aside}", () =>
-                {
-                    if (NodeDataDir.MoveAside(sh, m.DataDir, stamp, ct)) result.MovedAside[m.Name] = aside;
-                }, undo: () => NodeDataDir.PutBack(sh, m.DataDir, stamp, ct),
-                   state: $"removed, stopped, old data at {aside}", undoneState: "removed, stopped, original data dir back in place");
+                NodeDataDir.PlanMoveAside(plan, m.Label, sh, m.DataDir, stamp, ct, $"Move data dir {m.DataDir} aside to {aside}",
+                    $"removed, stopped, old data at {aside}", "removed, stopped, original data dir back in place", a => result.MovedAside[m.Name] = a);
                 plan.Add(m.Label, $"Add member with peer URL {m.PeerUrl}", () =>
                 {
                     using (var c = new EtcdClient(healthyUrl, req.Tls))

@@ -87,12 +87,8 @@ namespace ClusterDR.Etcd
                 {
                     var sh = shells[m.Name];
                     string aside = NodeDataDir.AsidePath(m.DataDir, stamp);
-                    plan.Add(m.Label, $"Move data dir {m.DataDir} aside to {aside}", () =>
-                    {
-                        if (NodeDataDir.MoveAside(sh, m.DataDir, stamp, ct)) result.MovedAside[m.Name] = aside;
-                    },
-                    undo: () => NodeDataDir.PutBack(sh, m.DataDir, stamp, ct),
-                    state: $"stopped, old data at {aside}", undoneState: "stopped, original data dir back in place");
+                    NodeDataDir.PlanMoveAside(plan, m.Label, sh, m.DataDir, stamp, ct, $"Move data dir {m.DataDir} aside to {aside}",
+                        $"stopped, old data at {aside}", "stopped, original data dir back in place", a => result.MovedAside[m.Name] = a);
                 }
                 foreach (var m in req.Members)
                 {

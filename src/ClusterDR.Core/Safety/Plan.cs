@@ -43,10 +43,13 @@ namespace ClusterDR.Safety
             return this;
         }
 
-        /// <summary>A step that changes nothing (a wait, a verification): it runs without asking, but never under -WhatIf.</summary>
-        public Plan Check(string target, string action, Action run)
+        /// <summary>
+        /// A step that changes nothing (a wait, a verification): it runs without asking, but never under -WhatIf.
+        /// Its <paramref name="undo"/>, if any, clears up after later steps when the plan fails.
+        /// </summary>
+        public Plan Check(string target, string action, Action run, Action undo = null, string undoneState = null)
         {
-            _steps.Add(new PlanStep(target, action, run, null, null, null, confirm: false));
+            _steps.Add(new PlanStep(target, action, run, undo, null, undoneState, confirm: false));
             return this;
         }
 

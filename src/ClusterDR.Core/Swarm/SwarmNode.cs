@@ -135,7 +135,35 @@ namespace ClusterDR.Swarm
             var args = new StringBuilder(" swarm init --force-new-cluster");
             if (!string.IsNullOrEmpty(advertise)) args.Append(" --advertise-addr ").Append(Sh.Quote(advertise));
             if (!string.IsNullOrEmpty(listen)) args.Append(" --listen-addr ").Append(Sh.Quote(listen));
-            sh.RunChecked("docker swarm init --force-new-cluster", o.Docker + args + " >/dev/null", ct);
+            // The restored node's own swarm side starts after dockerd answers and binds the listen port; forcing a new
+            // cluster while it is still starting lost that race about 1 restore in 30 ("bind: address already in use").
+            // So wait until it has settled, and should the port still be taken, settle and try again, for a bounded time.
+            var clock = Stopwatch.StartNew();
+            while (true)
+            {
+                WaitSwarmSettled(sh, o, ct);
+                var r = sh.RunText(o.Docker + args + " >/dev/null", null, ct);
+                if (r.ExitCode == 0) return;
+                bool portBusy = (r.StdErr ?? "").IndexOf("address already in use", StringComparison.OrdinalIgnoreCase) >= 0;
+                if (!portBusy || clock.Elapsed > PortBusyRetry) throw ShellExtensions.Failed(sh, "docker swarm init --force-new-cluster", r.ExitCode, r.StdErr);
+                Thread.Sleep(500);
+            }
+        }
+
+        /// <summary>How long a force-new-cluster keeps trying while the node's swarm listen port is taken.</summary>
+        internal static readonly TimeSpan PortBusyRetry = TimeSpan.FromSeconds(30);
+
+        /// <summary>Waits (up to the node's wait timeout) until the local swarm state is no longer "pending".</summary>
+        private static void WaitSwarmSettled(IRemoteShell sh, SwarmNodeOptions o, CancellationToken ct)
+        {
+            var clock = Stopwatch.StartNew();
+            while (clock.Elapsed < o.WaitTimeout)
+            {
+                Safety.CancellationScope.Effective(ct).ThrowIfCancellationRequested();
+                var r = sh.RunText(o.Docker + " info --format '{{.Swarm.LocalNodeState}}'", null, ct);
+                if (r.ExitCode == 0 && r.StdOut.Trim() != "pending") return;
+                Thread.Sleep(200);
+            }
         }
 
         /// <summary>

@@ -76,12 +76,8 @@ namespace ClusterDR.Swarm
             plan.Add(who, "Stop Docker", () => SwarmNode.StopDocker(sh, o, ctx),
                 undo: wasRunning ? (Action)(() => SwarmNode.StartDocker(sh, o, ctx)) : null,
                 state: "stopped, swarm state untouched", undoneState: wasRunning ? "started again with its original swarm state" : "stopped with its original swarm state");
-            plan.Add(who, $"Move {dir} aside to {aside}", () =>
-            {
-                if (NodeDataDir.MoveAside(sh, dir, stamp, ct, "swarm dir")) result.MovedAside[sh.Node] = aside;
-            },
-                undo: () => NodeDataDir.PutBack(sh, dir, stamp, ct, "swarm dir"),
-                state: $"stopped, old swarm state at {aside}", undoneState: "stopped, original swarm dir back in place");
+            NodeDataDir.PlanMoveAside(plan, who, sh, dir, stamp, ct, $"Move {dir} aside to {aside}",
+                $"stopped, old swarm state at {aside}", "stopped, original swarm dir back in place", a => result.MovedAside[sh.Node] = a, "swarm dir");
             plan.Add(who, $"Extract the backup's swarm state into {dir}", () =>
             {
                 StreamTree(sh, o, backup, ctx);

@@ -99,6 +99,35 @@ namespace ClusterDR.Transport
         /// <summary>Where the undo of a move aside keeps what had been written in the dir's place: &lt;dir&gt;.clusterdr-failed-&lt;UTC stamp&gt;.</summary>
         public static string FailedPath(string dir, string stamp) => dir.TrimEnd('/') + ".clusterdr-failed-" + stamp;
 
+        /// <summary>Whether <paramref name="dir"/> exists on the node (a read; also under -WhatIf).</summary>
+        public static bool Exists(IRemoteShell sh, string dir, CancellationToken ct) =>
+            sh.RunChecked("Look for " + dir, $"if [ -e {Sh.Quote(dir)} ]; then echo present; else echo absent; fi", ct).StdOut.Contains("present");
+
+        /// <summary>
+        /// Adds the move-aside of <paramref name="dir"/> to a restore plan as the node has it now, so that -WhatIf
+        /// lists exactly the moves the real run makes: a dir that exists gets the confirmed step
+        /// <paramref name="action"/>; a dir that is already gone (a disaster took it) gets only a check that it is
+        /// still absent, whose undo keeps whatever a failed restore wrote there at <see cref="FailedPath"/>.
+        /// <paramref name="moved"/> is told the aside path once the dir was moved.
+        /// </summary>
+        public static void PlanMoveAside(Plan plan, string target, IRemoteShell sh, string dir, string stamp, CancellationToken ct,
+            string action, string state, string undoneState, Action<string> moved, string what = "data dir")
+        {
+            string aside = AsidePath(dir, stamp);
+            if (Exists(sh, dir, ct))
+            {
+                plan.Add(target, action, () => { if (MoveAside(sh, dir, stamp, ct, what)) moved(aside); },
+                    undo: () => PutBack(sh, dir, stamp, ct, what), state: state, undoneState: undoneState);
+                return;
+            }
+            plan.Check(target, $"Check that {dir} is still absent (nothing to move aside)", () =>
+            {
+                if (Exists(sh, dir, ct))
+                    throw new ClusterDrException(ErrorIds.RestoreFailed, ErrorKind.InvalidOperation,
+                        $"{dir} on {sh.Node} appeared after the restore was planned; nothing was written there. Run the restore again.", dir);
+            }, undo: () => PutBack(sh, dir, stamp, ct, what), undoneState: undoneState);
+        }
+
         /// <summary>Moves <paramref name="dir"/> to <see cref="AsidePath"/> on the node; true when there was a dir to move.</summary>
         public static bool MoveAside(IRemoteShell sh, string dir, string stamp, CancellationToken ct, string what = "data dir") =>
             sh.RunChecked($"Move {what} aside", MoveAsideScript(dir, AsidePath(dir, stamp)), ct).StdOut.Contains("moved");

@@ -84,7 +84,7 @@ namespace ClusterDR.ZooKeeper
                 {
                     var sh = shells[m.Id];
                     bool wasRunning = running.Contains(m.DisplayName);
-                    plan.Add(m.Label, "Stop ZooKeeper", () => NodeDataDir.StopAndWait(sh, "ZooKeeper server " + m.DisplayName, m.EffectiveStop, m.Dirs, () => ZkBackup.StillAnswers(m.ClientAddress, ct), ctx),
+                    plan.Add(m.Label, $"Stop ZooKeeper ({m.EffectiveStop})", () => NodeDataDir.StopAndWait(sh, "ZooKeeper server " + m.DisplayName, m.EffectiveStop, m.Dirs, () => ZkBackup.StillAnswers(m.ClientAddress, ct), ctx),
                         undo: wasRunning ? (Action)(() => sh.RunChecked("Start ZooKeeper", m.EffectiveStart, ct)) : null,
                         state: "stopped, data untouched", undoneState: wasRunning ? "started again with its original data" : "stopped with its original data");
                 }
@@ -94,12 +94,9 @@ namespace ClusterDR.ZooKeeper
                     foreach (var dir in m.Dirs)
                     {
                         string aside = NodeDataDir.AsidePath(dir, stamp);
-                        plan.Add(m.Label, $"Move {dir} aside to {aside}", () =>
-                        {
-                            if (NodeDataDir.MoveAside(sh, dir, stamp, ct) && !result.MovedAside.ContainsKey(m.DisplayName)) result.MovedAside[m.DisplayName] = aside;
-                        },
-                        undo: () => NodeDataDir.PutBack(sh, dir, stamp, ct),
-                        state: $"stopped, old data at {aside}", undoneState: "stopped, original data dir back in place");
+                        NodeDataDir.PlanMoveAside(plan, m.Label, sh, dir, stamp, ct, $"Move {dir} aside to {aside}",
+                            $"stopped, old data at {aside}", "stopped, original data dir back in place",
+                            a => { if (!result.MovedAside.ContainsKey(m.DisplayName)) result.MovedAside[m.DisplayName] = a; });
                     }
                 }
                 foreach (var m in req.Members)
@@ -122,7 +119,7 @@ namespace ClusterDR.ZooKeeper
                 foreach (var m in req.Members)
                 {
                     var sh = shells[m.Id];
-                    plan.Add(m.Label, "Start ZooKeeper", () => sh.RunChecked("Start ZooKeeper", m.EffectiveStart, ct),
+                    plan.Add(m.Label, $"Start ZooKeeper ({m.EffectiveStart})", () => sh.RunChecked("Start ZooKeeper", m.EffectiveStart, ct),
                         undo: () => NodeDataDir.StopAndWait(sh, "ZooKeeper server " + m.DisplayName, m.EffectiveStop, m.Dirs, () => ZkBackup.StillAnswers(m.ClientAddress, ct), ctx),
                         state: "running restored data", undoneState: "stopped");
                 }

@@ -78,7 +78,7 @@ namespace ClusterDR.Tests.Etcd
                 Shell.Run("sh", "-c", $"ETCDCTL_API=3 etcdctl --endpoints={target} snapshot save {native} >/dev/null");
                 byte[] ours = null;
                 BackupArchiveReaderExtensions.ReadPayload(backup.Path, EtcdBackup.SnapshotFile, s => { var ms = new MemoryStream(); s.CopyTo(ms); ours = ms.ToArray(); });
-                Assert.Equal(File.ReadAllBytes(native), ours);
+                SnapshotAssert.Same(File.ReadAllBytes(native), ours);
             }
         }
 
@@ -179,7 +179,7 @@ namespace ClusterDR.Tests.Etcd
             Shell.Run("sh", "-c", $"ETCDCTL_API=3 etcdctl --endpoints={_etcd.Url(1)} snapshot save {native} >/dev/null");
             byte[] ours = null;
             BackupArchiveReaderExtensions.ReadPayload(backup.Path, EtcdBackup.SnapshotFile, s => { var ms = new MemoryStream(); s.CopyTo(ms); ours = ms.ToArray(); });
-            Assert.Equal(File.ReadAllBytes(native), ours);
+            SnapshotAssert.Same(File.ReadAllBytes(native), ours);
             Assert.Equal("etcd", backup.Kind);
             Assert.Equal("e2", backup.Facts["memberName"]);
             Assert.True(long.Parse((string)backup.Facts["revision"]) >= 51);

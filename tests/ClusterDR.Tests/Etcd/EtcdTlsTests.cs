@@ -113,7 +113,7 @@ namespace ClusterDR.Tests.Etcd
             byte[] ours = null;
             ClusterDR.Backups.BackupArchiveReaderExtensions.ReadPayload(backup.Path, EtcdBackup.SnapshotFile, x => { var ms = new MemoryStream(); x.CopyTo(ms); ours = ms.ToArray(); });
             Assert.True(ours.Length > 1_000_000);
-            Assert.Equal(File.ReadAllBytes(native), ours);
+            SnapshotAssert.Same(File.ReadAllBytes(native), ours);
         }
 
         [Fact]
@@ -128,8 +128,8 @@ namespace ClusterDR.Tests.Etcd
                 return ms.ToArray();
             }
             var own = Fetch(EtcdSnapshotProtocol.Grpc, "gRPC Maintenance/Snapshot (HTTP/2 over TLS on a blocking socket)");
-            Assert.Equal(own, Fetch(EtcdSnapshotProtocol.GrpcHttpClient, "gRPC Maintenance/Snapshot (HttpClient, HTTP/2)"));
-            Assert.Equal(own, Fetch(EtcdSnapshotProtocol.Gateway, "JSON gateway"));
+            SnapshotAssert.Same(own, Fetch(EtcdSnapshotProtocol.GrpcHttpClient, "gRPC Maintenance/Snapshot (HttpClient, HTTP/2)"));
+            SnapshotAssert.Same(own, Fetch(EtcdSnapshotProtocol.Gateway, "JSON gateway"));
         }
 
         [Fact]

@@ -67,8 +67,11 @@ namespace ClusterDR.Tests.Fixtures
             var sw = Stopwatch.StartNew();
             while (sw.Elapsed < TimeSpan.FromSeconds(30))
             {
-                try { Docker("version", "--format", "{{.Server.Version}}"); return; }
-                catch (InvalidOperationException) { Thread.Sleep(100); }
+                string version;
+                try { version = Docker("version", "--format", "{{.Server.Version}}"); }
+                catch (InvalidOperationException) { Thread.Sleep(100); continue; }
+                TestEnv.ExpectVersion("docker", version.Trim());
+                return;
             }
             throw new TimeoutException("dockerd did not answer: " + Tail());
         }

@@ -60,7 +60,11 @@ namespace ClusterDR.Tests.Fixtures
             while (sw.Elapsed < timeout)
             {
                 s = Status();
-                if (s.MemberCount == Members.Count && s.HealthyCount == s.MemberCount) return s;
+                if (s.MemberCount == Members.Count && s.HealthyCount == s.MemberCount)
+                {
+                    foreach (var m in s.Members) TestEnv.ExpectVersion("etcd", m.Version);
+                    return s;
+                }
                 Thread.Sleep(200);
             }
             throw new TimeoutException($"etcd cluster in {Dir} not healthy after {timeout}: {s}\n" + Logs());

@@ -32,6 +32,19 @@ namespace ClusterDR.Tests.Fixtures
             return path;
         }
 
+        /// <summary>
+        /// The version matrix (build.sh test runs the etcd, swarm and ZooKeeper suites again against Debian 13's
+        /// servers): when CLUSTERDR_EXPECT_&lt;COMPONENT&gt; is set, a server that reports another version fails
+        /// the test, so the newer run can never pass on the distribution's binaries by mistake.
+        /// </summary>
+        public static void ExpectVersion(string component, string reported)
+        {
+            string expected = Environment.GetEnvironmentVariable("CLUSTERDR_EXPECT_" + component.ToUpperInvariant());
+            if (string.IsNullOrEmpty(expected)) return;
+            if (reported == null || !reported.StartsWith(expected, StringComparison.Ordinal))
+                throw new InvalidOperationException($"The version matrix expects {component} {expected}*, but the server reports '{reported}'.");
+        }
+
         private static readonly object PortGate = new object();
         // Below Linux's ephemeral range (32768+), so a port a test frees is not taken by some outgoing connection.
         private static int _next = 20000 + (Environment.ProcessId % 40) * 200;

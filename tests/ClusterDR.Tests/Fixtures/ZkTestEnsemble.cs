@@ -74,7 +74,11 @@ namespace ClusterDR.Tests.Fixtures
             while (sw.Elapsed < timeout)
             {
                 s = Status();
-                if (ZkStatusReader.Problem(s) == null) return s;
+                if (ZkStatusReader.Problem(s) == null)
+                {
+                    foreach (var m in s.Members) TestEnv.ExpectVersion("zookeeper", m.Version);
+                    return s;
+                }
                 Thread.Sleep(200);
             }
             throw new TimeoutException($"ZooKeeper ensemble in {Dir} not serving after {timeout}: {s}\n" + Logs());

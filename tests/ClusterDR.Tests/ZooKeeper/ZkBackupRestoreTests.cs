@@ -97,7 +97,9 @@ namespace ClusterDR.Tests.ZooKeeper
 
             Assert.Equal(3, result.Status.HealthyCount);
             Assert.Single(result.Status.Members, m => m.IsLeader);
-            Assert.Contains(rctx.Asked, a => a.Contains("Stop ZooKeeper @ ZooKeeper server z2 (" + ssh.Node + ")"));
+            // Each stop and start names its command, as Backup-ZkState's do.
+            Assert.Contains(rctx.Asked, a => a == $"Stop ZooKeeper ({members[1].StopCommand}) @ ZooKeeper server z2 ({ssh.Node})");
+            Assert.Contains(rctx.Asked, a => a == $"Start ZooKeeper ({members[1].StartCommand}) @ ZooKeeper server z2 ({ssh.Node})");
             for (int i = 0; i < 3; i++)
             {
                 Assert.Equal(expected, zk.Dump(i));
