@@ -14,6 +14,7 @@ BeforeAll {
     function New-TestEtcdDir { Join-Path ([IO.Path]::GetTempPath()) "clusterdr-pester-$([guid]::NewGuid().ToString('N').Substring(0, 8))" }
 
     . (Join-Path $PSScriptRoot 'TestPorts.ps1')
+    . (Join-Path $PSScriptRoot 'ConsoleView.ps1')
     function Start-TestEtcd([string] $Dir) {
         $lines = & sh $script:tool start $Dir 3 (Get-FreePortRun 6 20000 24000)
         if ($LASTEXITCODE -ne 0) { throw 'etcd did not start' }
@@ -103,6 +104,9 @@ Describe 'etcd backup, verification and retention' {
         $s.FaultTolerance | Should -Be 1
         ($s | Out-String) | Should -Match 'FaultTolerance\s*:\s*1'
         $s.Members[0].PSObject.TypeNames | Should -Contain 'ClusterDR.ClusterMember'
+        $null = Assert-FitsConsole $s
+        $members = Assert-FitsConsole $s.Members -Columns Name, Id, Healthy, Leader, Version, ClientUrls
+        $members | Should -Match ([regex]::Escape($script:etcd.Endpoints[0]))
     }
 
     It 'runs Backup | Test | Restore -WhatIf without touching the cluster' {
@@ -144,6 +148,12 @@ Describe 'etcd backup, verification and retention' {
         $all | Select-Object -Skip 2 | Remove-ClusterBackup -Confirm:$false
         $left = Get-ClusterBackup $script:etcd.Backups
         $left.Count | Should -Be 2
+        # The whole name of an unlabelled etcd backup fits; the date reads as in every other view.
+        $unlabelled = Backup-EtcdSnapshot -Endpoint $script:etcd.Endpoints[0] -Path $script:etcd.Backups
+        $table = Assert-FitsConsole ($left + $unlabelled) -Columns Name, CreatedUtc, SizeMB, Verified
+        $table | Should -Match ([regex]::Escape($unlabelled.Name))
+        $table | Should -Match ([regex]::Escape($unlabelled.CreatedUtc.ToString('yyyy-MM-dd HH:mm')))
+        Remove-Item $unlabelled.Path
         $left[0].Label | Should -Be 'r3'
         $left[1].Label | Should -Be 'r2'
     }
@@ -177,6 +187,7 @@ Describe 'etcd disaster recovery through the cmdlets' {
         $result.PSObject.TypeNames | Should -Contain 'ClusterDR.RestoreResult'
         $result.MovedAside.Keys | Should -Be @('e1')
         # The same readable shape in a string as in the list view.
+        $null = Assert-FitsConsole $result
         "$($result.MovedAside)" | Should -Match '^e1 -> \S+\.clusterdr-\d{8}T\d{6}Z$'
         foreach ($i in 0..2) { Get-Keys $script:dr $i | Should -Be $expected }
         (Get-EtcdClusterStatus -Endpoint $script:dr.Endpoints).HealthyCount | Should -Be 3

@@ -46,7 +46,10 @@ Describe 'DC/OS backup service cmdlets' {
         $b.Status | Should -Be 'STATUS_READY'
         $b.Label | Should -Be 'nightly.1'
         $b.ComponentStatus['marathon'] | Should -Be 'STATUS_READY'
-        ($b | Out-String -Width 200) | Should -Match 'nightly\.1\s+STATUS_READY\s+marathon=READY\s+0\s+nightly\.1-'
+        . (Join-Path $PSScriptRoot 'ConsoleView.ps1')
+        # The Id (what Restore-/Remove-DcosBackup take) comes first and whole.
+        $view = Assert-FitsConsole $b -Columns Id, Status, Restores
+        $view | Should -Match ('(?m)^' + [regex]::Escape($b.Id) + '\s+STATUS_READY\s+0\s*$')
     }
 
     It 'restores through the pipeline: Get-DcosBackup -Label | Select-Object -First 1 | Restore-DcosBackup -Wait' {
@@ -56,6 +59,8 @@ Describe 'DC/OS backup service cmdlets' {
         $r.PSObject.TypeNames | Should -Contain 'ClusterDR.DcosRestoreInfo'
         $r.Status | Should -Be 'STATUS_READY'
         $r.BackupId | Should -BeLike 'nightly.1-*'
+        . (Join-Path $PSScriptRoot 'ConsoleView.ps1')
+        $null = Assert-FitsConsole $r -Columns Id, Status, BackupId
         (Get-DcosBackup @dcos -Id $r.BackupId).Restores.Id | Should -Be $r.Id
     }
 

@@ -50,6 +50,8 @@ Describe 'Swarm cmdlets against a real dockerd' {
         $s.Autolock | Should -BeFalse
         $s.Services | Should -Be 1
         $s.Secrets | Should -Be 1
+        . (Join-Path $PSScriptRoot 'ConsoleView.ps1')
+        $null = Assert-FitsConsole $s
     }
 
     It 'refuses to back up the only manager without -Force, with the ErrorId QuorumAtRisk' {
@@ -95,5 +97,7 @@ Describe 'Swarm cmdlets against a real dockerd' {
         $m = Get-SwarmClassicManager -Endpoint 127.0.0.1:1 -TimeoutSec 2
         $m.Reachable | Should -BeFalse
         $m.Problem | Should -Not -BeNullOrEmpty
+        . (Join-Path $PSScriptRoot 'ConsoleView.ps1')
+        $null = Assert-FitsConsole $m -Columns Endpoint, Role, Primary, Nodes, Strategy, Filters
     }
 }

@@ -8,6 +8,7 @@ BeforeAll {
     if (-not (Test-Path /usr/share/java/zookeeper.jar)) { throw 'ZooKeeper is required: apt-get install --no-install-recommends zookeeper' }
     $script:dir = Join-Path ([IO.Path]::GetTempPath()) "clusterdr-pester-zk-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
     . (Join-Path $PSScriptRoot 'TestPorts.ps1')
+    . (Join-Path $PSScriptRoot 'ConsoleView.ps1')
     $lines = & sh $script:tool start $script:dir 3 (Get-FreePortRun 12 24000 28000)
     if ($LASTEXITCODE -ne 0) { throw 'ZooKeeper did not start' }
     $script:members = foreach ($line in $lines) {
@@ -46,6 +47,8 @@ Describe 'ZooKeeper cmdlets' {
         $s.HealthyCount | Should -Be 3
         $s.FaultTolerance | Should -Be 1
         @($s.Members | Where-Object Mode -eq 'leader').Count | Should -Be 1
+        $null = Assert-FitsConsole $s
+        $null = Assert-FitsConsole $s.Members -Columns Name, Id, Healthy, Leader, Version, ClientUrls
     }
 
     It 'rejects a server address without a port with InvalidAddress' {

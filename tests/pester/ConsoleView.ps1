@@ -1,0 +1,17 @@
+# Dot-sourced by the Pester files: every default view must read in an 80-column console.
+function Assert-FitsConsole {
+    <#
+    Renders objects with their default view at 80 columns. No line may be longer; for a table, the first
+    line must be exactly the given column labels, in order (a label broken across lines, a lost column or
+    a different first column all fail). Returns the text for further checks.
+    #>
+    param([Parameter(Mandatory)] [object[]] $InputObject, [string[]] $Columns)
+    $text = $InputObject | Out-String -Width 80
+    $lines = $text -split "`r?`n"
+    foreach ($line in $lines) { $line.Length | Should -BeLessOrEqual 80 -Because "'$line' must fit 80 columns" }
+    if ($Columns) {
+        $header = $lines | Where-Object { $_.Trim() } | Select-Object -First 1
+        -split $header | Should -Be $Columns -Because "the header at 80 columns is '$header'"
+    }
+    $text
+}
