@@ -1,0 +1,151 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.IO.Compression;
+using System.Text;
+using ClusterDR.Backups;
+using ClusterDR.Tests.Fixtures;
+using ICSharpCode.SharpZipLib.Tar;
+using Xunit;
+
+namespace ClusterDR.Tests.Engine
+{
+    /// <summary>
+    /// Every way a file can fail to be a sound backup reaches the operator as its cause in ClusterDR's own
+    /// words (not a zlib, SharpZipLib or Newtonsoft message), with a documented ErrorId.
+    /// </summary>
+    public sealed class ArchiveDamageTests : IDisposable
+    {
+        private readonly string _dir = TestEnv.TempDir("damage");
+
+        public void Dispose() { try { Directory.Delete(_dir, true); } catch { } }
+
+        private ClusterBackup Write(string name, CompressionLevel level = CompressionLevel.Fastest)
+        {
+            var data = new byte[200_000];
+            new Random(7).NextBytes(data);
+            using var w = BackupArchiveWriter.Create(_dir, name);
+            w.CompressionLevel = level;
+            w.AddStreamedPayload("snapshot.db", s => { s.DeclareLength(data.Length); s.Write(data, 0, data.Length); });
+            return w.Commit(new BackupManifest { Kind = "test", Cluster = "c1", CreatedUtc = DateTime.UtcNow }, new RecordingContext());
+        }
+
+        private static ClusterDrException VerifyFails(string path) =>
+            Assert.Throws<ClusterDrException>(() => BackupVerifier.Verify(path, new RecordingContext()));
+
+        private static void AssertOwnWords(ClusterDrException ex)
+        {
+            Assert.DoesNotContain("unsupported compression method", ex.Message);
+            Assert.DoesNotContain("Path ''", ex.Message);
+        }
+
+        [Fact]
+        public void AFileThatIsNotGzipIsNotABackup()
+        {
+            string path = Path.Combine(_dir, "hostname");
+            File.Copy("/etc/hostname", path);
+            foreach (var ex in new[] { VerifyFails(path), Assert.Throws<ClusterDrException>(() => BackupArchiveReader.ReadBackup(path)) })
+            {
+                Assert.Equal(ErrorIds.ManifestInvalid, ex.ErrorId);
+                Assert.Equal($"'{path}' is not a gzip file, so not a ClusterDR backup.", ex.Message);
+            }
+        }
+
+        [Theory]
+        [InlineData(8)] // the first CRC-32 byte of the trailer
+        [InlineData(5)] // the last CRC-32 byte
+        public void AFlippedGzipChecksumIsReportedAsAChecksumMismatch(int fromEnd)
+        {
+            var b = Write("crc.tar.gz");
+            var bytes = File.ReadAllBytes(b.Path);
+            bytes[bytes.Length - fromEnd] ^= 0x01;
+            File.WriteAllBytes(b.Path, bytes);
+            var ex = VerifyFails(b.Path);
+            Assert.Equal(ErrorIds.ArchiveCorrupt, ex.ErrorId);
+            Assert.Contains("the file is damaged: gzip checksum mismatch", ex.Message);
+            AssertOwnWords(ex);
+        }
+
+        [Fact]
+        public void AFlippedStoredPayloadByteIsDetected()
+        {
+            // Stored deflate blocks: the flip changes one payload byte and nothing else, so only a checksum can tell.
+            var b = Write("payload.tar.gz", CompressionLevel.NoCompression);
+            var bytes = File.ReadAllBytes(b.Path);
+            bytes[bytes.Length - 50_000] ^= 0x01;
+            File.WriteAllBytes(b.Path, bytes);
+            var ex = VerifyFails(b.Path);
+            Assert.Contains(ex.ErrorId, new[] { ErrorIds.ArchiveCorrupt, ErrorIds.PayloadHashMismatch });
+            Assert.Contains("damaged", ex.Message);
+            AssertOwnWords(ex);
+        }
+
+        [Fact]
+        public void AFlippedCompressedByteIsDetectedInOperatorTerms()
+        {
+            var b = Write("deflate.tar.gz");
+            var bytes = File.ReadAllBytes(b.Path);
+            bytes[bytes.Length - 50_000] ^= 0x55;
+            File.WriteAllBytes(b.Path, bytes);
+            var ex = VerifyFails(b.Path);
+            Assert.Contains(ex.ErrorId, new[] { ErrorIds.ArchiveCorrupt, ErrorIds.PayloadHashMismatch });
+            Assert.Contains("damaged", ex.Message);
+            AssertOwnWords(ex);
+        }
+
+        [Fact]
+        public void AManifestThatIsNotJsonSaysSoWithoutTheParsersMessage()
+        {
+            string path = Path.Combine(_dir, "json.tar.gz");
+            using (var f = File.Create(path))
+            using (var gz = new GZipStream(f, CompressionLevel.Fastest))
+            using (var tar = new TarOutputStream(gz, Encoding.UTF8))
+            {
+                var json = Encoding.UTF8.GetBytes("{\"formatVersion\":1,\"kind\":\"test\",\"files\":[]} trailing garbage");
+                var e = TarEntry.CreateTarEntry("manifest.json");
+                e.Size = json.Length;
+                tar.PutNextEntry(e);
+                tar.Write(json, 0, json.Length);
+                tar.CloseEntry();
+            }
+            var ex = Assert.Throws<ClusterDrException>(() => BackupArchiveReader.ReadBackup(path));
+            Assert.Equal(ErrorIds.ManifestInvalid, ex.ErrorId);
+            Assert.Equal($"The manifest of '{path}' is damaged: manifest.json is not valid JSON.", ex.Message);
+            Assert.IsAssignableFrom<Newtonsoft.Json.JsonException>(ex.InnerException);
+        }
+
+        [Theory]
+        [InlineData("pipe", "a FIFO")]
+        [InlineData("chr", "a character device")]
+        [InlineData("blk", "a block device")]
+        public void DevicesAndFifosAreRefusedByNameAndType(string name, string what)
+        {
+            // GNU tar's own archive of a real FIFO or device node, behind a valid manifest.
+            string src = Path.Combine(_dir, "src");
+            Directory.CreateDirectory(src);
+            File.WriteAllText(Path.Combine(src, "manifest.json"), "{\"formatVersion\":1,\"kind\":\"test\",\"files\":[]}");
+            Run("sh", "-c \"" + (name == "pipe" ? "mkfifo pipe" : name == "chr" ? "mknod chr c 1 3" : "mknod blk b 7 0") + "\"", src);
+            string path = Path.Combine(_dir, name + ".tar.gz");
+            Run("tar", $"-czf {path} manifest.json {name}", src);
+            var ex = VerifyFails(path);
+            Assert.Equal(ErrorIds.UnsafeArchiveEntry, ex.ErrorId);
+            Assert.Equal($"Refusing archive entry '{name}': it is {what}; a backup holds only files, directories and links.", ex.Message);
+            var refused = Assert.Throws<ClusterDrException>(() =>
+            {
+                using var r = BackupArchiveReader.Open(path); // may already see it: the entry sits in the manifest's tar record
+                SafeExtractor.ExtractTo(r, Path.Combine(_dir, "out"));
+            });
+            Assert.Equal(ErrorIds.UnsafeArchiveEntry, refused.ErrorId);
+            Assert.False(File.Exists(Path.Combine(_dir, "out", name)));
+        }
+
+        private static void Run(string file, string args, string cwd)
+        {
+            var psi = new ProcessStartInfo(file, args) { WorkingDirectory = cwd, RedirectStandardError = true };
+            using var p = Process.Start(psi)!;
+            string err = p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            Assert.True(p.ExitCode == 0, $"{file} {args}: {err}");
+        }
+    }
+}
