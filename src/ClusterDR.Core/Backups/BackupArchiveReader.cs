@@ -60,12 +60,66 @@ namespace ClusterDR.Backups
             using (var r = Open(path)) return new ClusterBackup(r.Path, r.Manifest, new FileInfo(r.Path).Length);
         }
 
+        /// <summary>
+        /// Reads the manifest for a listing and proves, without reading any payload, that the file is as long
+        /// as the manifest implies: a copy cut short after its manifest is no backup (<see cref="EnsurePlausibleLength"/>).
+        /// </summary>
+        public static ClusterBackup ReadListed(string path)
+        {
+            using (var r = Open(path))
+            {
+                r.EnsurePlausibleLength();
+                return new ClusterBackup(r.Path, r.Manifest, new FileInfo(r.Path).Length);
+            }
+        }
+
+        /// <summary>
+        /// Compares the gzip trailer's ISIZE (the tar's length mod 2^32) with the tar length the manifest implies.
+        /// A cut-off file's last 8 bytes are not a trailer, so they pass with odds of about 2^-19. What the manifest
+        /// does not say, the writer makes small and bounded: directory entries come right after the manifest
+        /// (read here, headers only), and SharpZipLib pads the tar to its 10240-byte records (less than one record,
+        /// a multiple of 512). So the tar is Lo + d with d a multiple of 512 below <see cref="RecordSize"/> (plus
+        /// the extra blocks a long non-ASCII name may take), which holds modulo 2^32 for archives over 4 GiB too.
+        /// Deflate also never shrinks data more than 1032:1, which bounds the file's own length from below.
+        /// </summary>
+        private void EnsurePlausibleLength()
+        {
+            long lo = (512 + Round(_manifestSize)) + EndBlocks, slack = RecordSize - 512;
+            foreach (var f in Manifest.Files) { lo += Header(f.Path, ref slack) + Round(f.Size); }
+            TarEntry e;
+            while ((e = NextEntry()) != null && e.IsDirectory) lo += Header(e.TarHeader.Name, ref slack);
+            var trailer = GzipTrailer.Read(Path);
+            long length = new FileInfo(Path).Length;
+            long d = (trailer?.Size ?? 0) - (lo & 0xffffffff);
+            if (d < 0) d += 1L << 32;
+            if (trailer == null || d > slack || d % 512 != 0 || length < lo / 1032)
+                throw new ClusterDrException(ErrorIds.ArchiveCorrupt, ErrorKind.InvalidData,
+                    $"'{Path}' is shorter than its manifest says it must be: the file is truncated (or its end is damaged), so it is not a usable backup.", Path);
+        }
+
+        private const long RecordSize = 10240; // SharpZipLib's TarOutputStream: 20 blocks of 512
+        private const long EndBlocks = 1024;   // two zero blocks end a tar
+
+        private static long Round(long size) => (size + 511) / 512 * 512;
+
+        /// <summary>A tar header as SharpZipLib writes it: a GNU long-name entry first when the name has over 100 characters.</summary>
+        private static long Header(string name, ref long slack)
+        {
+            if (name.Length <= 100) return 512;
+            // SharpZipLib counts characters; a name with multi-byte characters may take more blocks, never fewer.
+            slack += Round(Encoding.UTF8.GetByteCount(name) + 1) - Round(name.Length + 1);
+            return 512 + 512 + Round(name.Length + 1);
+        }
+
+        private long _manifestSize;
+
         private BackupManifest ReadManifestEntry()
         {
             TarEntry first = NextEntry();
             if (first == null || first.Name != BackupManifest.EntryName)
                 throw new ClusterDrException(ErrorIds.ManifestInvalid, ErrorKind.InvalidData,
                     $"'{Path}' is not a ClusterDR backup: its first entry is {(first == null ? "missing" : "'" + first.Name + "'")}, not manifest.json.", Path);
+            _manifestSize = first.Size;
             if (first.Size > 16 * 1024 * 1024)
                 throw new ClusterDrException(ErrorIds.ManifestInvalid, ErrorKind.InvalidData, $"The manifest of '{Path}' is implausibly large ({first.Size} bytes).", Path);
             var bytes = Guard(() =>
@@ -76,6 +130,9 @@ namespace ClusterDR.Backups
                     return ms.ToArray();
                 }
             });
+            // SharpZipLib pads an entry cut short with zeros: a file whose data ends inside its manifest is truncated.
+            if (_counted.Ended && _counted.Count < 512 + first.Size)
+                throw new ClusterDrException(ErrorIds.ArchiveCorrupt, ErrorKind.InvalidData, $"'{Path}' ends inside its manifest: the file is truncated.", Path);
             BackupManifest m;
             try { m = JsonConvert.DeserializeObject<BackupManifest>(Encoding.UTF8.GetString(bytes)); }
             catch (JsonException ex)
@@ -196,10 +253,12 @@ namespace ClusterDR.Backups
             private readonly Stream _inner;
             public CountingStream(Stream inner) { _inner = inner; }
             public long Count { get; private set; }
+            public bool Ended { get; private set; }
             public override int Read(byte[] buffer, int offset, int count)
             {
                 int n = _inner.Read(buffer, offset, count);
                 Count += n;
+                if (n == 0 && count > 0) Ended = true;
                 return n;
             }
             public override long Position { get => Count; set => throw new NotSupportedException(); }

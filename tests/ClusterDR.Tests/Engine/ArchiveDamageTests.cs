@@ -2,6 +2,7 @@ using System;
 using System.Diagnostics;
 using System.IO;
 using System.IO.Compression;
+using System.Linq;
 using System.Text;
 using ClusterDR.Backups;
 using ClusterDR.Tests.Fixtures;
@@ -137,6 +138,73 @@ namespace ClusterDR.Tests.Engine
             });
             Assert.Equal(ErrorIds.UnsafeArchiveEntry, refused.ErrorId);
             Assert.False(File.Exists(Path.Combine(_dir, "out", name)));
+        }
+
+        public static TheoryData<string, CompressionLevel> Layouts() => new TheoryData<string, CompressionLevel>
+        {
+            { "streamed", CompressionLevel.NoCompression }, { "streamed", CompressionLevel.Fastest },
+            { "staged-tree", CompressionLevel.NoCompression }, { "staged-tree", CompressionLevel.Optimal },
+            { "big-manifest", CompressionLevel.Fastest },
+        };
+
+        /// <summary>The archive shapes the platforms write: single pass (etcd, Deis), staged tree with directories (swarm, ZooKeeper), manifest rewrite.</summary>
+        private ClusterBackup WriteLayout(string layout, CompressionLevel level)
+        {
+            var rnd = new Random(3);
+            byte[] Data(int n) { var b = new byte[n]; rnd.NextBytes(b); return b; }
+            using var w = BackupArchiveWriter.Create(_dir, $"{layout}-{level}.tar.gz");
+            w.CompressionLevel = level;
+            if (layout == "streamed")
+            {
+                var d = Data(300_000);
+                w.AddStreamedPayload("snapshot.db", s => { s.DeclareLength(d.Length); s.Write(d, 0, d.Length); });
+            }
+            else if (layout == "staged-tree")
+            {
+                w.AddDirectory("swarm", Convert.ToInt32("700", 8));
+                w.AddDirectory("swarm/empty", Convert.ToInt32("700", 8));
+                w.AddDirectory("swarm/" + new string('d', 120), Convert.ToInt32("700", 8));
+                foreach (var (name, n) in new[] { ("swarm/state.json", 700), ("swarm/raft/wal-0", 200_000), ("swarm/" + new string('f', 110), 3) })
+                {
+                    var d = Data(n);
+                    w.AddPayload(name, s => s.Write(d, 0, d.Length));
+                }
+            }
+            else
+            {
+                w.ManifestReserve = 512;
+                for (int i = 0; i < 30; i++)
+                {
+                    var d = Data(1000 + i);
+                    w.AddStreamedPayload($"objects/{new string('k', 95)}-ü-{i}", s => { s.DeclareLength(d.Length); s.Write(d, 0, d.Length); });
+                }
+            }
+            return w.Commit(new BackupManifest { Kind = "test", Cluster = "c1", CreatedUtc = DateTime.UtcNow }, new RecordingContext());
+        }
+
+        [Theory]
+        [MemberData(nameof(Layouts))]
+        public void ATruncatedCopyIsLeftOutOfTheListingWhileTheGoodOneLists(string layout, CompressionLevel level)
+        {
+            var good = WriteLayout(layout, level);
+            var bytes = File.ReadAllBytes(good.Path);
+            // 10-byte gzip header + two stored blocks (5-byte headers) of the 512 + 64 KiB head: the cut right after the manifest.
+            int afterHead = 10 + 2 * 5 + 512 + 64 * 1024;
+            var cuts = new System.Collections.Generic.List<int> { 2000, bytes.Length / 2, bytes.Length - 8, bytes.Length - 1 };
+            if (layout == "streamed") cuts.Add(afterHead);
+            var skipped = new System.Collections.Generic.Dictionary<string, ClusterDrException>();
+            foreach (int cut in cuts)
+            {
+                Assert.InRange(cut, 1, bytes.Length - 1);
+                File.WriteAllBytes(Path.Combine(_dir, $"cut-{cut}.tar.gz"), bytes.AsSpan(0, cut).ToArray());
+            }
+            var listed = BackupCatalog.List(_dir, false, null, null, (f, ex) => skipped[Path.GetFileName(f)] = ex);
+            Assert.Equal(new[] { good.Name }, listed.Select(b => b.Name).ToArray());
+            Assert.Equal(cuts.Select(c => $"cut-{c}.tar.gz").OrderBy(n => n), skipped.Keys.OrderBy(n => n));
+            Assert.All(skipped.Values, ex => Assert.Equal(ErrorIds.ArchiveCorrupt, ex.ErrorId));
+            foreach (int cut in cuts)
+                Assert.Equal(ErrorIds.ArchiveCorrupt, VerifyFails(Path.Combine(_dir, $"cut-{cut}.tar.gz")).ErrorId);
+            Assert.True(BackupVerifier.Verify(good.Path, new RecordingContext()).Verified);
         }
 
         private static void Run(string file, string args, string cwd)
