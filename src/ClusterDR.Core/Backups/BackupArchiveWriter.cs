@@ -31,6 +31,7 @@ namespace ClusterDR.Backups
         private PatchableGzip _directGzip;
         private TarOutputStream _directTar;
         private int _reserve;
+        private int _earlyDirs; // directory entries already in the single-pass archive
         private bool _committed;
         private bool _broken;
 
@@ -167,12 +168,13 @@ namespace ClusterDR.Backups
                 WriteDirsAndStaged(_directTar, manifest.CreatedUtc, progress, ctx);
                 _directTar.Finish();
                 _directTar.Dispose();
-                bool fits = json.Length <= _reserve;
+                // A directory added after the first streamed payload must still come right after the manifest: rewrite.
+                bool fits = json.Length <= _reserve && _dirs.Count == _earlyDirs;
                 _directGzip.Finish(ManifestHead(fits ? json : new byte[0], manifest.CreatedUtc));
                 _direct.Flush(true);
                 _direct.Dispose();
                 _direct = null;
-                // A manifest larger than the space kept for it: one more pass puts it first after all.
+                // A manifest larger than the space kept for it (or late directories): one more pass puts it first after all.
                 if (!fits) RewriteWithManifest(json, manifest.CreatedUtc, ctx);
             }
             Publish();
@@ -228,16 +230,7 @@ namespace ClusterDR.Backups
 
         private void WriteDirsAndStaged(TarOutputStream tar, DateTime created, ProgressReporter progress, IOperationContext ctx)
         {
-            foreach (var d in _dirs)
-            {
-                var dir = TarEntry.CreateTarEntry(d.Key + "/");
-                dir.ModTime = created == default ? DateTime.UtcNow : created;
-                dir.TarHeader.Mode = d.Value;
-                dir.TarHeader.TypeFlag = TarHeader.LF_DIR;
-                dir.Size = 0;
-                tar.PutNextEntry(dir);
-                tar.CloseEntry();
-            }
+            if (_direct == null) WriteDirs(tar, created); // a single-pass archive wrote them at its first streamed payload
             long done = 0;
             var buffer = new byte[1 << 16];
             foreach (var f in _files)
@@ -256,6 +249,20 @@ namespace ClusterDR.Backups
                         progress.Report(done);
                     }
                 }
+                tar.CloseEntry();
+            }
+        }
+
+        private void WriteDirs(TarOutputStream tar, DateTime created)
+        {
+            foreach (var d in _dirs)
+            {
+                var dir = TarEntry.CreateTarEntry(d.Key + "/");
+                dir.ModTime = created == default ? DateTime.UtcNow : created;
+                dir.TarHeader.Mode = d.Value;
+                dir.TarHeader.TypeFlag = TarHeader.LF_DIR;
+                dir.Size = 0;
+                tar.PutNextEntry(dir);
                 tar.CloseEntry();
             }
         }
@@ -291,13 +298,15 @@ namespace ClusterDR.Backups
                     PutEntry(tar, BackupManifest.EntryName, json.Length, created);
                     tar.Write(json, 0, json.Length);
                     tar.CloseEntry();
+                    WriteDirs(tar, created); // all of them, early and late, right after the manifest
                     tarIn.GetNextEntry(); // the placeholder
                     TarEntry e;
                     while ((e = tarIn.GetNextEntry()) != null)
                     {
                         Safety.CancellationScope.Effective(ctx.Cancellation).ThrowIfCancellationRequested();
+                        if (e.IsDirectory) continue;
                         tar.PutNextEntry(e);
-                        if (!e.IsDirectory) tarIn.CopyEntryContents(tar);
+                        tarIn.CopyEntryContents(tar);
                         tar.CloseEntry();
                     }
                     tar.Finish();
@@ -358,6 +367,9 @@ namespace ClusterDR.Backups
             FileModes.TrySetOwnerOnly(PartialPath);
             _directGzip = new PatchableGzip(_direct, 512 + _reserve, CompressionLevel);
             _directTar = new TarOutputStream(new NoFlushStream(_directGzip.Tail), Encoding.UTF8) { IsStreamOwner = false };
+            // Directory entries sit right after the manifest, where a listing counts them (BackupArchiveReader.EnsurePlausibleLength).
+            WriteDirs(_directTar, DateTime.UtcNow);
+            _earlyDirs = _dirs.Count;
             return _directTar;
         }
 

@@ -145,6 +145,7 @@ namespace ClusterDR.Tests.Engine
             { "streamed", CompressionLevel.NoCompression }, { "streamed", CompressionLevel.Fastest },
             { "staged-tree", CompressionLevel.NoCompression }, { "staged-tree", CompressionLevel.Optimal },
             { "big-manifest", CompressionLevel.Fastest },
+            { "streamed-late-dir", CompressionLevel.NoCompression },
         };
 
         /// <summary>The archive shapes the platforms write: single pass (etcd, Deis), staged tree with directories (swarm, ZooKeeper), manifest rewrite.</summary>
@@ -158,6 +159,14 @@ namespace ClusterDR.Tests.Engine
             {
                 var d = Data(300_000);
                 w.AddStreamedPayload("snapshot.db", s => { s.DeclareLength(d.Length); s.Write(d, 0, d.Length); });
+            }
+            else if (layout == "streamed-late-dir")
+            {
+                var d = Data(100_000);
+                w.AddDirectory("early", Convert.ToInt32("700", 8));
+                w.AddStreamedPayload("early/a", s => { s.DeclareLength(d.Length); s.Write(d, 0, d.Length); });
+                w.AddDirectory("late", Convert.ToInt32("700", 8)); // after the first streamed payload
+                w.AddPayload("late/b", s => s.Write(d, 0, 10));
             }
             else if (layout == "staged-tree")
             {
