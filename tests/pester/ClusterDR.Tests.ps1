@@ -80,11 +80,18 @@ Describe 'The ClusterDR module' {
         { Backup-EtcdSnapshot -Node 'root@bad;host' -Path TestDrive:\b -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidNode*'
     }
 
-    It 'reports a garbage archive as ArchiveCorrupt' {
+    It 'reports a damaged gzip file as ArchiveCorrupt' {
         $bad = Join-Path $TestDrive 'bad.tar.gz'
-        [IO.File]::WriteAllBytes($bad, [byte[]](1..200))
+        [IO.File]::WriteAllBytes($bad, [byte[]](@(0x1f, 0x8b, 8, 0) + (1..200)))
         { Test-ClusterBackup -Path $bad -ErrorAction Stop } | Should -Throw -ErrorId 'ArchiveCorrupt*'
         Test-ClusterBackup -Path $bad -Quiet | Should -BeFalse
+    }
+
+    It 'says plainly that a file which is not gzip is not a backup' {
+        $err = $null
+        try { Test-ClusterBackup -Path /etc/hostname -ErrorAction Stop } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'ManifestInvalid*'
+        $err.Exception.Message | Should -Be "'/etc/hostname' is not a gzip file, so not a ClusterDR backup."
     }
 }
 
@@ -138,6 +145,54 @@ Describe 'etcd backup, verification and retention' {
         $failures[0].FullyQualifiedErrorId | Should -BeLike 'ArchiveCorrupt*'
         $good.Path, $bad.Path | Test-ClusterBackup -Quiet | Should -Be @($true, $false)
         Remove-Item $bad.Path
+    }
+
+    It 'leaves a truncated copy of a backup out of the listing with a warning' {
+        $dir = Join-Path $TestDrive 'cut'
+        $good = Backup-EtcdSnapshot -Endpoint $script:etcd.Endpoints[0] -Path $dir -Label cut
+        $bytes = [IO.File]::ReadAllBytes($good.Path)
+        $cuts = 2000, (10 + 2 * 5 + 512 + 64KB), [int]($bytes.Length / 2), ($bytes.Length - 1)  # the second: right after the manifest
+        foreach ($cut in $cuts) { [IO.File]::WriteAllBytes((Join-Path $dir "cut-$cut.tar.gz"), $bytes[0..($cut - 1)]) }
+        $listed = Get-ClusterBackup $dir -WarningVariable warned -WarningAction SilentlyContinue
+        @($listed).Path | Should -Be $good.Path
+        $warned.Count | Should -Be $cuts.Count
+        foreach ($cut in $cuts) {
+            ($warned -match [regex]::Escape("cut-$cut.tar.gz")).Count | Should -Be 1
+            { Test-ClusterBackup (Join-Path $dir "cut-$cut.tar.gz") -ErrorAction Stop } | Should -Throw -ErrorId 'ArchiveCorrupt*'
+        }
+    }
+
+    It 'lets two backups started together into one directory never both fail' {
+        $dir = Join-Path $TestDrive 'race'
+        $script = Join-Path $TestDrive 'race.ps1'
+        # Each process waits for the same start instant, so both name their archive after the same second.
+        Set-Content $script @'
+param($Module, $Endpoint, $Dir, $StartAt)
+Import-Module $Module
+while ([DateTime]::UtcNow -lt [DateTime]::Parse($StartAt).ToUniversalTime()) { Start-Sleep -Milliseconds 5 }
+try { $b = Backup-EtcdSnapshot -Endpoint $Endpoint -Path $Dir -ErrorAction Stop; "OK $($b.Path)" }
+catch { "ERR $($_.FullyQualifiedErrorId) $($_.Exception.Message)" }
+'@
+        # This very PowerShell; as a dotnet tool its process is dotnet running pwsh.dll.
+        $pwsh = (Get-Process -Id $PID).Path
+        [string[]] $host_ = if ((Split-Path -Leaf $pwsh) -like 'dotnet*') { @(Join-Path $PSHOME 'pwsh.dll') } else { @() }
+        foreach ($round in 1..5) {
+            $start = [DateTime]::UtcNow.AddSeconds(4).ToString('o')
+            $jobs = foreach ($i in 1..2) {
+                $out = Join-Path $TestDrive "race-$round-$i.txt"
+                $p = Start-Process $pwsh -PassThru -RedirectStandardOutput $out -ArgumentList ($host_ + @(
+                    '-NoProfile', '-NonInteractive', '-File', $script, $script:module, $script:etcd.Endpoints[0], $dir, $start))
+                [pscustomobject]@{ Process = $p; Out = $out }
+            }
+            foreach ($j in $jobs) { $j.Process.WaitForExit(60000) | Should -BeTrue }
+            $results = foreach ($j in $jobs) { (Get-Content $j.Out) -join ' ' }
+            $ok = @($results | Where-Object { $_ -like 'OK *' })
+            $ok.Count | Should -BeGreaterOrEqual 1 -Because "round ${round}: $($results -join ' | ')"
+            $results | Where-Object { $_ -notlike 'OK *' } | ForEach-Object { $_ | Should -BeLike 'ERR BackupExists*' -Because "round ${round}" }
+            foreach ($line in $ok) { (Test-ClusterBackup -Path $line.Substring(3)).Verified | Should -BeTrue }
+        }
+        @(Get-ChildItem -Force $dir | Where-Object Name -notlike '*.tar.gz') | Should -BeNullOrEmpty -Because 'no .partial or staging dir is left behind'
+        (Get-ChildItem $dir -Filter *.tar.gz).Count | Should -Be (Get-ClusterBackup $dir).Count
     }
 
     It 'keeps the newest backups and removes the rest, only for real' {

@@ -17,6 +17,7 @@ namespace ClusterDR.Backups
         private readonly FileStream _file;
         private readonly GZipStream _gzip;
         private readonly CountingStream _counted;
+        private readonly TarTypeWatch _types;
         private readonly TarInputStream _tar;
 
         private BackupArchiveReader(string path)
@@ -25,7 +26,8 @@ namespace ClusterDR.Backups
             _file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
             _gzip = new GZipStream(_file, CompressionMode.Decompress, leaveOpen: true);
             _counted = new CountingStream(_gzip);
-            _tar = new TarInputStream(_counted, Encoding.UTF8) { IsStreamOwner = false };
+            _types = new TarTypeWatch(_counted);
+            _tar = new TarInputStream(_types, Encoding.UTF8) { IsStreamOwner = false };
         }
 
         public string Path { get; }
@@ -36,6 +38,9 @@ namespace ClusterDR.Backups
             string full = System.IO.Path.GetFullPath(path);
             if (!File.Exists(full))
                 throw new ClusterDrException(ErrorIds.BackupNotFound, ErrorKind.ObjectNotFound, $"No backup archive at '{full}'.", full);
+            // Said first and plainly: the gzip reader would call any other file "an unsupported compression method".
+            if (!StartsWithGzipMagic(full))
+                throw new ClusterDrException(ErrorIds.ManifestInvalid, ErrorKind.InvalidData, $"'{full}' is not a gzip file, so not a ClusterDR backup.", full);
             var reader = new BackupArchiveReader(full);
             try
             {
@@ -55,12 +60,66 @@ namespace ClusterDR.Backups
             using (var r = Open(path)) return new ClusterBackup(r.Path, r.Manifest, new FileInfo(r.Path).Length);
         }
 
+        /// <summary>
+        /// Reads the manifest for a listing and proves, without reading any payload, that the file is as long
+        /// as the manifest implies: a copy cut short after its manifest is no backup (<see cref="EnsurePlausibleLength"/>).
+        /// </summary>
+        public static ClusterBackup ReadListed(string path)
+        {
+            using (var r = Open(path))
+            {
+                r.EnsurePlausibleLength();
+                return new ClusterBackup(r.Path, r.Manifest, new FileInfo(r.Path).Length);
+            }
+        }
+
+        /// <summary>
+        /// Compares the gzip trailer's ISIZE (the tar's length mod 2^32) with the tar length the manifest implies.
+        /// A cut-off file's last 8 bytes are not a trailer, so they pass with odds of about 2^-19. What the manifest
+        /// does not say, the writer makes small and bounded: directory entries come right after the manifest
+        /// (read here, headers only), and SharpZipLib pads the tar to its 10240-byte records (less than one record,
+        /// a multiple of 512). So the tar is Lo + d with d a multiple of 512 below <see cref="RecordSize"/> (plus
+        /// the extra blocks a long non-ASCII name may take), which holds modulo 2^32 for archives over 4 GiB too.
+        /// Deflate also never shrinks data more than 1032:1, which bounds the file's own length from below.
+        /// </summary>
+        private void EnsurePlausibleLength()
+        {
+            long lo = (512 + Round(_manifestSize)) + EndBlocks, slack = RecordSize - 512;
+            foreach (var f in Manifest.Files) { lo += Header(f.Path, ref slack) + Round(f.Size); }
+            TarEntry e;
+            while ((e = NextEntry()) != null && e.IsDirectory) lo += Header(e.TarHeader.Name, ref slack);
+            var trailer = GzipTrailer.Read(Path);
+            long length = new FileInfo(Path).Length;
+            long d = (trailer?.Size ?? 0) - (lo & 0xffffffff);
+            if (d < 0) d += 1L << 32;
+            if (trailer == null || d > slack || d % 512 != 0 || length < lo / 1032)
+                throw new ClusterDrException(ErrorIds.ArchiveCorrupt, ErrorKind.InvalidData,
+                    $"'{Path}' is shorter than its manifest says it must be: the file is truncated (or its end is damaged), so it is not a usable backup.", Path);
+        }
+
+        private const long RecordSize = 10240; // SharpZipLib's TarOutputStream: 20 blocks of 512
+        private const long EndBlocks = 1024;   // two zero blocks end a tar
+
+        private static long Round(long size) => (size + 511) / 512 * 512;
+
+        /// <summary>A tar header as SharpZipLib writes it: a GNU long-name entry first when the name has over 100 characters.</summary>
+        private static long Header(string name, ref long slack)
+        {
+            if (name.Length <= 100) return 512;
+            // SharpZipLib counts characters; a name with multi-byte characters may take more blocks, never fewer.
+            slack += Round(Encoding.UTF8.GetByteCount(name) + 1) - Round(name.Length + 1);
+            return 512 + 512 + Round(name.Length + 1);
+        }
+
+        private long _manifestSize;
+
         private BackupManifest ReadManifestEntry()
         {
-            TarEntry first = Guard(() => _tar.GetNextEntry());
+            TarEntry first = NextEntry();
             if (first == null || first.Name != BackupManifest.EntryName)
                 throw new ClusterDrException(ErrorIds.ManifestInvalid, ErrorKind.InvalidData,
                     $"'{Path}' is not a ClusterDR backup: its first entry is {(first == null ? "missing" : "'" + first.Name + "'")}, not manifest.json.", Path);
+            _manifestSize = first.Size;
             if (first.Size > 16 * 1024 * 1024)
                 throw new ClusterDrException(ErrorIds.ManifestInvalid, ErrorKind.InvalidData, $"The manifest of '{Path}' is implausibly large ({first.Size} bytes).", Path);
             var bytes = Guard(() =>
@@ -71,11 +130,15 @@ namespace ClusterDR.Backups
                     return ms.ToArray();
                 }
             });
+            // SharpZipLib pads an entry cut short with zeros: a file whose data ends inside its manifest is truncated.
+            if (_counted.Ended && _counted.Count < 512 + first.Size)
+                throw new ClusterDrException(ErrorIds.ArchiveCorrupt, ErrorKind.InvalidData, $"'{Path}' ends inside its manifest: the file is truncated.", Path);
             BackupManifest m;
             try { m = JsonConvert.DeserializeObject<BackupManifest>(Encoding.UTF8.GetString(bytes)); }
             catch (JsonException ex)
             {
-                throw new ClusterDrException(ErrorIds.ManifestInvalid, ErrorKind.InvalidData, $"The manifest of '{Path}' is not valid JSON: {ex.Message}", Path, ex);
+                // The parser's line and position say nothing to an operator; it stays available as the inner exception.
+                throw new ClusterDrException(ErrorIds.ManifestInvalid, ErrorKind.InvalidData, $"The manifest of '{Path}' is damaged: manifest.json is not valid JSON.", Path, ex);
             }
             if (m == null || string.IsNullOrEmpty(m.Kind) || m.Files == null)
                 throw new ClusterDrException(ErrorIds.ManifestInvalid, ErrorKind.InvalidData, $"The manifest of '{Path}' lacks its kind or file list.", Path);
@@ -94,14 +157,15 @@ namespace ClusterDR.Backups
         {
             while (true)
             {
-                TarEntry e = Guard(() => _tar.GetNextEntry());
+                TarEntry e = NextEntry();
                 if (e == null) break;
-                string name = ArchivePaths.Normalize(e.Name);
                 byte type = e.TarHeader.TypeFlag;
+                // The type first: a device or FIFO is refused for what it is, whatever its name looks like.
+                if (type != TarHeader.LF_NORMAL && type != TarHeader.LF_OLDNORM && type != TarHeader.LF_DIR && type != TarHeader.LF_SYMLINK && type != TarHeader.LF_LINK)
+                    throw ArchivePaths.Unsafe(e.TarHeader.Name, $"it is {Describe(type)}; a backup holds only files, directories and links");
+                string name = ArchivePaths.Normalize(e.Name);
                 if (type == TarHeader.LF_SYMLINK || type == TarHeader.LF_LINK)
                     ArchivePaths.CheckLinkTarget(System.IO.Path.GetTempPath(), name, e.TarHeader.LinkName);
-                else if (type != TarHeader.LF_NORMAL && type != TarHeader.LF_OLDNORM && type != TarHeader.LF_DIR)
-                    throw ArchivePaths.Unsafe(name, $"entries of tar type '{(char)type}' (devices, FIFOs) are not allowed");
                 var content = new EntryStream(_tar, e.IsDirectory ? 0 : e.Size, Path);
                 visit(name, e, content);
                 content.Drain();
@@ -120,16 +184,29 @@ namespace ClusterDR.Backups
                 while (_counted.Read(buf, 0, buf.Length) > 0) { }
                 return 0;
             });
-            var trailer = new byte[4];
-            using (var f = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.Read))
+            var trailer = GzipTrailer.Read(Path);
+            if (trailer == null) throw Truncated();
+            if (trailer.Value.Size != (uint)(_counted.Count & 0xffffffff)) throw Truncated();
+        }
+
+        /// <summary>The next tar entry, after proving SharpZipLib skipped none it does not understand.</summary>
+        private TarEntry NextEntry()
+        {
+            TarEntry e = Guard(() => _tar.GetNextEntry());
+            if (_types.Refused is var (name, type))
+                throw ArchivePaths.Unsafe(name, $"it is {Describe(type)}; a backup holds only files, directories and links");
+            return e;
+        }
+
+        private static string Describe(byte type)
+        {
+            switch (type)
             {
-                if (f.Length < 18) throw Truncated();
-                f.Seek(-4, SeekOrigin.End);
-                if (f.Read(trailer, 0, 4) != 4) throw Truncated();
+                case TarHeader.LF_CHR: return "a character device";
+                case TarHeader.LF_BLK: return "a block device";
+                case TarHeader.LF_FIFO: return "a FIFO";
+                default: return $"an entry of tar type '{(char)type}'";
             }
-            uint isize = BitConverter.ToUInt32(trailer, 0);
-            if (!BitConverter.IsLittleEndian) isize = (isize >> 24) | ((isize >> 8) & 0xff00) | ((isize << 8) & 0xff0000) | (isize << 24);
-            if (isize != (uint)(_counted.Count & 0xffffffff)) throw Truncated();
         }
 
         private ClusterDrException Truncated() =>
@@ -141,11 +218,26 @@ namespace ClusterDR.Backups
         {
             try { return read(); }
             catch (ClusterDrException) { throw; }
-            catch (Exception ex) when (ex is IOException || ex is InvalidDataException || ex is TarException || ex is ICSharpCode.SharpZipLib.SharpZipBaseException || ex is ArgumentException || ex is FormatException || ex is OverflowException || ex is IndexOutOfRangeException || ex is NullReferenceException)
+            catch (InvalidDataException ex)
+            {
+                // zlib's one message for every gzip failure is "an unsupported compression method": find the real cause.
+                throw new ClusterDrException(ErrorIds.ArchiveCorrupt, ErrorKind.InvalidData, $"'{path}' cannot be used: the file is damaged: {GzipTrailer.Diagnose(path)}.", path, ex);
+            }
+            catch (IOException ex)
+            {
+                throw new ClusterDrException(ErrorIds.ArchiveCorrupt, ErrorKind.InvalidData, $"'{path}' could not be read: {ex.Message}", path, ex);
+            }
+            catch (Exception ex) when (ex is TarException || ex is ICSharpCode.SharpZipLib.SharpZipBaseException || ex is ArgumentException || ex is FormatException || ex is OverflowException || ex is IndexOutOfRangeException || ex is NullReferenceException)
             {
                 throw new ClusterDrException(ErrorIds.ArchiveCorrupt, ErrorKind.InvalidData,
-                    $"'{path}' is damaged or truncated and cannot be read as a .tar.gz backup: {ex.Message}", path, ex);
+                    $"'{path}' is damaged or truncated: its tar framing cannot be read as a .tar.gz backup.", path, ex);
             }
+        }
+
+        private static bool StartsWithGzipMagic(string path)
+        {
+            using (var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read))
+                return f.ReadByte() == 0x1f && f.ReadByte() == 0x8b;
         }
 
         public void Dispose()
@@ -161,10 +253,12 @@ namespace ClusterDR.Backups
             private readonly Stream _inner;
             public CountingStream(Stream inner) { _inner = inner; }
             public long Count { get; private set; }
+            public bool Ended { get; private set; }
             public override int Read(byte[] buffer, int offset, int count)
             {
                 int n = _inner.Read(buffer, offset, count);
                 Count += n;
+                if (n == 0 && count > 0) Ended = true;
                 return n;
             }
             public override long Position { get => Count; set => throw new NotSupportedException(); }

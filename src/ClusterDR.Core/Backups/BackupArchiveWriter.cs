@@ -10,16 +10,18 @@ using Newtonsoft.Json;
 namespace ClusterDR.Backups
 {
     /// <summary>
-    /// Writes one backup archive into "name.tar.gz.partial", flushed to disk, made 0600 and renamed,
-    /// manifest.json first. Payloads whose size is known up front stream straight into the archive, with
+    /// Writes one backup archive into "name.tar.gz.&lt;random&gt;.partial", flushed to disk, made 0600 and renamed
+    /// (never over an existing file), manifest.json first. Payloads whose size is known up front stream straight into the archive, with
     /// the manifest's space kept at the front and filled in at the end (<see cref="PatchableGzip"/>);
     /// others are staged in a private folder beside the destination (hashing as they arrive; memory
     /// stays flat) and copied in at the commit. A crash or failure leaves no file that looks like a
-    /// finished backup.
+    /// finished backup. Every temporary file and the staging folder carry this writer's own random token and
+    /// are created exclusively, so two runs of the same backup name never touch each other's files.
     /// </summary>
     public sealed class BackupArchiveWriter : IDisposable
     {
         private readonly string _stagingDir;
+        private readonly string _secondPath; // the large-manifest rewrite's second file
         private readonly List<ManifestFile> _files = new List<ManifestFile>();
         private readonly List<KeyValuePair<string, int>> _dirs = new List<KeyValuePair<string, int>>();
         private readonly Dictionary<string, int> _modes = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -29,14 +31,19 @@ namespace ClusterDR.Backups
         private PatchableGzip _directGzip;
         private TarOutputStream _directTar;
         private int _reserve;
+        private int _earlyDirs; // directory entries already in the single-pass archive
         private bool _committed;
         private bool _broken;
 
         private BackupArchiveWriter(string finalPath)
         {
             FinalPath = finalPath;
-            PartialPath = finalPath + ".partial";
-            _stagingDir = Path.Combine(Path.GetDirectoryName(finalPath), "." + Path.GetFileName(finalPath) + ".staging");
+            // Two runs started in the same second share a name: the token keeps their temporary files apart.
+            // None of these names ends in .tar.gz, so a listing never sees them.
+            string token = Guid.NewGuid().ToString("N").Substring(0, 12);
+            PartialPath = finalPath + "." + token + ".partial";
+            _secondPath = finalPath + "." + token + ".2.partial";
+            _stagingDir = Path.Combine(Path.GetDirectoryName(finalPath), "." + Path.GetFileName(finalPath) + "." + token + ".staging");
         }
 
         public string FinalPath { get; }
@@ -60,8 +67,10 @@ namespace ClusterDR.Backups
             Directory.CreateDirectory(dir);
             var writer = new BackupArchiveWriter(Path.Combine(dir, fileName));
             if (File.Exists(writer.FinalPath))
-                throw new ClusterDrException(ErrorIds.BackupExists, ErrorKind.ResourceExists, $"A backup named '{writer.FinalPath}' already exists; it is never overwritten.", writer.FinalPath);
-            if (Directory.Exists(writer._stagingDir)) Directory.Delete(writer._stagingDir, true);
+                throw new ClusterDrException(ErrorIds.BackupExists, ErrorKind.ResourceExists, $"A backup named '{writer.FinalPath}' already exists; it is never overwritten.", writer.FinalPath, surfaceAsIs: true);
+            // Never reuse (let alone delete) a folder that is there already: it belongs to someone else.
+            if (Directory.Exists(writer._stagingDir))
+                throw new IOException($"The staging folder '{writer._stagingDir}' exists already.");
             Directory.CreateDirectory(writer._stagingDir);
             FileModes.TrySetOwnerOnly(writer._stagingDir, directory: true);
             return writer;
@@ -139,7 +148,7 @@ namespace ClusterDR.Backups
             var json = Encoding.UTF8.GetBytes(JsonConvert.SerializeObject(manifest, Formatting.Indented));
             if (_direct == null)
             {
-                using (var file = new FileStream(PartialPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+                using (var file = new FileStream(PartialPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
                 {
                     FileModes.TrySetOwnerOnly(PartialPath);
                     using (var gzip = new GZipStream(file, CompressionLevel, leaveOpen: true))
@@ -159,33 +168,69 @@ namespace ClusterDR.Backups
                 WriteDirsAndStaged(_directTar, manifest.CreatedUtc, progress, ctx);
                 _directTar.Finish();
                 _directTar.Dispose();
-                bool fits = json.Length <= _reserve;
+                // A directory added after the first streamed payload must still come right after the manifest: rewrite.
+                bool fits = json.Length <= _reserve && _dirs.Count == _earlyDirs;
                 _directGzip.Finish(ManifestHead(fits ? json : new byte[0], manifest.CreatedUtc));
                 _direct.Flush(true);
                 _direct.Dispose();
                 _direct = null;
-                // A manifest larger than the space kept for it: one more pass puts it first after all.
+                // A manifest larger than the space kept for it (or late directories): one more pass puts it first after all.
                 if (!fits) RewriteWithManifest(json, manifest.CreatedUtc, ctx);
             }
-            File.Move(PartialPath, FinalPath);
+            Publish();
             _committed = true;
             progress.Complete();
             Cleanup();
             return new ClusterBackup(FinalPath, manifest, new FileInfo(FinalPath).Length);
         }
 
+        /// <summary>
+        /// Gives the finished .partial its final name, never over a file that is there. Losing that race means
+        /// another run of the same backup finished first: its archive stays, this one's temporary files go.
+        /// </summary>
+        private void Publish()
+        {
+            bool exists;
+            try { exists = !MoveNoReplace(PartialPath, FinalPath); }
+            catch (IOException) when (File.Exists(FinalPath) && File.Exists(PartialPath)) { exists = true; }
+            if (exists)
+                throw new ClusterDrException(ErrorIds.BackupExists, ErrorKind.ResourceExists,
+                    $"Another backup named '{FinalPath}' finished first, while this one was being written; that backup is kept as it is and this run's copy was discarded, so nothing was lost.",
+                    FinalPath, surfaceAsIs: true);
+        }
+
+        /// <summary>
+        /// False when <paramref name="to"/> exists. .NET's File.Move on Unix checks and then rename(2)s, which
+        /// replaces a file created in between; link(2) fails atomically with EEXIST instead. Windows' MoveFile
+        /// never replaces. A file system without hard links falls back to File.Move.
+        /// </summary>
+        private static bool MoveNoReplace(string from, string to)
+        {
+            if (!System.Runtime.InteropServices.RuntimeInformation.IsOSPlatform(System.Runtime.InteropServices.OSPlatform.Windows))
+            {
+                int rc, errno;
+                try
+                {
+                    rc = link(from, to);
+                    errno = rc == 0 ? 0 : System.Runtime.InteropServices.Marshal.GetLastWin32Error();
+                }
+                catch (Exception ex) when (ex is DllNotFoundException || ex is EntryPointNotFoundException) { rc = -1; errno = -1; }
+                if (rc == 0) { File.Delete(from); return true; }
+                if (errno == EEXIST) return false;
+            }
+            if (File.Exists(to)) return false;
+            File.Move(from, to);
+            return true;
+        }
+
+        private const int EEXIST = 17; // Linux and macOS alike
+
+        [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+        private static extern int link(string oldpath, string newpath);
+
         private void WriteDirsAndStaged(TarOutputStream tar, DateTime created, ProgressReporter progress, IOperationContext ctx)
         {
-            foreach (var d in _dirs)
-            {
-                var dir = TarEntry.CreateTarEntry(d.Key + "/");
-                dir.ModTime = created == default ? DateTime.UtcNow : created;
-                dir.TarHeader.Mode = d.Value;
-                dir.TarHeader.TypeFlag = TarHeader.LF_DIR;
-                dir.Size = 0;
-                tar.PutNextEntry(dir);
-                tar.CloseEntry();
-            }
+            if (_direct == null) WriteDirs(tar, created); // a single-pass archive wrote them at its first streamed payload
             long done = 0;
             var buffer = new byte[1 << 16];
             foreach (var f in _files)
@@ -208,6 +253,20 @@ namespace ClusterDR.Backups
             }
         }
 
+        private void WriteDirs(TarOutputStream tar, DateTime created)
+        {
+            foreach (var d in _dirs)
+            {
+                var dir = TarEntry.CreateTarEntry(d.Key + "/");
+                dir.ModTime = created == default ? DateTime.UtcNow : created;
+                dir.TarHeader.Mode = d.Value;
+                dir.TarHeader.TypeFlag = TarHeader.LF_DIR;
+                dir.Size = 0;
+                tar.PutNextEntry(dir);
+                tar.CloseEntry();
+            }
+        }
+
         /// <summary>manifest.json's tar header and content, padded with spaces (still valid JSON) to the reserved size.</summary>
         private byte[] ManifestHead(byte[] json, DateTime created)
         {
@@ -226,11 +285,11 @@ namespace ClusterDR.Backups
         /// <summary>Copies every entry after the placeholder manifest into a new archive that starts with the real one.</summary>
         private void RewriteWithManifest(byte[] json, DateTime created, IOperationContext ctx)
         {
-            string second = PartialPath + ".2";
+            string second = _secondPath;
             using (var src = new FileStream(PartialPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan))
             using (var gunzip = new GZipStream(src, CompressionMode.Decompress))
             using (var tarIn = new TarInputStream(gunzip, Encoding.UTF8))
-            using (var file = new FileStream(second, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+            using (var file = new FileStream(second, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
             {
                 FileModes.TrySetOwnerOnly(second);
                 using (var gzip = new GZipStream(file, CompressionLevel, leaveOpen: true))
@@ -239,13 +298,15 @@ namespace ClusterDR.Backups
                     PutEntry(tar, BackupManifest.EntryName, json.Length, created);
                     tar.Write(json, 0, json.Length);
                     tar.CloseEntry();
+                    WriteDirs(tar, created); // all of them, early and late, right after the manifest
                     tarIn.GetNextEntry(); // the placeholder
                     TarEntry e;
                     while ((e = tarIn.GetNextEntry()) != null)
                     {
                         Safety.CancellationScope.Effective(ctx.Cancellation).ThrowIfCancellationRequested();
+                        if (e.IsDirectory) continue;
                         tar.PutNextEntry(e);
-                        if (!e.IsDirectory) tarIn.CopyEntryContents(tar);
+                        tarIn.CopyEntryContents(tar);
                         tar.CloseEntry();
                     }
                     tar.Finish();
@@ -302,10 +363,13 @@ namespace ClusterDR.Backups
         {
             if (_direct != null) return _directTar;
             _reserve = (Math.Max(ManifestReserve, 512) + 511) / 512 * 512;
-            _direct = new FileStream(PartialPath, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 18);
+            _direct = new FileStream(PartialPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 18);
             FileModes.TrySetOwnerOnly(PartialPath);
             _directGzip = new PatchableGzip(_direct, 512 + _reserve, CompressionLevel);
             _directTar = new TarOutputStream(new NoFlushStream(_directGzip.Tail), Encoding.UTF8) { IsStreamOwner = false };
+            // Directory entries sit right after the manifest, where a listing counts them (BackupArchiveReader.EnsurePlausibleLength).
+            WriteDirs(_directTar, DateTime.UtcNow);
+            _earlyDirs = _dirs.Count;
             return _directTar;
         }
 
@@ -323,7 +387,7 @@ namespace ClusterDR.Backups
         {
             try { _direct?.Dispose(); } catch { }
             _direct = null;
-            try { if (File.Exists(PartialPath + ".2")) File.Delete(PartialPath + ".2"); } catch { }
+            try { if (File.Exists(_secondPath)) File.Delete(_secondPath); } catch { }
             try { if (Directory.Exists(_stagingDir)) Directory.Delete(_stagingDir, true); } catch { }
             if (!_committed) { try { if (File.Exists(PartialPath)) File.Delete(PartialPath); } catch { } }
         }

@@ -10,7 +10,7 @@ namespace ClusterDR.Backups
     {
         /// <summary>
         /// Lists backups under a directory (or one file), newest first. Files that are not ClusterDR
-        /// backups are reported through <paramref name="skipped"/> and left out.
+        /// backups, and backups cut short (ArchiveCorrupt), are reported through <paramref name="skipped"/> and left out.
         /// </summary>
         public static IList<ClusterBackup> List(string path, bool recurse, string kind, string cluster, Action<string, ClusterDrException> skipped)
         {
@@ -26,7 +26,7 @@ namespace ClusterDR.Backups
             {
                 try
                 {
-                    var b = BackupArchiveReader.ReadBackup(f);
+                    var b = BackupArchiveReader.ReadListed(f);
                     if (kind != null && !string.Equals(b.Kind, kind, StringComparison.OrdinalIgnoreCase)) continue;
                     if (cluster != null && !string.Equals(b.Cluster, cluster, StringComparison.OrdinalIgnoreCase)) continue;
                     found.Add(b);

@@ -21,7 +21,7 @@ namespace ClusterDR.Backups
             return t;
         }
 
-        /// <summary>CRC-32 of a small buffer (table-driven: only for headers, not payloads).</summary>
+        /// <summary>CRC-32, table-driven: for headers, and for the second pass over a gzip file zlib refused (never on the normal path).</summary>
         public static uint Compute(byte[] data, int offset, int count, uint crc = 0)
         {
             crc = ~crc;

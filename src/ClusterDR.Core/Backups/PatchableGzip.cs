@@ -73,7 +73,7 @@ namespace ClusterDR.Backups
             }
         }
 
-        private static uint ReadLe(byte[] b, int i) => (uint)(b[i] | b[i + 1] << 8 | b[i + 2] << 16 | b[i + 3] << 24);
+        internal static uint ReadLe(byte[] b, int i) => (uint)(b[i] | b[i + 1] << 8 | b[i + 2] << 16 | b[i + 3] << 24);
 
         private static void WriteLe(byte[] b, int i, uint v)
         {

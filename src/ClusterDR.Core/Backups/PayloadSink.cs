@@ -41,8 +41,10 @@ namespace ClusterDR.Backups
         {
             if (length < 0) throw new ArgumentOutOfRangeException(nameof(length));
             if (_hashing != null) throw new InvalidOperationException("DeclareLength must come before the first write.");
+            var entry = _writer.BeginStreamedEntry(_path, length, _mode);
+            // Only once the entry is ours: a failed BeginStreamedEntry has released the archive itself.
             _holdsArchive = true;
-            _hashing = new HashingStream(_writer.BeginStreamedEntry(_path, length, _mode), leaveOpen: true);
+            _hashing = new HashingStream(entry, leaveOpen: true);
             _declared = length;
         }
 

@@ -29,7 +29,12 @@ namespace ClusterDR.Commands
                 try
                 {
                     var found = BackupCatalog.List(FileSystemPath(p), Recurse, Kind, Cluster,
-                        (file, ex) => WriteVerbose($"Skipping {file}: {ex.Message}"));
+                        (file, ex) =>
+                        {
+                            // A damaged or cut-off backup is news an operator must see; a foreign file is not.
+                            if (ex.ErrorId == ErrorIds.ArchiveCorrupt) WriteWarning($"Leaving out {file}: {ex.Message}");
+                            else WriteVerbose($"Skipping {file}: {ex.Message}");
+                        });
                     foreach (var b in found) WriteObject(b);
                 }
                 catch (ClusterDrException ex)

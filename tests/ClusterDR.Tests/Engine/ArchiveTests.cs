@@ -103,12 +103,18 @@ namespace ClusterDR.Tests.Engine
         }
 
         [Fact]
-        public void GarbageIsReportedAsCorrupt()
+        public void GarbageIsNotABackupAndDamagedGzipIsCorrupt()
         {
             var path = Path.Combine(_dir, "garbage.tar.gz");
-            File.WriteAllBytes(path, Random(4096));
+            var bytes = Random(4096);
+            bytes[0] = 0; // not the gzip magic: not a backup at all
+            File.WriteAllBytes(path, bytes);
+            Assert.Equal(ErrorIds.ManifestInvalid, Assert.Throws<ClusterDrException>(() => BackupVerifier.Verify(path, new RecordingContext())).ErrorId);
+            bytes[0] = 0x1f; bytes[1] = 0x8b; bytes[2] = 8; bytes[3] = 0; // a gzip header over garbage: a damaged file
+            File.WriteAllBytes(path, bytes);
             var ex = Assert.Throws<ClusterDrException>(() => BackupVerifier.Verify(path, new RecordingContext()));
             Assert.Equal(ErrorIds.ArchiveCorrupt, ex.ErrorId);
+            Assert.Contains("the file is damaged", ex.Message);
         }
 
         [Fact]
@@ -193,7 +199,8 @@ namespace ClusterDR.Tests.Engine
             var b = Write("r.tar.gz", ("f", Random(10)));
             var junk = Path.Combine(_dir, "notes.txt");
             File.WriteAllText(junk, "keep me");
-            Assert.Equal(ErrorIds.ArchiveCorrupt, Assert.Throws<ClusterDrException>(() => BackupCatalog.Remove(junk)).ErrorId);
+            // docs/en-US/Remove-ClusterBackup.md: a file that is not a backup is refused with ManifestInvalid.
+            Assert.Equal(ErrorIds.ManifestInvalid, Assert.Throws<ClusterDrException>(() => BackupCatalog.Remove(junk)).ErrorId);
             Assert.True(File.Exists(junk));
             BackupCatalog.Remove(b.Path);
             Assert.False(File.Exists(b.Path));
