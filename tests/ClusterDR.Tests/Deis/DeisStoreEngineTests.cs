@@ -135,5 +135,24 @@ namespace ClusterDR.Tests.Deis
             Assert.Equal(ErrorKind.InvalidArgument, ex.Kind);
             using (DeisStore.Client(new DeisS3Options { GatewayUri = new Uri("http://127.0.0.1:1"), AccessKey = "a", SecretKey = CephS3.SecretKey("b"), SignatureVersion = "2" })) { }
         }
+
+        [Theory]
+        [InlineData("SignatureDoesNotMatch")]
+        [InlineData("InvalidAccessKeyId")]
+        public void ARejectedSignatureBlamesTheKeysOnlyWhenTheyWereNotProvenYet(string code)
+        {
+            var o = new DeisS3Options { GatewayUri = new Uri("http://127.0.0.1:9") };
+            var refused = new Amazon.S3.AmazonS3Exception("The request signature we calculated does not match", Amazon.Runtime.ErrorType.Sender, code, "req", System.Net.HttpStatusCode.Forbidden);
+            // Listing, before any key is proven: the keys are wrong.
+            var listing = DeisStore.Map(refused, o, "Listing bucket registry");
+            Assert.Equal(ErrorIds.S3AccessDenied, listing.ErrorId);
+            Assert.Contains("Check the access key", listing.Message);
+            // An object the listing returned: the same keys worked, so the request reached the gateway otherwise than it was signed.
+            var read = DeisStore.Map(refused, o, "Downloading registry/a/./b", "registry/a/./b");
+            Assert.Equal(ErrorIds.S3Error, read.ErrorId);
+            Assert.Contains("registry/a/./b", read.Message);
+            Assert.DoesNotContain("Check the access key", read.Message);
+            Assert.Same(refused, read.InnerException);
+        }
     }
 }
