@@ -224,14 +224,34 @@ AfterAll {
 Describe 'Deis store cmdlets against real Ceph radosgw, sshd and PostgreSQL' {
     It 'refuses wrong keys with S3AccessDenied under both signatures and writes nothing' {
         foreach ($sig in '4', '2') {
-            { Backup-DeisStore @script:store -Credential $script:wrong -SignatureVersion $sig -CephCommand $script:ceph -Path $script:backups -SkipVolume -Confirm:$false -ErrorAction Stop } |
-                Should -Throw -ErrorId 'S3AccessDenied*'
+            $err = { Backup-DeisStore @script:store -Credential $script:wrong -SignatureVersion $sig -CephCommand $script:ceph -Path $script:backups -SkipVolume -Confirm:$false -ErrorAction Stop } |
+                Should -Throw -ErrorId 'S3AccessDenied*' -PassThru
+            # The SDK's exception stays inside ours; neither the ErrorRecord nor its message is the SDK's.
+            $err.Exception | Should -BeOfType ([ClusterDR.ClusterDrException])
+            $err.Exception.Message | Should -Not -Match 'Amazon|HttpErrorResponseException|Exception of type'
         }
         Test-Path $script:backups | Should -BeFalse
     }
 
     It 'accepts only signature versions 2 and 4' {
         { Backup-DeisStore @script:store -SignatureVersion 3 -Path $script:backups -ErrorAction Stop } | Should -Throw -ErrorId 'ParameterArgumentValidationError*'
+    }
+
+    It 'reports a -CephCommand that prints no JSON as EndpointError, quoting its output' {
+        $err = { Backup-DeisStore @script:store -CephCommand 'echo this is not json' -Path $script:backups -SkipVolume -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'EndpointError*' -PassThru
+        $err.Exception.Message | Should -Match "The ceph command's output on .+ is not the JSON of 'ceph quorum_status -f json': `"this is not json"
+        Test-Path $script:backups | Should -BeFalse
+    }
+
+    It 'refuses a gateway URL that is not http(s) with InvalidAddress and an empty bucket name when binding, in its own words' {
+        foreach ($u in 'relative/path', 'ftp://127.0.0.1:9/') {
+            $err = { Backup-DeisStore -GatewayUri $u -Credential $script:cred -Path $script:backups -Confirm:$false -WarningAction SilentlyContinue -ErrorAction Stop } |
+                Should -Throw -ErrorId 'InvalidAddress*' -PassThru
+            $err.Exception.Message | Should -BeLike "'$u' is not an S3 gateway URL*"
+        }
+        { Backup-DeisStore -GatewayUri $script:gateway -Credential $script:cred -Bucket '' -Path $script:backups -ErrorAction Stop } | Should -Throw -ErrorId 'ParameterArgumentValidationError*'
+        Test-Path $script:backups | Should -BeFalse
     }
 
     It 'writes no archive under -WhatIf' {

@@ -97,6 +97,10 @@ namespace ClusterDR.Deis
             key = rest.Substring(slash + 1);
             if (encoded)
             {
+                // A damaged or hand-made archive: refused by name, not with a bare FormatException.
+                if (key.Length == 0 || key.Length % 2 != 0 || !key.All(Uri.IsHexDigit))
+                    throw new ClusterDrException(ErrorIds.UnexpectedEntry, ErrorKind.InvalidData,
+                        $"The backup holds '{name}', which is not an object of the store: after {EncodedObjectsRoot}/<bucket>/ comes the key's UTF-8 bytes in hex.", name, surfaceAsIs: true);
                 var bytes = new byte[key.Length / 2];
                 for (int i = 0; i < bytes.Length; i++) bytes[i] = byte.Parse(key.Substring(2 * i, 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
                 key = System.Text.Encoding.UTF8.GetString(bytes);
@@ -111,6 +115,10 @@ namespace ClusterDR.Deis
         public static AmazonS3Client Client(DeisS3Options o)
         {
             if (o.GatewayUri == null) throw new ClusterDrException(ErrorIds.InvalidAddress, ErrorKind.InvalidArgument, "The S3 gateway URL is missing (-GatewayUri).");
+            // The SDK would refuse a relative or non-HTTP URL with its own exception and message.
+            if (!o.GatewayUri.IsAbsoluteUri || (o.GatewayUri.Scheme != "http" && o.GatewayUri.Scheme != "https"))
+                throw new ClusterDrException(ErrorIds.InvalidAddress, ErrorKind.InvalidArgument,
+                    $"'{o.GatewayUri.OriginalString}' is not an S3 gateway URL: give http:// or https:// and the host, such as http://deis-store.example.com.", o.GatewayUri.OriginalString);
             if (string.IsNullOrEmpty(o.AccessKey) || o.SecretKey == null)
                 throw new ClusterDrException(ErrorIds.CredentialsUnavailable, ErrorKind.InvalidArgument, "The S3 access key and secret key are missing: give -Credential, or -Node (or -SshSession) to read them with deisctl.");
             if (o.SignatureVersion != "2" && o.SignatureVersion != "4")
@@ -222,14 +230,25 @@ namespace ClusterDR.Deis
             int sep = r.StdOut.IndexOf("\n---\n", StringComparison.Ordinal);
             string json = sep < 0 ? r.StdOut : r.StdOut.Substring(0, sep);
             health = sep < 0 ? "" : r.StdOut.Substring(sep + 5).Trim();
-            var q = JObject.Parse(json);
-            var inQuorum = new HashSet<string>((q["quorum_names"] as JArray ?? new JArray()).Select(x => (string)x));
-            var mons = (q["monmap"]?["mons"] as JArray ?? new JArray()).Select(m => (string)m["name"]).ToList();
-            string fsid = (string)q["monmap"]?["fsid"] ?? "ceph";
-            return new QuorumStatus(Platform, fsid, mons.Select(m => new ClusterMember
+            try
             {
-                Name = m, Id = m, Healthy = inQuorum.Contains(m), Endpoint = "mon." + m, IsLeader = m == (string)q["quorum_leader_name"],
-            }).ToArray());
+                var q = JObject.Parse(json);
+                var inQuorum = new HashSet<string>((q["quorum_names"] as JArray ?? new JArray()).Select(x => (string)x));
+                var mons = (q["monmap"]?["mons"] as JArray ?? new JArray()).Select(m => (string)m["name"]).ToList();
+                string fsid = (string)q["monmap"]?["fsid"] ?? "ceph";
+                return new QuorumStatus(Platform, fsid, mons.Select(m => new ClusterMember
+                {
+                    Name = m, Id = m, Healthy = inQuorum.Contains(m), Endpoint = "mon." + m, IsLeader = m == (string)q["quorum_leader_name"],
+                }).ToArray());
+            }
+            // Not JSON, or JSON of another shape (a string where a name belongs): the command is not the ceph CLI it should be.
+            catch (Exception ex) when (ex is Newtonsoft.Json.JsonException || ex is ArgumentException || ex is InvalidCastException)
+            {
+                string head = json.Trim();
+                head = head.Length > 100 ? head.Substring(0, 100) + "…" : head;
+                throw new ClusterDrException(ErrorIds.EndpointError, ErrorKind.InvalidData,
+                    $"The ceph command's output on {sh.Node} is not the JSON of 'ceph quorum_status -f json': \"{head}\". Check -CephCommand ('{n.CephCommand}').", sh.Node, ex, surfaceAsIs: true);
+            }
         }
 
         /// <summary>Backup guard: monitors in quorum and the cluster not in HEALTH_ERR, unless -Force.</summary>

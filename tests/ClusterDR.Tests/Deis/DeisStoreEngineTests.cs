@@ -154,5 +154,31 @@ namespace ClusterDR.Tests.Deis
             Assert.DoesNotContain("Check the access key", read.Message);
             Assert.Same(refused, read.InnerException);
         }
+
+        [Theory]
+        [InlineData("echo this is not json")]
+        [InlineData("echo '{\"quorum_names\": [{\"a\": 1}]}'; true")]
+        public void ACephCommandThatPrintsNoQuorumJsonIsAnEndpointErrorQuotingItsOutput(string ceph)
+        {
+            using var sh = new LocalShell();
+            var ex = Assert.Throws<ClusterDrException>(() => DeisStore.ReadCeph(sh, new DeisNodeOptions { CephCommand = ceph }, default, out _, out _));
+            Assert.Equal(ErrorIds.EndpointError, ex.ErrorId);
+            Assert.Contains("The ceph command's output on localhost is not the JSON", ex.Message);
+            Assert.Contains(ceph.StartsWith("echo this") ? "this is not json" : "quorum_names", ex.Message);
+            Assert.NotNull(ex.InnerException);
+        }
+
+        [Theory]
+        [InlineData("s3x/registry/zz")]
+        [InlineData("s3x/registry/616")]
+        [InlineData("s3x/registry/")]
+        public void AnEncodedObjectNameThatIsNotHexIsAnUnexpectedEntry(string name)
+        {
+            var ex = Assert.Throws<ClusterDrException>(() => DeisStore.TryParseArchiveName(name, out _, out _));
+            Assert.Equal(ErrorIds.UnexpectedEntry, ex.ErrorId);
+            Assert.Contains(name, ex.Message);
+            Assert.True(DeisStore.TryParseArchiveName("s3x/registry/612f2e2f62", out var b, out var k));
+            Assert.Equal(("registry", "a/./b"), (b, k));
+        }
     }
 }
