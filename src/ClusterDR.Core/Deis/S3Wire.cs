@@ -17,7 +17,7 @@ namespace ClusterDR.Deis
     /// the dots does not help (System.Uri unescapes %2E, then collapses): the path goes out as the SDK composed
     /// and signed it, literal dots and all, which radosgw takes as the key under both signatures.
     /// </summary>
-    public static class S3WirePath
+    internal static class S3WirePath
     {
         private static readonly Func<string, Uri> Verbatim = VerbatimFactory();
 
