@@ -112,5 +112,7 @@ namespace ClusterDR
         public const string StoreNotEmpty = "DeisStoreNotEmpty";
         public const string S3ObjectMismatch = "S3ObjectMismatch";
         public const string CredentialsUnavailable = "DeisStoreCredentialsUnavailable";
+        /// <summary>Any exception the engine did not turn into one of the ids above: a bug.</summary>
+        public const string UnexpectedError = "UnexpectedError";
     }
 }

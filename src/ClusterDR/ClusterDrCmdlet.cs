@@ -44,7 +44,10 @@ namespace ClusterDR.Commands
             WriteProgress(record);
         }
 
-        /// <summary>Runs engine work; an engine error ends the cmdlet with a terminating ErrorRecord.</summary>
+        /// <summary>
+        /// Runs engine work; an engine error ends the cmdlet with a terminating ErrorRecord, and so does any
+        /// other exception, as UnexpectedError: no bare .NET exception (or library message) reaches the user.
+        /// </summary>
         protected void Run(Action work)
         {
             try
@@ -59,7 +62,24 @@ namespace ClusterDR.Commands
             {
                 // Ctrl+C: PowerShell reports the stop itself.
             }
+            catch (Exception ex) when (IsUnexpected(ex))
+            {
+                ThrowTerminatingError(UnexpectedError(ex));
+            }
         }
+
+        /// <summary>
+        /// Not ours and not PowerShell's own: its RuntimeExceptions (a pipeline stopped by Ctrl+C or Select-Object
+        /// -First, -ErrorAction Stop, a terminating error already written) and flow control (break, exit) pass through.
+        /// </summary>
+        internal static bool IsUnexpected(Exception ex) =>
+            !(ex is ClusterDrException || ex is RuntimeException || ex is FlowControlException);
+
+        internal static ErrorRecord UnexpectedError(Exception ex) =>
+            new ErrorRecord(
+                new ClusterDrException(ErrorIds.UnexpectedError, ErrorKind.NotSpecified,
+                    $"ClusterDR hit an unexpected error ({ex.GetType().FullName}): {ex.Message.TrimEnd('.')}. This is a bug; please report it.", null, ex),
+                ErrorIds.UnexpectedError, ErrorCategory.NotSpecified, null);
 
         /// <summary>Reports an engine error without stopping the pipeline (used per input object).</summary>
         protected void WriteEngineError(ClusterDrException ex) => WriteError(ToErrorRecord(ex));

@@ -235,6 +235,7 @@ namespace ClusterDR.Commands
 
         /// <summary>The buckets of the store.</summary>
         [Parameter]
+        [ValidateNotNullOrEmpty]
         public string[] Bucket { get; set; } = ClusterDR.Deis.DeisStore.DefaultBuckets;
 
         [Parameter]

@@ -93,6 +93,15 @@ Describe 'The ClusterDR module' {
         $err.FullyQualifiedErrorId | Should -BeLike 'ManifestInvalid*'
         $err.Exception.Message | Should -Be "'/etc/hostname' is not a gzip file, so not a ClusterDR backup."
     }
+
+    It 'ends on an unexpected .NET exception with UnexpectedError, the original kept inside' {
+        # A NUL character in a path: the file system API throws ArgumentException, which nothing turns into an id of its own.
+        $err = { Get-ClusterBackup -Path "nul`0here" -ErrorAction Stop } | Should -Throw -ErrorId 'UnexpectedError*' -PassThru
+        $err.Exception | Should -BeOfType ([ClusterDR.ClusterDrException])
+        $err.Exception.Message | Should -Match '^ClusterDR hit an unexpected error \(System\.ArgumentException\): .+\. This is a bug; please report it\.$'
+        $err.Exception.InnerException | Should -BeOfType ([ArgumentException])
+        $err.CategoryInfo.Category | Should -Be 'NotSpecified'
+    }
 }
 
 Describe 'etcd backup, verification and retention' {

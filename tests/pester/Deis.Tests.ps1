@@ -130,6 +130,24 @@ BeforeAll {
             $null = Wait-Task $script:s3.DeleteBucketAsync($b)
         }
     }
+    # Raw S3 requests signed with SigV2 and sent with the path exactly as given (System.Uri would collapse '.' and '..'
+    # segments): the test's own way to put, read and delete such keys, independent of the module's S3 client.
+    $script:http = [Net.Http.HttpClient]::new()
+    function Invoke-RawS3([string] $Method, [string] $Bucket, [string] $Key, [byte[]] $Body) {
+        $path = "/$Bucket/" + ((($Key -split '/') | ForEach-Object { [uri]::EscapeDataString($_) }) -join '/')
+        $options = [System.UriCreationOptions]@{ DangerousDisablePathAndQueryCanonicalization = $true }
+        $req = [Net.Http.HttpRequestMessage]::new([Net.Http.HttpMethod]::new($Method), [uri]::new($script:gateway.GetLeftPart('Authority') + $path, [ref] $options))
+        if ($null -ne $Body) { $req.Content = [Net.Http.ByteArrayContent]::new($Body) }
+        [ClusterDR.Deis.S3SigV2]::Sign($req, $script:access, [Text.Encoding]::UTF8.GetBytes($script:secretText), [DateTime]::UtcNow)
+        $resp = $script:http.SendAsync($req).GetAwaiter().GetResult()
+        $bytes = $resp.Content.ReadAsByteArrayAsync().GetAwaiter().GetResult()
+        if (-not $resp.IsSuccessStatusCode) { throw "$Method $($path): $([int]$resp.StatusCode) $([Text.Encoding]::UTF8.GetString($bytes))" }
+        , $bytes
+    }
+    # One bucket's objects as radosgw itself lists them: name, size, ETag.
+    function Get-BucketState([string] $Bucket) {
+        (@((& radosgw-admin -c $script:conf bucket list --bucket=$Bucket | ConvertFrom-Json) | Sort-Object name | ForEach-Object { "$($_.name) $($_.meta.size) $($_.meta.etag)" })) -join "`n"
+    }
     function Get-VolumeState { (& sh -c "cd '$script:vol' && find . -printf '%p %U:%G %m %s\n' | sort && find . -type f -exec sha256sum {} + | sort") -join "`n" }
     function Get-State { (Get-GatewayState), (Get-VolumeState), (Invoke-Psql postgres 'SELECT datname FROM pg_database ORDER BY 1') -join "`n--`n" }
 
@@ -196,6 +214,7 @@ namespace ClusterDRPester
 
 AfterAll {
     if ($script:s3) { $script:s3.Dispose() }
+    if ($script:http) { $script:http.Dispose() }
     if ($script:sshdProcess) { Stop-Process -Id $script:sshdProcess.Id -ErrorAction Ignore; $script:sshdProcess.WaitForExit(5000) | Out-Null }
     if ($script:pgBin) { & runuser -u postgres -- "$script:pgBin/pg_ctl" -D "$script:pg/data" -m fast -w stop | Out-Null }
     & sh $script:cephTool stop $script:cephDir
@@ -205,14 +224,34 @@ AfterAll {
 Describe 'Deis store cmdlets against real Ceph radosgw, sshd and PostgreSQL' {
     It 'refuses wrong keys with S3AccessDenied under both signatures and writes nothing' {
         foreach ($sig in '4', '2') {
-            { Backup-DeisStore @script:store -Credential $script:wrong -SignatureVersion $sig -CephCommand $script:ceph -Path $script:backups -SkipVolume -Confirm:$false -ErrorAction Stop } |
-                Should -Throw -ErrorId 'S3AccessDenied*'
+            $err = { Backup-DeisStore @script:store -Credential $script:wrong -SignatureVersion $sig -CephCommand $script:ceph -Path $script:backups -SkipVolume -Confirm:$false -ErrorAction Stop } |
+                Should -Throw -ErrorId 'S3AccessDenied*' -PassThru
+            # The SDK's exception stays inside ours; neither the ErrorRecord nor its message is the SDK's.
+            $err.Exception | Should -BeOfType ([ClusterDR.ClusterDrException])
+            $err.Exception.Message | Should -Not -Match 'Amazon|HttpErrorResponseException|Exception of type'
         }
         Test-Path $script:backups | Should -BeFalse
     }
 
     It 'accepts only signature versions 2 and 4' {
         { Backup-DeisStore @script:store -SignatureVersion 3 -Path $script:backups -ErrorAction Stop } | Should -Throw -ErrorId 'ParameterArgumentValidationError*'
+    }
+
+    It 'reports a -CephCommand that prints no JSON as EndpointError, quoting its output' {
+        $err = { Backup-DeisStore @script:store -CephCommand 'echo this is not json' -Path $script:backups -SkipVolume -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'EndpointError*' -PassThru
+        $err.Exception.Message | Should -Match "The ceph command's output on .+ is not the JSON of 'ceph quorum_status -f json': `"this is not json"
+        Test-Path $script:backups | Should -BeFalse
+    }
+
+    It 'refuses a gateway URL that is not http(s) with InvalidAddress and an empty bucket name when binding, in its own words' {
+        foreach ($u in 'relative/path', 'ftp://127.0.0.1:9/') {
+            $err = { Backup-DeisStore -GatewayUri $u -Credential $script:cred -Path $script:backups -Confirm:$false -WarningAction SilentlyContinue -ErrorAction Stop } |
+                Should -Throw -ErrorId 'InvalidAddress*' -PassThru
+            $err.Exception.Message | Should -BeLike "'$u' is not an S3 gateway URL*"
+        }
+        { Backup-DeisStore -GatewayUri $script:gateway -Credential $script:cred -Bucket '' -Path $script:backups -ErrorAction Stop } | Should -Throw -ErrorId 'ParameterArgumentValidationError*'
+        Test-Path $script:backups | Should -BeFalse
     }
 
     It 'writes no archive under -WhatIf' {
@@ -291,5 +330,33 @@ Describe 'Deis store cmdlets against real Ceph radosgw, sshd and PostgreSQL' {
         $b.Files.Path | Should -Contain 'volume/store.tar'
         $client.Commands | Should -BeGreaterOrEqual 2 -Because 'the Ceph guard and the volume tar ran through the session'
         { Backup-DeisStore -SshSession $session -Node localhost -GatewayUri $script:gateway -Path $script:backups -ErrorAction Stop } | Should -Throw -ErrorId 'AmbiguousParameterSet*'
+    }
+
+    It 'backs up and restores keys with . and .. segments, spaces, +, % and unicode under both signatures' {
+        $keys = 'docker/dot/./z', 'a/./b', 'a/../b', 'trail/.', './lead', '../up', 'x/..', 'sp ace+plus%25/ünï~', 'plain/key'
+        foreach ($sig in '4', '2') {
+            $bucket = "dots-v$sig"
+            $null = Wait-Task $script:s3.PutBucketAsync($bucket)
+            $i = 0
+            foreach ($k in $keys) { $null = Invoke-RawS3 PUT $bucket $k (Get-Bytes (100 + $i) (500 + $i)); $i++ }
+            $before = Get-BucketState $bucket
+            @($before -split "`n").Count | Should -Be $keys.Count -Because 'radosgw holds every key as written, none collapsed'
+            $dir = Join-Path $script:dir "dots-$sig"
+            $b = Backup-DeisStore -GatewayUri $script:gateway -Credential $script:cred -Bucket $bucket -SignatureVersion $sig -Path $dir -Confirm:$false -WarningAction SilentlyContinue -ErrorAction Stop |
+                Test-ClusterBackup
+            $b.Verified | Should -BeTrue
+            $b.Facts.objects | Should -Be "$($keys.Count)"
+            # Keys that are not clean paths are hex-encoded in the archive, so none can name a path outside it.
+            @($b.Files.Path | Where-Object { $_ -like "s3x/$bucket/*" }).Count | Should -Be 8
+            foreach ($k in $keys) { $null = Invoke-RawS3 DELETE $bucket $k }
+            $null = Wait-Task $script:s3.DeleteBucketAsync($bucket)
+            $r = $b | Restore-DeisStore -GatewayUri $script:gateway -Credential $script:cred -SignatureVersion $sig -SkipVolume -Confirm:$false -ErrorAction Stop
+            ($r.Parts | Where-Object Name -eq 'objects').Items | Should -Be $keys.Count
+            Get-BucketState $bucket | Should -Be $before
+            $i = 0
+            foreach ($k in $keys) { [Convert]::ToHexString((Invoke-RawS3 GET $bucket $k)) | Should -Be ([Convert]::ToHexString((Get-Bytes (100 + $i) (500 + $i)))) -Because $k; $i++ }
+            foreach ($k in $keys) { $null = Invoke-RawS3 DELETE $bucket $k }
+            $null = Wait-Task $script:s3.DeleteBucketAsync($bucket)
+        }
     }
 }

@@ -242,7 +242,7 @@ namespace ClusterDR.Deis
                         await DeisS3Transfer.Copy(s3, m.Bucket, m.Aside, m.Key, m.Size, o.CopyPartSize, ct).ConfigureAwait(false);
                         await s3.DeleteObjectAsync(m.Bucket, m.Aside, ct).ConfigureAwait(false);
                         return 0;
-                    });
+                    }, m.Bucket + "/" + m.Key);
                     putBack++;
                 }
                 catch (Exception ex)
@@ -254,7 +254,7 @@ namespace ClusterDR.Deis
             {
                 try
                 {
-                    DeisStore.S3(o, $"Deleting {c.Bucket}/{c.Key}", () => s3.DeleteObjectAsync(c.Bucket, c.Key, ct));
+                    DeisStore.S3(o, $"Deleting {c.Bucket}/{c.Key}", () => s3.DeleteObjectAsync(c.Bucket, c.Key, ct), c.Bucket + "/" + c.Key);
                     deleted++;
                 }
                 catch (Exception ex) { failed.Add($"{c.Bucket}/{c.Key}: {ex.Message}"); }

@@ -97,6 +97,10 @@ namespace ClusterDR.Deis
             key = rest.Substring(slash + 1);
             if (encoded)
             {
+                // A damaged or hand-made archive: refused by name, not with a bare FormatException.
+                if (key.Length == 0 || key.Length % 2 != 0 || !key.All(Uri.IsHexDigit))
+                    throw new ClusterDrException(ErrorIds.UnexpectedEntry, ErrorKind.InvalidData,
+                        $"The backup holds '{name}', which is not an object of the store: after {EncodedObjectsRoot}/<bucket>/ comes the key's UTF-8 bytes in hex.", name, surfaceAsIs: true);
                 var bytes = new byte[key.Length / 2];
                 for (int i = 0; i < bytes.Length; i++) bytes[i] = byte.Parse(key.Substring(2 * i, 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
                 key = System.Text.Encoding.UTF8.GetString(bytes);
@@ -111,6 +115,10 @@ namespace ClusterDR.Deis
         public static AmazonS3Client Client(DeisS3Options o)
         {
             if (o.GatewayUri == null) throw new ClusterDrException(ErrorIds.InvalidAddress, ErrorKind.InvalidArgument, "The S3 gateway URL is missing (-GatewayUri).");
+            // The SDK would refuse a relative or non-HTTP URL with its own exception and message.
+            if (!o.GatewayUri.IsAbsoluteUri || (o.GatewayUri.Scheme != "http" && o.GatewayUri.Scheme != "https"))
+                throw new ClusterDrException(ErrorIds.InvalidAddress, ErrorKind.InvalidArgument,
+                    $"'{o.GatewayUri.OriginalString}' is not an S3 gateway URL: give http:// or https:// and the host, such as http://deis-store.example.com.", o.GatewayUri.OriginalString);
             if (string.IsNullOrEmpty(o.AccessKey) || o.SecretKey == null)
                 throw new ClusterDrException(ErrorIds.CredentialsUnavailable, ErrorKind.InvalidArgument, "The S3 access key and secret key are missing: give -Credential, or -Node (or -SshSession) to read them with deisctl.");
             if (o.SignatureVersion != "2" && o.SignatureVersion != "4")
@@ -126,42 +134,64 @@ namespace ClusterDR.Deis
                 MaxErrorRetry = 2,
                 Timeout = TimeSpan.FromMinutes(10),
             };
+            int connections = Math.Max(16, 2 * o.Parallelism);
             if (o.SignatureVersion == "2")
             {
                 // AWSSDK.S3 4.x signs with SigV4 only: it runs unsigned and the last handler before the wire signs with SigV2.
-                config.HttpClientFactory = new S3SigV2HttpClientFactory(o.AccessKey, System.Text.Encoding.UTF8.GetBytes(Secrets.Plain(o.SecretKey)), Math.Max(16, 2 * o.Parallelism));
+                config.HttpClientFactory = new S3HttpClientFactory(o.AccessKey, System.Text.Encoding.UTF8.GetBytes(Secrets.Plain(o.SecretKey)), connections);
                 return new AmazonS3Client(new AnonymousAWSCredentials(), config);
             }
+            // Our HttpClients under SigV4 too: keys with "." or ".." segments must reach the wire as the SDK signed them.
+            config.HttpClientFactory = new S3HttpClientFactory(o.AccessKey, null, connections);
             return new AmazonS3Client(new BasicAWSCredentials(o.AccessKey, Secrets.Plain(o.SecretKey)), config);
         }
 
-        /// <summary>Maps an S3 failure to a stable error id; the message never holds a key.</summary>
-        internal static ClusterDrException Map(Exception ex, DeisS3Options o, string what)
+        /// <summary>
+        /// Maps an S3 failure to a stable error id; the message never holds a secret. <paramref name="objectPath"/>
+        /// (bucket/key) names the object of a request made after the keys were proven (the listing worked): a
+        /// signature the gateway rejects then is not a wrong key but a request it saw otherwise than it was signed.
+        /// </summary>
+        internal static ClusterDrException Map(Exception ex, DeisS3Options o, string what, string objectPath = null)
         {
             if (ex is AggregateException ag && ag.InnerExceptions.Count > 0) ex = ag.InnerExceptions[0];
             if (ex is ClusterDrException cd) return cd;
             if (ex is AmazonS3Exception s3)
             {
-                bool denied = s3.StatusCode == HttpStatusCode.Forbidden || s3.StatusCode == HttpStatusCode.Unauthorized
-                    || s3.ErrorCode == "InvalidAccessKeyId" || s3.ErrorCode == "SignatureDoesNotMatch" || s3.ErrorCode == "AccessDenied";
+                string code = s3.ErrorCode ?? s3.StatusCode.ToString();
+                // The gateway's own message only: without an error body the SDK's text says nothing more than the status.
+                string said = string.IsNullOrEmpty(s3.ErrorCode) || string.IsNullOrWhiteSpace(s3.Message) || s3.Message.StartsWith("Error making request", StringComparison.Ordinal) ? "" : ": " + s3.Message;
                 bool wrongKeys = s3.ErrorCode == "InvalidAccessKeyId" || s3.ErrorCode == "SignatureDoesNotMatch";
-                if (denied && wrongKeys)
+                bool denied = wrongKeys || s3.StatusCode == HttpStatusCode.Forbidden || s3.StatusCode == HttpStatusCode.Unauthorized || s3.ErrorCode == "AccessDenied";
+                if (objectPath != null)
+                {
+                    if (wrongKeys)
+                        return new ClusterDrException(ErrorIds.S3Error, ErrorKind.InvalidOperation,
+                            $"{what}: the S3 gateway {o.GatewayUri} rejected the request for {objectPath} ({code}), although the same keys listed the buckets: the object's name did not reach the gateway as it was signed.", objectPath, ex, surfaceAsIs: true);
+                    if (denied)
+                        return new ClusterDrException(ErrorIds.S3AccessDenied, ErrorKind.SecurityError,
+                            $"{what}: the S3 gateway {o.GatewayUri} refused access to {objectPath} ({code}): the keys work, but lack the permission for this object (a bucket policy or ACL).", objectPath, ex, surfaceAsIs: true);
+                    if (s3.StatusCode == HttpStatusCode.NotFound)
+                        return new ClusterDrException(ErrorIds.S3ObjectMismatch, ErrorKind.ObjectNotFound,
+                            $"{what}: the S3 gateway {o.GatewayUri} has no {objectPath} ({code}), though it is listed: it was deleted meanwhile, or its name did not reach the gateway unchanged.", objectPath, ex, surfaceAsIs: true);
+                    return new ClusterDrException(ErrorIds.S3Error, ErrorKind.InvalidOperation, $"{what}: the S3 gateway {o.GatewayUri} answered {(int)s3.StatusCode} {code} for {objectPath}{said}", objectPath, ex);
+                }
+                if (wrongKeys)
                     return new ClusterDrException(ErrorIds.S3AccessDenied, ErrorKind.SecurityError,
                         $"{what}: the S3 gateway {o.GatewayUri} refused the keys ({s3.ErrorCode}). Check the access key and secret key (deisctl config store get gateway/accessKey|secretKey).", o.GatewayUri, ex, surfaceAsIs: true);
                 if (denied)
                     return new ClusterDrException(ErrorIds.S3AccessDenied, ErrorKind.SecurityError,
-                        $"{what}: the S3 gateway {o.GatewayUri} refused it ({s3.ErrorCode ?? s3.StatusCode.ToString()}): the keys are wrong, or they lack the permission (a bucket policy or ACL). Check the access key and secret key (deisctl config store get gateway/accessKey|secretKey) and the bucket's policy.", o.GatewayUri, ex, surfaceAsIs: true);
-                return new ClusterDrException(ErrorIds.S3Error, ErrorKind.InvalidOperation, $"{what}: the S3 gateway {o.GatewayUri} answered {(int)s3.StatusCode} {s3.ErrorCode}: {s3.Message}", o.GatewayUri, ex);
+                        $"{what}: the S3 gateway {o.GatewayUri} refused it ({code}): the keys are wrong, or they lack the permission (a bucket policy or ACL). Check the access key and secret key (deisctl config store get gateway/accessKey|secretKey) and the bucket's policy.", o.GatewayUri, ex, surfaceAsIs: true);
+                return new ClusterDrException(ErrorIds.S3Error, ErrorKind.InvalidOperation, $"{what}: the S3 gateway {o.GatewayUri} answered {(int)s3.StatusCode} {code}{said}", o.GatewayUri, ex);
             }
             if (ex is AmazonServiceException || ex is WebException || ex is System.Net.Http.HttpRequestException || ex is System.IO.IOException)
                 return new ClusterDrException(ErrorIds.EndpointUnreachable, ErrorKind.ConnectionError, $"{what}: the S3 gateway {o.GatewayUri} cannot be reached: {ex.Message}", o.GatewayUri, ex);
             return new ClusterDrException(ErrorIds.S3Error, ErrorKind.InvalidOperation, $"{what}: {ex.Message}", o.GatewayUri, ex);
         }
 
-        internal static T S3<T>(DeisS3Options o, string what, Func<System.Threading.Tasks.Task<T>> call)
+        internal static T S3<T>(DeisS3Options o, string what, Func<System.Threading.Tasks.Task<T>> call, string objectPath = null)
         {
             try { return call().GetAwaiter().GetResult(); }
-            catch (Exception ex) when (!(ex is OperationCanceledException)) { throw Map(ex, o, what); }
+            catch (Exception ex) when (!(ex is OperationCanceledException)) { throw Map(ex, o, what, objectPath); }
         }
 
         /// <summary>
@@ -200,14 +230,25 @@ namespace ClusterDR.Deis
             int sep = r.StdOut.IndexOf("\n---\n", StringComparison.Ordinal);
             string json = sep < 0 ? r.StdOut : r.StdOut.Substring(0, sep);
             health = sep < 0 ? "" : r.StdOut.Substring(sep + 5).Trim();
-            var q = JObject.Parse(json);
-            var inQuorum = new HashSet<string>((q["quorum_names"] as JArray ?? new JArray()).Select(x => (string)x));
-            var mons = (q["monmap"]?["mons"] as JArray ?? new JArray()).Select(m => (string)m["name"]).ToList();
-            string fsid = (string)q["monmap"]?["fsid"] ?? "ceph";
-            return new QuorumStatus(Platform, fsid, mons.Select(m => new ClusterMember
+            try
             {
-                Name = m, Id = m, Healthy = inQuorum.Contains(m), Endpoint = "mon." + m, IsLeader = m == (string)q["quorum_leader_name"],
-            }).ToArray());
+                var q = JObject.Parse(json);
+                var inQuorum = new HashSet<string>((q["quorum_names"] as JArray ?? new JArray()).Select(x => (string)x));
+                var mons = (q["monmap"]?["mons"] as JArray ?? new JArray()).Select(m => (string)m["name"]).ToList();
+                string fsid = (string)q["monmap"]?["fsid"] ?? "ceph";
+                return new QuorumStatus(Platform, fsid, mons.Select(m => new ClusterMember
+                {
+                    Name = m, Id = m, Healthy = inQuorum.Contains(m), Endpoint = "mon." + m, IsLeader = m == (string)q["quorum_leader_name"],
+                }).ToArray());
+            }
+            // Not JSON, or JSON of another shape (a string where a name belongs): the command is not the ceph CLI it should be.
+            catch (Exception ex) when (ex is Newtonsoft.Json.JsonException || ex is ArgumentException || ex is InvalidCastException)
+            {
+                string head = json.Trim();
+                head = head.Length > 100 ? head.Substring(0, 100) + "…" : head;
+                throw new ClusterDrException(ErrorIds.EndpointError, ErrorKind.InvalidData,
+                    $"The ceph command's output on {sh.Node} is not the JSON of 'ceph quorum_status -f json': \"{head}\". Check -CephCommand ('{n.CephCommand}').", sh.Node, ex, surfaceAsIs: true);
+            }
         }
 
         /// <summary>Backup guard: monitors in quorum and the cluster not in HEALTH_ERR, unless -Force.</summary>

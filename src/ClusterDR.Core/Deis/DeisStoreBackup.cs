@@ -210,7 +210,7 @@ namespace ClusterDR.Deis
                             long need = Math.Max(64 * 1024, item.obj.Size ?? 0);
                             budget.Take(need, stop.Token);
                             (byte[] Buffer, int Length) data;
-                            try { data = DeisStore.S3(o, $"Downloading {item.bucket}/{item.obj.Key}", () => GetSmall(s3, pool, item.bucket, item.obj, stop.Token)); }
+                            try { data = DeisStore.S3(o, $"Downloading {item.bucket}/{item.obj.Key}", () => GetSmall(s3, pool, item.bucket, item.obj, stop.Token), item.bucket + "/" + item.obj.Key); }
                             catch { budget.Give(need); throw; }
                             try
                             {
@@ -292,7 +292,7 @@ namespace ClusterDR.Deis
                         {
                             long from = next, to = Math.Min(size, next + InMemoryLimit) - 1;
                             var buffer = pool.Rent(InMemoryLimit);
-                            pending.Enqueue(Task.Run(() => DeisStore.S3(o, $"Downloading {bucket}/{obj.Key} bytes {from}-{to}", () => GetRange(s3, buffer, bucket, obj.Key, from, to, ct)), ct));
+                            pending.Enqueue(Task.Run(() => DeisStore.S3(o, $"Downloading {bucket}/{obj.Key} bytes {from}-{to}", () => GetRange(s3, buffer, bucket, obj.Key, from, to, ct), bucket + "/" + obj.Key), ct));
                             next = to + 1;
                         }
                         var part = pending.Dequeue().GetAwaiter().GetResult();

@@ -306,7 +306,7 @@ namespace ClusterDR.Deis
                                 }
                                 catch (Exception ex)
                                 {
-                                    errors.Enqueue(ex is OperationCanceledException || ex is ClusterDrException ? ex : DeisStore.Map(ex, o, doing));
+                                    errors.Enqueue(ex is OperationCanceledException || ex is ClusterDrException ? ex : DeisStore.Map(ex, o, doing, bucket + "/" + key));
                                     stop.Cancel();
                                 }
                                 finally { try { File.Delete(staged.File); } catch { } gate.Release(); }

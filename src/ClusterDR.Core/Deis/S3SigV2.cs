@@ -131,33 +131,4 @@ namespace ClusterDR.Deis
             return base.SendAsync(request, cancellationToken);
         }
     }
-
-    /// <summary>Gives the S3 client HttpClients whose pipeline ends in <see cref="S3SigV2Handler"/>; cached and disposed with the client.</summary>
-    internal sealed class S3SigV2HttpClientFactory : HttpClientFactory
-    {
-        private readonly string _accessKey;
-        private readonly byte[] _secret;
-        private readonly int _connections;
-
-        public S3SigV2HttpClientFactory(string accessKey, byte[] secret, int connections)
-        {
-            _accessKey = accessKey;
-            _secret = secret;
-            _connections = connections;
-        }
-
-        public override HttpClient CreateHttpClient(IClientConfig clientConfig)
-        {
-            var inner = new HttpClientHandler { AllowAutoRedirect = false, AutomaticDecompression = DecompressionMethods.None, UseCookies = false };
-            // .NET Framework (Windows PowerShell) would otherwise allow two connections per server, whatever -Parallelism says.
-            try { inner.MaxConnectionsPerServer = _connections; } catch (PlatformNotSupportedException) { }
-            var proxy = clientConfig.GetWebProxy();
-            if (proxy != null) { inner.Proxy = proxy; inner.UseProxy = true; }
-            return new HttpClient(new S3SigV2Handler(_accessKey, _secret, inner)) { Timeout = clientConfig.Timeout ?? TimeSpan.FromMinutes(10) };
-        }
-
-        public override bool UseSDKHttpClientCaching(IClientConfig clientConfig) => true;
-        public override bool DisposeHttpClientsAfterUse(IClientConfig clientConfig) => false;
-        public override string GetConfigUniqueString(IClientConfig clientConfig) => null;
-    }
 }

@@ -22,7 +22,8 @@ namespace ClusterDR.Commands
         [Parameter]
         public SwitchParameter Recurse { get; set; }
 
-        protected override void ProcessRecord()
+        // Engine errors are written per input; Run ends the cmdlet on anything else (UnexpectedError).
+        protected override void ProcessRecord() => Run(() =>
         {
             foreach (var p in Path)
             {
@@ -42,6 +43,6 @@ namespace ClusterDR.Commands
                     WriteEngineError(ex);
                 }
             }
-        }
+        });
     }
 }

@@ -12,7 +12,8 @@ namespace ClusterDR.Commands
         [Alias("FullName")]
         public string[] Path { get; set; }
 
-        protected override void ProcessRecord()
+        // Engine errors are written per input; Run ends the cmdlet on anything else (UnexpectedError).
+        protected override void ProcessRecord() => Run(() =>
         {
             foreach (var p in Path)
             {
@@ -27,6 +28,6 @@ namespace ClusterDR.Commands
                     WriteEngineError(ex);
                 }
             }
-        }
+        });
     }
 }

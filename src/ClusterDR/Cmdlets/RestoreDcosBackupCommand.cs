@@ -16,11 +16,11 @@ namespace ClusterDR.Commands
         private readonly List<string> _ids = new List<string>();
         private DcosRequest _request;
 
-        protected override void ProcessRecord()
+        protected override void ProcessRecord() => Run(() =>
         {
             _ids.Add(Id);
             _request = Request();
-        }
+        });
 
         protected override void EndProcessing() => Run(() =>
         {

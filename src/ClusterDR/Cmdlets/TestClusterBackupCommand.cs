@@ -21,7 +21,8 @@ namespace ClusterDR.Commands
         [Parameter(ParameterSetName = "Quiet")]
         public SwitchParameter Quiet { get; set; }
 
-        protected override void ProcessRecord()
+        // Engine errors are written per input; Run ends the cmdlet on anything else (UnexpectedError).
+        protected override void ProcessRecord() => Run(() =>
         {
             foreach (var p in Path)
             {
@@ -37,6 +38,6 @@ namespace ClusterDR.Commands
                     else WriteEngineError(ex);
                 }
             }
-        }
+        });
     }
 }

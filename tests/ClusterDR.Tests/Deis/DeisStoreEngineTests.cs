@@ -135,5 +135,50 @@ namespace ClusterDR.Tests.Deis
             Assert.Equal(ErrorKind.InvalidArgument, ex.Kind);
             using (DeisStore.Client(new DeisS3Options { GatewayUri = new Uri("http://127.0.0.1:1"), AccessKey = "a", SecretKey = CephS3.SecretKey("b"), SignatureVersion = "2" })) { }
         }
+
+        [Theory]
+        [InlineData("SignatureDoesNotMatch")]
+        [InlineData("InvalidAccessKeyId")]
+        public void ARejectedSignatureBlamesTheKeysOnlyWhenTheyWereNotProvenYet(string code)
+        {
+            var o = new DeisS3Options { GatewayUri = new Uri("http://127.0.0.1:9") };
+            var refused = new Amazon.S3.AmazonS3Exception("The request signature we calculated does not match", Amazon.Runtime.ErrorType.Sender, code, "req", System.Net.HttpStatusCode.Forbidden);
+            // Listing, before any key is proven: the keys are wrong.
+            var listing = DeisStore.Map(refused, o, "Listing bucket registry");
+            Assert.Equal(ErrorIds.S3AccessDenied, listing.ErrorId);
+            Assert.Contains("Check the access key", listing.Message);
+            // An object the listing returned: the same keys worked, so the request reached the gateway otherwise than it was signed.
+            var read = DeisStore.Map(refused, o, "Downloading registry/a/./b", "registry/a/./b");
+            Assert.Equal(ErrorIds.S3Error, read.ErrorId);
+            Assert.Contains("registry/a/./b", read.Message);
+            Assert.DoesNotContain("Check the access key", read.Message);
+            Assert.Same(refused, read.InnerException);
+        }
+
+        [Theory]
+        [InlineData("echo this is not json")]
+        [InlineData("echo '{\"quorum_names\": [{\"a\": 1}]}'; true")]
+        public void ACephCommandThatPrintsNoQuorumJsonIsAnEndpointErrorQuotingItsOutput(string ceph)
+        {
+            using var sh = new LocalShell();
+            var ex = Assert.Throws<ClusterDrException>(() => DeisStore.ReadCeph(sh, new DeisNodeOptions { CephCommand = ceph }, default, out _, out _));
+            Assert.Equal(ErrorIds.EndpointError, ex.ErrorId);
+            Assert.Contains("The ceph command's output on localhost is not the JSON", ex.Message);
+            Assert.Contains(ceph.StartsWith("echo this") ? "this is not json" : "quorum_names", ex.Message);
+            Assert.NotNull(ex.InnerException);
+        }
+
+        [Theory]
+        [InlineData("s3x/registry/zz")]
+        [InlineData("s3x/registry/616")]
+        [InlineData("s3x/registry/")]
+        public void AnEncodedObjectNameThatIsNotHexIsAnUnexpectedEntry(string name)
+        {
+            var ex = Assert.Throws<ClusterDrException>(() => DeisStore.TryParseArchiveName(name, out _, out _));
+            Assert.Equal(ErrorIds.UnexpectedEntry, ex.ErrorId);
+            Assert.Contains(name, ex.Message);
+            Assert.True(DeisStore.TryParseArchiveName("s3x/registry/612f2e2f62", out var b, out var k));
+            Assert.Equal(("registry", "a/./b"), (b, k));
+        }
     }
 }
