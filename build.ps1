@@ -6,7 +6,7 @@
     Build    out/ClusterDR: the module folder (psd1, assemblies, format file, help).
     Test     the xunit suite, then the Pester suite.
     Pester   the Pester suite only (tests/pester) against out/ClusterDR.
-    Docs     MAML help from docs/en-US with PlatyPS, when PlatyPS is installed.
+    Docs     the help only: MAML and about_ClusterDR.help.txt from docs/en-US (tools/HelpBuilder; Build does it too).
     Package  out/ClusterDR.zip (Azure Automation: the zip holds the ClusterDR folder) and out/ClusterDR.<version>.nupkg.
     Demo     the main job: back up, verify and restore a throwaway 3-member etcd cluster on loopback.
 .EXAMPLE
@@ -29,22 +29,10 @@ function Invoke-Native([string] $File, [string[]] $Arguments) {
     if ($LASTEXITCODE -ne 0) { throw "$File $($Arguments -join ' ') failed with exit code $LASTEXITCODE" }
 }
 
-function Invoke-Build {
-    Invoke-Native sh @((Join-Path $root 'build.sh'), 'build')
-    Invoke-Docs -Quiet
-}
+# build.sh is the one place every build goes through, help included.
+function Invoke-Build { Invoke-Native sh @((Join-Path $root 'build.sh'), 'build') }
 
-function Invoke-Docs([switch] $Quiet) {
-    $platy = Get-Module -ListAvailable platyPS | Sort-Object Version -Descending | Select-Object -First 1
-    if (-not $platy) {
-        if (-not $Quiet) { Write-Warning 'PlatyPS is not installed: MAML help was not generated (Install-Module platyPS). The markdown in docs/ stays the source.' }
-        return
-    }
-    Import-Module $platy -Force
-    $help = Join-Path $module 'en-US'
-    $null = New-ExternalHelp -Path (Join-Path $root 'docs/en-US') -OutputPath $help -Force
-    Write-Verbose "MAML help written to $help"
-}
+function Invoke-Docs { Invoke-Native sh @((Join-Path $root 'build.sh'), 'help') }
 
 function Invoke-Pester5 {
     $pester = Get-Module -ListAvailable Pester | Where-Object Version -ge '5.0.0' | Sort-Object Version -Descending | Select-Object -First 1
