@@ -1,6 +1,6 @@
 @{
     RootModule           = 'ClusterDR.dll'
-    ModuleVersion        = '0.1.0'
+    ModuleVersion        = '0.2.0'
     GUID                 = '5b0f2a64-8a0e-4c0e-9d3a-6f4f3c1d2e71'
     Author               = 'ClusterDR'
     CompanyName          = 'ClusterDR'
@@ -44,7 +44,7 @@
             Tags         = @('etcd', 'DisasterRecovery', 'Backup', 'Restore', 'Quorum', 'Kubernetes', 'DockerSwarm', 'ZooKeeper', 'DCOS', 'Linux', 'Windows', 'PSEdition_Core', 'PSEdition_Desktop', 'AzureAutomation')
             LicenseUri   = 'https://github.com/clusterdr/ClusterDR/blob/main/LICENSE'
             ProjectUri   = 'https://github.com/clusterdr/ClusterDR'
-            ReleaseNotes = 'First release: archive format v1, quorum guards; etcd backup, verification, disaster recovery and member repair; ZooKeeper ensemble status, backup and restore; DC/OS backup service; Docker Swarm manager status, backup, restore, quorum repair and unlock keys, classic Swarm HA failover drills; Deis v1 store (S3 buckets, store volume, database) backup and restore.'
+            ReleaseNotes = '0.2.0: ZooKeeper, the DC/OS backup service, Docker Swarm and classic Swarm HA, the Deis v1 store; single-pass etcd snapshots over gRPC; help (MAML, about_ClusterDR) built from docs/en-US; a gallery package. See CHANGELOG.md: https://github.com/clusterdr/ClusterDR/blob/main/CHANGELOG.md'
         }
     }
 }

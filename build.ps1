@@ -6,8 +6,9 @@
     Build    out/ClusterDR: the module folder (psd1, assemblies, format file, help).
     Test     the xunit suite, then the Pester suite.
     Pester   the Pester suite only (tests/pester) against out/ClusterDR.
-    Docs     MAML help from docs/en-US with PlatyPS, when PlatyPS is installed.
-    Package  out/ClusterDR.zip (Azure Automation: the zip holds the ClusterDR folder) and out/ClusterDR.<version>.nupkg.
+    Docs     the help only: MAML and about_ClusterDR.help.txt from docs/en-US (tools/HelpBuilder; Build does it too).
+    Package  out/ClusterDR.zip (Azure Automation: the zip holds the ClusterDR folder) and out/ClusterDR.<version>.nupkg
+             (Compress-PSResource, with the gallery's command tags); fails when the module folder has no help.
     Demo     the main job: back up, verify and restore a throwaway 3-member etcd cluster on loopback.
 .EXAMPLE
     ./build.ps1 -Task Demo
@@ -29,22 +30,10 @@ function Invoke-Native([string] $File, [string[]] $Arguments) {
     if ($LASTEXITCODE -ne 0) { throw "$File $($Arguments -join ' ') failed with exit code $LASTEXITCODE" }
 }
 
-function Invoke-Build {
-    Invoke-Native sh @((Join-Path $root 'build.sh'), 'build')
-    Invoke-Docs -Quiet
-}
+# build.sh is the one place every build goes through, help included.
+function Invoke-Build { Invoke-Native sh @((Join-Path $root 'build.sh'), 'build') }
 
-function Invoke-Docs([switch] $Quiet) {
-    $platy = Get-Module -ListAvailable platyPS | Sort-Object Version -Descending | Select-Object -First 1
-    if (-not $platy) {
-        if (-not $Quiet) { Write-Warning 'PlatyPS is not installed: MAML help was not generated (Install-Module platyPS). The markdown in docs/ stays the source.' }
-        return
-    }
-    Import-Module $platy -Force
-    $help = Join-Path $module 'en-US'
-    $null = New-ExternalHelp -Path (Join-Path $root 'docs/en-US') -OutputPath $help -Force
-    Write-Verbose "MAML help written to $help"
-}
+function Invoke-Docs { Invoke-Native sh @((Join-Path $root 'build.sh'), 'help') }
 
 function Invoke-Pester5 {
     $pester = Get-Module -ListAvailable Pester | Where-Object Version -ge '5.0.0' | Sort-Object Version -Descending | Select-Object -First 1
@@ -63,48 +52,8 @@ function Invoke-Pester5 {
     if ($result.FailedCount -gt 0 -or $result.TotalCount -eq 0) { throw "Pester: $($result.FailedCount) failed of $($result.TotalCount)." }
 }
 
-function Invoke-Package {
-    $manifest = Import-PowerShellDataFile (Join-Path $module 'ClusterDR.psd1')
-    $version = $manifest.ModuleVersion
-    Add-Type -AssemblyName System.IO.Compression, System.IO.Compression.FileSystem
-    # Azure Automation imports a zip whose top folder and .psd1 carry the module's name.
-    $zip = Join-Path $out 'ClusterDR.zip'
-    Remove-Item $zip -ErrorAction Ignore
-    [System.IO.Compression.ZipFile]::CreateFromDirectory($module, $zip, [System.IO.Compression.CompressionLevel]::Optimal, $true)
-    # A gallery .nupkg: the module files at the package root plus a nuspec tagged PSModule.
-    $nupkg = Join-Path $out "ClusterDR.$version.nupkg"
-    Remove-Item $nupkg -ErrorAction Ignore
-    $tags = (@('PSModule') + $manifest.PrivateData.PSData.Tags + ($manifest.CmdletsToExport | ForEach-Object { "PSCmdlet_$_" })) -join ' '
-    $nuspec = @"
-<?xml version="1.0" encoding="utf-8"?>
-<package xmlns="http://schemas.microsoft.com/packaging/2011/08/nuspec.xsd">
-  <metadata>
-    <id>ClusterDR</id>
-    <version>$version</version>
-    <authors>$($manifest.Author)</authors>
-    <owners>$($manifest.CompanyName)</owners>
-    <requireLicenseAcceptance>false</requireLicenseAcceptance>
-    <licenseUrl>$($manifest.PrivateData.PSData.LicenseUri)</licenseUrl>
-    <projectUrl>$($manifest.PrivateData.PSData.ProjectUri)</projectUrl>
-    <description>$([System.Security.SecurityElement]::Escape($manifest.Description))</description>
-    <copyright>$($manifest.Copyright)</copyright>
-    <tags>$tags</tags>
-  </metadata>
-</package>
-"@
-    $archive = [System.IO.Compression.ZipFile]::Open($nupkg, 'Create')
-    try {
-        $entry = $archive.CreateEntry('ClusterDR.nuspec')
-        $writer = [System.IO.StreamWriter]::new($entry.Open())
-        $writer.Write($nuspec); $writer.Dispose()
-        Get-ChildItem $module -Recurse -File | ForEach-Object {
-            $name = [System.IO.Path]::GetRelativePath($module, $_.FullName).Replace('\', '/')
-            $null = [System.IO.Compression.ZipFileExtensions]::CreateEntryFromFile($archive, $_.FullName, $name)
-        }
-    }
-    finally { $archive.Dispose() }
-    Get-Item $zip, $nupkg
-}
+. (Join-Path $root 'tools/ModulePackage.ps1')
+function Invoke-Package { New-ModulePackage -Module $module -Out $out }
 
 function Invoke-Demo {
     Import-Module (Join-Path $module 'ClusterDR.psd1') -Force

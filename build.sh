@@ -1,7 +1,8 @@
 #!/bin/sh
 # POSIX entry point for machines without PowerShell (CI runs here). A thin wrapper: the same
 # steps as build.ps1, which is the full build script once PowerShell 7 is installed.
-#   ./build.sh build   the module folder out/ClusterDR (psd1, assemblies, format file)
+#   ./build.sh build   the module folder out/ClusterDR (psd1, assemblies, format file, help)
+#   ./build.sh help    only the help: MAML and the about topic from docs/en-US into out/ClusterDR/en-US
 #   ./build.sh test    xunit suite (real etcd and sshd), then the Pester suite when pwsh exists
 #   ./build.sh demo    the main job: backup, verify and restore a throwaway 3-member etcd (needs pwsh)
 set -eu
@@ -11,8 +12,14 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 build() {
     dotnet publish src/ClusterDR/ClusterDR.csproj -c Release -o out/ClusterDR --nologo -v quiet
     rm -f out/ClusterDR/*.pdb out/ClusterDR/*.deps.json
-    mkdir -p out/ClusterDR/en-US
-    cp docs/en-US/about_ClusterDR.md out/ClusterDR/en-US/about_ClusterDR.help.txt
+    help
+}
+
+# tools/HelpBuilder (Markdig, YamlDotNet) runs here and ships nothing but its output; it fails the build
+# when an exported cmdlet has no page or a page lacks what Get-Help -Full shows.
+help() {
+    rm -rf out/ClusterDR/en-US
+    dotnet run --project tools/HelpBuilder/HelpBuilder.csproj -c Release -v quiet -- docs/en-US ClusterDR.psd1 out/ClusterDR/en-US
 }
 
 count() { # count FILE.trx ATTRIBUTE
@@ -23,6 +30,9 @@ task=${1:-build}
 case "$task" in
 build)
     build
+    ;;
+help)
+    help
     ;;
 test)
     sh tests/tools/install-deps.sh

@@ -4,7 +4,7 @@ using ClusterDR.Deis;
 namespace ClusterDR.Commands
 {
     /// <summary>Backs up the Deis v1 platform store: every object of its buckets, the store volume and optionally the database.</summary>
-    [Cmdlet(VerbsData.Backup, "DeisStore", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = NodeSet)]
+    [Cmdlet(VerbsData.Backup, "DeisStore", HelpUri = DocsUri.Base + "Backup-DeisStore.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = NodeSet)]
     [OutputType(typeof(ClusterBackup))]
     public sealed class BackupDeisStoreCommand : DeisStoreCmdletBase
     {

@@ -9,7 +9,7 @@ namespace ClusterDR.Commands
     /// Streams an etcd v3 snapshot into a verified backup archive, over the client URL from here
     /// (-Endpoint) or by running etcdctl on a node (-Node / -SshSession) for etcd bound to its loopback.
     /// </summary>
-    [Cmdlet(VerbsData.Backup, "EtcdSnapshot", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = EndpointSet)]
+    [Cmdlet(VerbsData.Backup, "EtcdSnapshot", HelpUri = DocsUri.Base + "Backup-EtcdSnapshot.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = EndpointSet)]
     [OutputType(typeof(ClusterBackup))]
     public sealed class BackupEtcdSnapshotCommand : EtcdCmdletBase
     {

@@ -9,7 +9,7 @@ using ClusterDR.Transport;
 namespace ClusterDR.Commands
 {
     /// <summary>Backs up one manager's swarm state: guard, stop Docker, stream the swarm dir into an archive, start, unlock, wait.</summary>
-    [Cmdlet(VerbsData.Backup, "SwarmManager", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = NodeSet)]
+    [Cmdlet(VerbsData.Backup, "SwarmManager", HelpUri = DocsUri.Base + "Backup-SwarmManager.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = NodeSet)]
     [OutputType(typeof(ClusterBackup))]
     public sealed class BackupSwarmManagerCommand : SwarmDaemonCmdletBase
     {

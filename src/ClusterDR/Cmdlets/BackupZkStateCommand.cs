@@ -8,7 +8,7 @@ namespace ClusterDR.Commands
     /// DC/OS's ZooKeeper backup on ONE server: guard, stop ZooKeeper there, stream its version-2
     /// snapshots and transaction logs into a checked archive, start it again and wait until it serves.
     /// </summary>
-    [Cmdlet(VerbsData.Backup, "ZkState", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+    [Cmdlet(VerbsData.Backup, "ZkState", HelpUri = DocsUri.Base + "Backup-ZkState.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
     [OutputType(typeof(ClusterBackup))]
     public sealed class BackupZkStateCommand : NodeCmdletBase
     {

@@ -4,7 +4,7 @@ using ClusterDR.Backups;
 namespace ClusterDR.Commands
 {
     /// <summary>Lists backup archives by reading their manifests only, newest first.</summary>
-    [Cmdlet(VerbsCommon.Get, "ClusterBackup")]
+    [Cmdlet(VerbsCommon.Get, "ClusterBackup", HelpUri = DocsUri.Base + "Get-ClusterBackup.md")]
     [OutputType(typeof(ClusterBackup))]
     public sealed class GetClusterBackupCommand : ClusterDrCmdlet
     {

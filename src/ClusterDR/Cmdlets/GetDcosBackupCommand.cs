@@ -4,7 +4,7 @@ using ClusterDR.Dcos;
 namespace ClusterDR.Commands
 {
     /// <summary>Lists the backups of the DC/OS backup service with their restores, by id or by label prefix.</summary>
-    [Cmdlet(VerbsCommon.Get, "DcosBackup", DefaultParameterSetName = LabelSet)]
+    [Cmdlet(VerbsCommon.Get, "DcosBackup", HelpUri = DocsUri.Base + "Get-DcosBackup.md", DefaultParameterSetName = LabelSet)]
     [OutputType(typeof(DcosBackupInfo))]
     public sealed class GetDcosBackupCommand : DcosCmdletBase
     {

@@ -12,7 +12,7 @@ namespace ClusterDR.Commands
     /// Read from here over the client URLs, or by running etcdctl on a node (-Node / -SshSession)
     /// for etcd bound to that node's loopback.
     /// </summary>
-    [Cmdlet(VerbsCommon.Get, "EtcdClusterStatus", DefaultParameterSetName = EndpointSet)]
+    [Cmdlet(VerbsCommon.Get, "EtcdClusterStatus", HelpUri = DocsUri.Base + "Get-EtcdClusterStatus.md", DefaultParameterSetName = EndpointSet)]
     [OutputType(typeof(QuorumStatus))]
     public sealed class GetEtcdClusterStatusCommand : EtcdCmdletBase
     {

@@ -9,7 +9,7 @@ using ClusterDR.Transport;
 namespace ClusterDR.Commands
 {
     /// <summary>Classic Swarm HA managers (swarm manage --replication): role, primary, nodes, strategy and filters from each one's /info.</summary>
-    [Cmdlet(VerbsCommon.Get, "SwarmClassicManager")]
+    [Cmdlet(VerbsCommon.Get, "SwarmClassicManager", HelpUri = DocsUri.Base + "Get-SwarmClassicManager.md")]
     [OutputType(typeof(SwarmClassicManager))]
     public sealed class GetSwarmClassicManagerCommand : ClusterDrCmdlet
     {

@@ -9,7 +9,7 @@ using ClusterDR.Transport;
 namespace ClusterDR.Commands
 {
     /// <summary>The quorum status of a swarm as one manager sees it: managers, reachability, leader, workers, quorum, autolock, the local node's state.</summary>
-    [Cmdlet(VerbsCommon.Get, "SwarmClusterStatus", DefaultParameterSetName = NodeSet)]
+    [Cmdlet(VerbsCommon.Get, "SwarmClusterStatus", HelpUri = DocsUri.Base + "Get-SwarmClusterStatus.md", DefaultParameterSetName = NodeSet)]
     [OutputType(typeof(SwarmClusterStatus))]
     public sealed class GetSwarmClusterStatusCommand : SwarmCmdletBase
     {

@@ -8,7 +8,7 @@ using ClusterDR.Transport;
 namespace ClusterDR.Commands
 {
     /// <summary>The swarm's autolock unlock key, as a SecureString unless -AsPlainText.</summary>
-    [Cmdlet(VerbsCommon.Get, "SwarmUnlockKey", DefaultParameterSetName = NodeSet)]
+    [Cmdlet(VerbsCommon.Get, "SwarmUnlockKey", HelpUri = DocsUri.Base + "Get-SwarmUnlockKey.md", DefaultParameterSetName = NodeSet)]
     [OutputType(typeof(SecureString), typeof(string))]
     public sealed class GetSwarmUnlockKeyCommand : SwarmCmdletBase
     {

@@ -12,7 +12,7 @@ namespace ClusterDR.Commands
     /// count, outstanding requests and latency, plus quorum size and fault tolerance. Asks each server
     /// with four-letter words (srvr/mntr/conf), its AdminServer, or Exhibitor's cluster status.
     /// </summary>
-    [Cmdlet(VerbsCommon.Get, "ZkEnsembleStatus", DefaultParameterSetName = ServerSet)]
+    [Cmdlet(VerbsCommon.Get, "ZkEnsembleStatus", HelpUri = DocsUri.Base + "Get-ZkEnsembleStatus.md", DefaultParameterSetName = ServerSet)]
     [OutputType(typeof(QuorumStatus))]
     public sealed class GetZkEnsembleStatusCommand : ClusterDrCmdlet
     {

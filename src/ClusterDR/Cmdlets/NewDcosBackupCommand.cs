@@ -4,7 +4,7 @@ using ClusterDR.Dcos;
 namespace ClusterDR.Commands
 {
     /// <summary>Starts a backup in the DC/OS backup service, after checking ZooKeeper on the masters when -ExhibitorUri is given.</summary>
-    [Cmdlet(VerbsCommon.New, "DcosBackup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+    [Cmdlet(VerbsCommon.New, "DcosBackup", HelpUri = DocsUri.Base + "New-DcosBackup.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
     [OutputType(typeof(DcosBackupInfo))]
     public sealed class NewDcosBackupCommand : DcosGuardedCmdletBase
     {

@@ -4,7 +4,7 @@ using ClusterDR.Backups;
 namespace ClusterDR.Commands
 {
     /// <summary>Deletes backup archives (only files whose manifest reads: a wildcard cannot take other files with it).</summary>
-    [Cmdlet(VerbsCommon.Remove, "ClusterBackup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+    [Cmdlet(VerbsCommon.Remove, "ClusterBackup", HelpUri = DocsUri.Base + "Remove-ClusterBackup.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
     [OutputType(typeof(void))]
     public sealed class RemoveClusterBackupCommand : ClusterDrCmdlet
     {

@@ -4,7 +4,7 @@ using ClusterDR.Dcos;
 namespace ClusterDR.Commands
 {
     /// <summary>Deletes backups from the DC/OS backup service (backup ids only; a restore id is refused).</summary>
-    [Cmdlet(VerbsCommon.Remove, "DcosBackup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+    [Cmdlet(VerbsCommon.Remove, "DcosBackup", HelpUri = DocsUri.Base + "Remove-DcosBackup.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
     [OutputType(typeof(void))]
     public sealed class RemoveDcosBackupCommand : DcosCmdletBase
     {

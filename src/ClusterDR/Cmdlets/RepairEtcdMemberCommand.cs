@@ -9,7 +9,7 @@ namespace ClusterDR.Commands
     /// data dir aside, member add, start it with initial-cluster-state existing. Refuses a healthy
     /// member and any repair whose removal would cost quorum; there is no override.
     /// </summary>
-    [Cmdlet(VerbsDiagnostic.Repair, "EtcdMember", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+    [Cmdlet(VerbsDiagnostic.Repair, "EtcdMember", HelpUri = DocsUri.Base + "Repair-EtcdMember.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
     [OutputType(typeof(RestoreResult))]
     public sealed class RepairEtcdMemberCommand : EtcdCmdletBase
     {

@@ -9,7 +9,7 @@ using ClusterDR.Transport;
 namespace ClusterDR.Commands
 {
     /// <summary>Recovers a swarm that lost quorum: --force-new-cluster from a surviving manager, then optional promotions.</summary>
-    [Cmdlet(VerbsDiagnostic.Repair, "SwarmQuorum", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = NodeSet)]
+    [Cmdlet(VerbsDiagnostic.Repair, "SwarmQuorum", HelpUri = DocsUri.Base + "Repair-SwarmQuorum.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = NodeSet)]
     [OutputType(typeof(RestoreResult))]
     public sealed class RepairSwarmQuorumCommand : SwarmCmdletBase
     {

@@ -5,7 +5,7 @@ using ClusterDR.Dcos;
 namespace ClusterDR.Commands
 {
     /// <summary>Restores the DC/OS cluster from one backup of its backup service, after the ZooKeeper guard.</summary>
-    [Cmdlet(VerbsData.Restore, "DcosBackup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+    [Cmdlet(VerbsData.Restore, "DcosBackup", HelpUri = DocsUri.Base + "Restore-DcosBackup.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
     [OutputType(typeof(DcosRestoreInfo))]
     public sealed class RestoreDcosBackupCommand : DcosGuardedCmdletBase
     {

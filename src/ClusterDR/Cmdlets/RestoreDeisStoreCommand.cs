@@ -5,7 +5,7 @@ using ClusterDR.Deis;
 namespace ClusterDR.Commands
 {
     /// <summary>Restores a Deis store backup onto a new platform whose store components are started.</summary>
-    [Cmdlet(VerbsData.Restore, "DeisStore", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = NodeSet)]
+    [Cmdlet(VerbsData.Restore, "DeisStore", HelpUri = DocsUri.Base + "Restore-DeisStore.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = NodeSet)]
     [OutputType(typeof(RestoreResult))]
     public sealed class RestoreDeisStoreCommand : DeisStoreCmdletBase
     {

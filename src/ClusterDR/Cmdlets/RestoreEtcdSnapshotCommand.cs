@@ -10,7 +10,7 @@ namespace ClusterDR.Commands
     /// stops every member, moves every data dir aside, restores the snapshot on each member with a
     /// new cluster token, starts them and waits for a healthy cluster. Undoes everything on failure.
     /// </summary>
-    [Cmdlet(VerbsData.Restore, "EtcdSnapshot", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+    [Cmdlet(VerbsData.Restore, "EtcdSnapshot", HelpUri = DocsUri.Base + "Restore-EtcdSnapshot.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
     [OutputType(typeof(RestoreResult))]
     public sealed class RestoreEtcdSnapshotCommand : EtcdCmdletBase
     {

@@ -9,7 +9,7 @@ using ClusterDR.Transport;
 namespace ClusterDR.Commands
 {
     /// <summary>Restores a manager backup onto one host and forces a new one-manager cluster from it.</summary>
-    [Cmdlet(VerbsData.Restore, "SwarmManager", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = NodeSet)]
+    [Cmdlet(VerbsData.Restore, "SwarmManager", HelpUri = DocsUri.Base + "Restore-SwarmManager.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = NodeSet)]
     [OutputType(typeof(RestoreResult))]
     public sealed class RestoreSwarmManagerCommand : SwarmDaemonCmdletBase
     {

@@ -10,7 +10,7 @@ namespace ClusterDR.Commands
     /// data dir aside, write the same state with each server's own myid, start all and wait until every
     /// server serves with one leader; then check the znode count. Undoes everything on failure.
     /// </summary>
-    [Cmdlet(VerbsData.Restore, "ZkState", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+    [Cmdlet(VerbsData.Restore, "ZkState", HelpUri = DocsUri.Base + "Restore-ZkState.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
     [OutputType(typeof(RestoreResult))]
     public sealed class RestoreZkStateCommand : NodeCmdletBase
     {

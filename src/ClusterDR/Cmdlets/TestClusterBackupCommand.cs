@@ -8,7 +8,7 @@ namespace ClusterDR.Commands
     /// verified backup down the pipeline; each failure is a non-terminating error with an ErrorId,
     /// so only verified backups flow on.
     /// </summary>
-    [Cmdlet(VerbsDiagnostic.Test, "ClusterBackup", DefaultParameterSetName = "Object")]
+    [Cmdlet(VerbsDiagnostic.Test, "ClusterBackup", HelpUri = DocsUri.Base + "Test-ClusterBackup.md", DefaultParameterSetName = "Object")]
     [OutputType(typeof(ClusterBackup), ParameterSetName = new[] { "Object" })]
     [OutputType(typeof(bool), ParameterSetName = new[] { "Quiet" })]
     public sealed class TestClusterBackupCommand : ClusterDrCmdlet

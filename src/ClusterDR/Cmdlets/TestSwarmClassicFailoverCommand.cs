@@ -9,7 +9,7 @@ using ClusterDR.Transport;
 namespace ClusterDR.Commands
 {
     /// <summary>A failover drill for classic Swarm HA: stop the primary, time the takeover by a replica, start the old primary again.</summary>
-    [Cmdlet(VerbsDiagnostic.Test, "SwarmClassicFailover", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+    [Cmdlet(VerbsDiagnostic.Test, "SwarmClassicFailover", HelpUri = DocsUri.Base + "Test-SwarmClassicFailover.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
     [OutputType(typeof(SwarmClassicFailoverResult))]
     public sealed class TestSwarmClassicFailoverCommand : NodeCmdletBase
     {

@@ -8,7 +8,7 @@ using ClusterDR.Transport;
 namespace ClusterDR.Commands
 {
     /// <summary>Rotates the swarm's unlock key and returns the new one.</summary>
-    [Cmdlet(VerbsData.Update, "SwarmUnlockKey", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = NodeSet)]
+    [Cmdlet(VerbsData.Update, "SwarmUnlockKey", HelpUri = DocsUri.Base + "Update-SwarmUnlockKey.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = NodeSet)]
     [OutputType(typeof(SecureString), typeof(string))]
     public sealed class UpdateSwarmUnlockKeyCommand : SwarmCmdletBase
     {

@@ -5,6 +5,7 @@ using System.Linq;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
+using ClusterDR.HelpBuilder;
 using ClusterDR.Tests.Fixtures;
 using Xunit;
 
@@ -146,8 +147,7 @@ namespace ClusterDR.Tests.Contracts
         public void TheManifestExportsExactlyTheCmdletsAndLoadsInBothEditions()
         {
             var psd1 = File.ReadAllText(Path.Combine(TestEnv.RepoRoot, "ClusterDR.psd1"));
-            var block = Regex.Match(psd1, @"CmdletsToExport\s*=\s*@\((?<list>[^)]*)\)").Groups["list"].Value;
-            var exported = Regex.Matches(block, @"'([\w-]+)'").Select(m => m.Groups[1].Value).OrderBy(x => x).ToArray();
+            var exported = ModuleManifest.ExportedCmdlets(psd1).OrderBy(x => x).ToArray();
             Assert.Equal(Cmdlets().Select(c => c.Name).OrderBy(x => x).ToArray(), exported);
             Assert.Matches(@"RootModule\s*=\s*'ClusterDR.dll'", psd1);
             Assert.Matches(@"CompatiblePSEditions\s*=\s*@\('Core',\s*'Desktop'\)", psd1);
@@ -155,6 +155,29 @@ namespace ClusterDR.Tests.Contracts
             Assert.Matches(@"FunctionsToExport\s*=\s*@\(\)", psd1);
             Assert.Contains("ClusterDR.Format.ps1xml", psd1);
             Assert.Matches(@"ModuleVersion\s*=\s*'" + Regex.Escape(typeof(ClusterDR.ClusterBackup).Assembly.GetName().Version!.ToString(3)) + "'", psd1);
+        }
+
+        [Fact]
+        public void EveryCmdletsHelpUriIsTheOnlineVersionOfItsPage()
+        {
+            foreach (var c in Cmdlets())
+            {
+                var named = Attr(c.Type, "CmdletAttribute").NamedArguments.ToDictionary(n => n.MemberName, n => n.TypedValue.Value);
+                var page = CommandPageParser.Parse(File.ReadAllText(Path.Combine(TestEnv.RepoRoot, "docs", "en-US", c.Name + ".md")));
+                Assert.Equal($"https://github.com/clusterdr/ClusterDR/blob/main/docs/en-US/{c.Name}.md", page.OnlineVersion);
+                Assert.True(named.TryGetValue("HelpUri", out var uri), $"{c.Name} has no HelpUri");
+                Assert.Equal(page.OnlineVersion, (string)uri);
+            }
+        }
+
+        [Fact]
+        public void TheAboutTopicsCmdletTableListsEveryExportedCmdlet()
+        {
+            var exported = ModuleManifest.ExportedCmdlets(File.ReadAllText(Path.Combine(TestEnv.RepoRoot, "ClusterDR.psd1")));
+            var table = AboutTopic.TableCmdlets(File.ReadAllText(Path.Combine(TestEnv.RepoRoot, "docs", "en-US", "about_ClusterDR.md")));
+            Assert.Equal(24, exported.Count);
+            Assert.Empty(exported.Except(table));
+            Assert.Empty(table.Except(exported));
         }
 
         [Fact]
