@@ -60,7 +60,8 @@ function Backup-Once([string] $To) {
 function Get-ModuleAssemblies {
     foreach ($a in [AppDomain]::CurrentDomain.GetAssemblies()) {
         if (-not $a.IsDynamic -and $a.Location -and $a.Location.StartsWith($env:ISO_MODULE_DIR)) {
-            [pscustomobject]@{ Name = $a.GetName().Name; Version = "$($a.GetName().Version)"; Context = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($a).Name }
+            [pscustomobject]@{ Name = $a.GetName().Name; Version = "$($a.GetName().Version)"; Context = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($a).Name
+                               InLib = (Split-Path $a.Location -Parent) -eq (Join-Path $env:ISO_MODULE_DIR 'lib') }
         }
     }
 }
@@ -119,8 +120,10 @@ $sdk = $credentials.GetType().Assembly
         # Every dependency the backup used came from the module folder into the module's own context.
         $names = $r.Ours.Name
         foreach ($n in 'ClusterDR.Core', 'AWSSDK.Core', 'AWSSDK.S3', 'ICSharpCode.SharpZipLib', 'Newtonsoft.Json') { $names | Should -Contain $n }
-        foreach ($a in $r.Ours | Where-Object Name -ne 'ClusterDR') { $a.Context | Should -Be 'ClusterDR' -Because "$($a.Name) must not sit in the default context" }
-        ($r.Ours | Where-Object Name -eq 'ClusterDR').Context | Should -Be 'Default'
+        foreach ($a in $r.Ours | Where-Object InLib) { $a.Context | Should -Be 'ClusterDR' -Because "$($a.Name) must not sit in the default context" }
+        # In the default context only the thin cmdlet assembly and the PowerShell 7 loader, from the module's top folder.
+        @($r.Ours | Where-Object Context -eq 'Default' | ForEach-Object Name | Sort-Object) | Should -Be @('ClusterDR', 'ClusterDR.Isolation')
+        @($r.Ours | Where-Object { -not $_.InLib -and $_.Context -ne 'Default' }) | Should -BeNullOrEmpty
     }
 
     It 'keeps the format views and the type names scripts use' {
