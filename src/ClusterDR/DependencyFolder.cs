@@ -22,7 +22,9 @@ namespace ClusterDR.Commands
         /// <summary>lib/<paramref name="assemblyName"/>'s simple name.dll when it ships in <paramref name="folder"/>, any version asked; else null.</summary>
         internal static string Find(string folder, string assemblyName)
         {
-            string simple = new AssemblyName(assemblyName).Name;
+            string simple;
+            try { simple = new AssemblyName(assemblyName).Name; }
+            catch (Exception e) when (e is ArgumentException || e is FileLoadException) { return null; } // not a name we could ship
             if (string.IsNullOrEmpty(simple) || simple.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0) return null;
             string file = Path.Combine(folder, simple + ".dll");
             return File.Exists(file) ? file : null;
