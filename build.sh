@@ -10,8 +10,12 @@ cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 build() {
+    # Laid out afresh: a stale engine left in the module folder would load into the default context beside lib/'s.
+    rm -rf out/ClusterDR
+    # The cmdlets at the top, the engine and its dependencies in lib/ (ClusterDR.csproj), the PowerShell 7 loader beside them.
     dotnet publish src/ClusterDR/ClusterDR.csproj -c Release -o out/ClusterDR --nologo -v quiet
-    rm -f out/ClusterDR/*.pdb out/ClusterDR/*.deps.json
+    dotnet publish src/ClusterDR.Isolation/ClusterDR.Isolation.csproj -c Release -o out/ClusterDR --nologo -v quiet
+    rm -f out/ClusterDR/*.pdb out/ClusterDR/*.deps.json out/ClusterDR/lib/*.pdb
     help
 }
 

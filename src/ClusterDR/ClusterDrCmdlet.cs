@@ -6,42 +6,60 @@ using ClusterDR.Safety;
 namespace ClusterDR.Commands
 {
     /// <summary>
-    /// Base of every ClusterDR cmdlet: implements the engine's IOperationContext on top of
+    /// Base of every ClusterDR cmdlet: hands the engine an IOperationContext on top of
     /// ShouldProcess/Write*/StopProcessing and turns engine errors into ErrorRecords whose
     /// FullyQualifiedErrorId starts with the stable ErrorId.
     /// </summary>
-    public abstract class ClusterDrCmdlet : PSCmdlet, IOperationContext
+    /// <remarks>
+    /// Import-Module loads every public type of this assembly before ModuleInitializer runs, and ClusterDR.Core can only be
+    /// found after it: so no public type here may derive from, implement or hold (as a value-type field) a type of the
+    /// engine. The context is therefore an adapter, not an interface of the cmdlet (CmdletContractTests checks this).
+    /// </remarks>
+    public abstract class ClusterDrCmdlet : PSCmdlet
     {
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
+        private EngineContext _context;
 
         public CancellationToken Cancellation => _stop.Token;
 
-        protected override void StopProcessing() => _stop.Cancel();
+        /// <summary>What the engine's operations are given: this cmdlet's ShouldProcess, streams and Ctrl+C.</summary>
+        internal IOperationContext Context => _context ?? (_context = new EngineContext(this));
 
-        Decision IOperationContext.ShouldProcess(string target, string action)
-        {
-            string description = $"Performing the operation \"{action}\" on target \"{target}\".";
-            string warning = "Are you sure you want to perform this action?" + Environment.NewLine + description;
-            if (ShouldProcess(description, warning, "Confirm", out ShouldProcessReason reason)) return Decision.Proceed;
-            return reason == ShouldProcessReason.WhatIf ? Decision.WhatIf : Decision.Declined;
-        }
+        protected override void StopProcessing() => _stop.Cancel();
 
         // Once Ctrl+C was pressed the pipeline refuses output; the engine may still be undoing a plan,
         // which must not be cut short by a PipelineStoppedException from a progress or verbose line.
         private bool StopRequested => _stop.IsCancellationRequested;
 
-        void IOperationContext.WriteVerbose(string message) { if (!StopRequested) WriteVerbose(message); }
-        void IOperationContext.WriteWarning(string message) { if (!StopRequested) WriteWarning(message); }
-
-        void IOperationContext.WriteProgress(ProgressInfo p)
+        private sealed class EngineContext : IOperationContext
         {
-            if (StopRequested) return;
-            var record = new ProgressRecord(Math.Abs(p.Activity.GetHashCode() % 100000) + 1, p.Activity, string.IsNullOrEmpty(p.Status) ? " " : p.Status)
+            private readonly ClusterDrCmdlet _cmdlet;
+
+            public EngineContext(ClusterDrCmdlet cmdlet) { _cmdlet = cmdlet; }
+
+            public CancellationToken Cancellation => _cmdlet.Cancellation;
+
+            public Decision ShouldProcess(string target, string action)
             {
-                PercentComplete = p.Percent,
-                RecordType = p.Completed ? ProgressRecordType.Completed : ProgressRecordType.Processing,
-            };
-            WriteProgress(record);
+                string description = $"Performing the operation \"{action}\" on target \"{target}\".";
+                string warning = "Are you sure you want to perform this action?" + Environment.NewLine + description;
+                if (_cmdlet.ShouldProcess(description, warning, "Confirm", out ShouldProcessReason reason)) return Decision.Proceed;
+                return reason == ShouldProcessReason.WhatIf ? Decision.WhatIf : Decision.Declined;
+            }
+
+            public void WriteVerbose(string message) { if (!_cmdlet.StopRequested) _cmdlet.WriteVerbose(message); }
+            public void WriteWarning(string message) { if (!_cmdlet.StopRequested) _cmdlet.WriteWarning(message); }
+
+            public void WriteProgress(ProgressInfo p)
+            {
+                if (_cmdlet.StopRequested) return;
+                var record = new ProgressRecord(Math.Abs(p.Activity.GetHashCode() % 100000) + 1, p.Activity, string.IsNullOrEmpty(p.Status) ? " " : p.Status)
+                {
+                    PercentComplete = p.Percent,
+                    RecordType = p.Completed ? ProgressRecordType.Completed : ProgressRecordType.Processing,
+                };
+                _cmdlet.WriteProgress(record);
+            }
         }
 
         /// <summary>

@@ -78,9 +78,9 @@ BeforeAll {
     $script:load = "psql -h 127.0.0.1 -p $script:pgPort -U postgres -X -q -d postgres"
     $script:ceph = "ceph -c $script:conf"
 
-    # The test's own S3 client (the module's AWSSDK), for filling, wiping and reading the buckets.
-    $moduleDir = Split-Path (Get-Module ClusterDR).Path
-    Add-Type -Path (Join-Path $moduleDir 'AWSSDK.Core.dll'), (Join-Path $moduleDir 'AWSSDK.S3.dll')
+    # The test's own S3 client (a copy of the module's AWSSDK in the default context; the module's own is in its own), for filling, wiping and reading the buckets.
+    $lib = Join-Path (Split-Path (Get-Module ClusterDR).Path) 'lib'
+    Add-Type -Path (Join-Path $lib 'AWSSDK.Core.dll'), (Join-Path $lib 'AWSSDK.S3.dll')
     $config = [Amazon.S3.AmazonS3Config]::new()
     $config.ServiceURL = $script:gateway.ToString()
     $config.ForcePathStyle = $true

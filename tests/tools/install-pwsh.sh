@@ -17,17 +17,8 @@ else
 fi
 pester="$tools/Modules/Pester/5.9.1"
 if [ ! -f "$pester/Pester.psd1" ]; then
-    echo "Fetching Pester 5.9.1 (NuGet) into $pester..." >&2
-    work="$tools/pester-restore"
-    mkdir -p "$work"
-    cat > "$work/pester.csproj" <<'XML'
-<Project Sdk="Microsoft.NET.Sdk">
-  <PropertyGroup><TargetFramework>netstandard2.0</TargetFramework></PropertyGroup>
-  <ItemGroup><PackageDownload Include="Pester" Version="[5.9.1]" /></ItemGroup>
-</Project>
-XML
-    dotnet restore "$work/pester.csproj" --packages "$work/packages" --nologo -v quiet >&2
+    package=$(sh "$root/tests/tools/nuget-package.sh" Pester 5.9.1)
     mkdir -p "$pester"
-    cp -R "$work/packages/pester/5.9.1/tools/." "$pester/"
+    cp -R "$package/tools/." "$pester/"
 fi
 echo "$pwsh"

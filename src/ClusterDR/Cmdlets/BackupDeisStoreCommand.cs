@@ -50,7 +50,7 @@ namespace ClusterDR.Commands
                 {
                     S3 = S3(), Nodes = Nodes(), StoreShell = store, DatabaseShell = db, IncludeVolume = !SkipVolume,
                     IncludeDatabase = IncludeDatabase, Directory = FileSystemPath(Path), Label = Label, Force = Force, CompressionLevel = CompressionLevel,
-                }, this);
+                }, Context);
                 if (b != null) WriteObject(b);
             }
         });

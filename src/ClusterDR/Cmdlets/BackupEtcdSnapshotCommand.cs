@@ -70,7 +70,7 @@ namespace ClusterDR.Commands
             };
             if (ParameterSetName == EndpointSet)
             {
-                var b = EtcdBackup.Run(req, this);
+                var b = EtcdBackup.Run(req, Context);
                 if (b != null) WriteObject(b);
                 return;
             }
@@ -78,7 +78,7 @@ namespace ClusterDR.Commands
             using (var shell = ShellFactory.Create(Node, SshSession, Ssh()))
             {
                 req.Shell = shell;
-                var b = EtcdBackup.Run(req, this);
+                var b = EtcdBackup.Run(req, Context);
                 if (b != null) WriteObject(b);
             }
         });

@@ -33,7 +33,7 @@ namespace ClusterDR.Commands
                 var b = SwarmBackup.Run(new SwarmBackupRequest
                 {
                     Shell = sh, Options = Options(), Directory = FileSystemPath(Path), Label = Label, Force = Force, UnlockKey = UnlockKey,
-                }, this);
+                }, Context);
                 if (b != null) WriteObject(b);
             }
         });

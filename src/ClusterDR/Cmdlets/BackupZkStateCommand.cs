@@ -58,7 +58,7 @@ namespace ClusterDR.Commands
                 Force = Force,
                 Ssh = Ssh(),
                 WaitTimeout = TimeSpan.FromSeconds(WaitTimeoutSec),
-            }, this);
+            }, Context);
             if (b != null) WriteObject(b);
         });
     }

@@ -22,7 +22,7 @@ namespace ClusterDR.Commands
         {
             foreach (var id in Id ?? new string[] { null })
             {
-                try { WriteObject(DcosBackups.Get(Request(), id, id == null ? Label : null, this), enumerateCollection: true); }
+                try { WriteObject(DcosBackups.Get(Request(), id, id == null ? Label : null, Context), enumerateCollection: true); }
                 catch (ClusterDrException ex) when (ex.ErrorId == ErrorIds.DcosBackupNotFound) { WriteEngineError(ex); }
             }
         });

@@ -19,7 +19,7 @@ namespace ClusterDR.Commands
         {
             using (var sh = Shell())
             {
-                var key = SwarmUnlockKeys.Get(sh, Options(), this);
+                var key = SwarmUnlockKeys.Get(sh, Options(), Context);
                 WriteObject(AsPlainText ? (object)Secrets.Plain(key) : key);
             }
         });

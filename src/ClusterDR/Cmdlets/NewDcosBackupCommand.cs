@@ -14,7 +14,7 @@ namespace ClusterDR.Commands
 
         protected override void ProcessRecord() => Run(() =>
         {
-            var backup = DcosBackups.Create(Request(), Label, this);
+            var backup = DcosBackups.Create(Request(), Label, Context);
             if (backup != null) WriteObject(backup);
         });
     }

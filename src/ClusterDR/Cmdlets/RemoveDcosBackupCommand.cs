@@ -16,7 +16,7 @@ namespace ClusterDR.Commands
         {
             foreach (var id in Id)
             {
-                try { DcosBackups.Remove(Request(), id, this); }
+                try { DcosBackups.Remove(Request(), id, Context); }
                 catch (ClusterDrException ex) { WriteEngineError(ex); }
             }
         });

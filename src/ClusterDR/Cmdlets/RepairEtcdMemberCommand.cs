@@ -40,7 +40,7 @@ namespace ClusterDR.Commands
                 Ssh = Ssh(),
                 Tls = Tls(),
                 WaitTimeout = TimeSpan.FromSeconds(WaitTimeoutSec),
-            }, this);
+            }, Context);
             if (result != null) WriteObject(result);
         });
     }

@@ -45,7 +45,7 @@ namespace ClusterDR.Commands
                 {
                     Shell = sh, Options = o, AdvertiseAddress = AdvertiseAddress, ListenAddress = ListenAddress,
                     Promote = Promote ?? new string[0], Force = Force, UnlockKey = UnlockKey,
-                }, this);
+                }, Context);
                 if (r != null) WriteObject(r);
             }
         });

@@ -29,7 +29,7 @@ namespace ClusterDR.Commands
             if (_ids.Count != 1)
                 throw new ClusterDrException(ErrorIds.MultipleBackups, ErrorKind.InvalidArgument,
                     $"Restore-DcosBackup restores exactly one backup; {_ids.Count} were given ({string.Join(", ", _ids)}). Pick one (Select-Object -First 1). Nothing was changed.");
-            var restore = DcosBackups.Restore(_request, _ids[0], this);
+            var restore = DcosBackups.Restore(_request, _ids[0], Context);
             if (restore != null) WriteObject(restore);
         });
     }

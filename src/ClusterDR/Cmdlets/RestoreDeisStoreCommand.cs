@@ -57,7 +57,7 @@ namespace ClusterDR.Commands
                 {
                     BackupPath = path, S3 = S3(), Nodes = Nodes(), StoreShell = store, DatabaseShell = db, ControllerShell = controller,
                     RestoreVolume = !SkipVolume, RestoreDatabase = IncludeDatabase, ReSave = ReSave, Force = Force,
-                }, this);
+                }, Context);
                 if (r != null) WriteObject(r);
             }
         });

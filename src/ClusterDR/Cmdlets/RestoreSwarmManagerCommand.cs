@@ -43,7 +43,7 @@ namespace ClusterDR.Commands
                 {
                     BackupPath = path, Shell = sh, Options = Options(), AdvertiseAddress = AdvertiseAddress,
                     ListenAddress = ListenAddress, UnlockKey = UnlockKey, Force = Force,
-                }, this);
+                }, Context);
                 if (r != null) WriteObject(r);
             }
         });

@@ -46,7 +46,7 @@ namespace ClusterDR.Commands
                 Force = Force,
                 Ssh = Ssh(),
                 WaitTimeout = TimeSpan.FromSeconds(WaitTimeoutSec),
-            }, this);
+            }, Context);
             if (result != null) WriteObject(result);
         });
     }

@@ -28,7 +28,7 @@ namespace ClusterDR.Commands
             {
                 try
                 {
-                    var verified = BackupVerifier.Verify(FileSystemPath(p), this);
+                    var verified = BackupVerifier.Verify(FileSystemPath(p), Context);
                     WriteVerbose($"{verified.Path}: {verified.Verification}.");
                     if (Quiet) WriteObject(true); else WriteObject(verified);
                 }

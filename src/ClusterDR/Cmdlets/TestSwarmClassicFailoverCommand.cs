@@ -47,7 +47,7 @@ namespace ClusterDR.Commands
                 StartCommand = StartCommand,
                 Timeout = TimeSpan.FromSeconds(TimeoutSec),
                 ShellFor = primary => ShellFactory.Create(Node ?? SwarmClassic.InfoUri(primary).Host, SshSession, ssh),
-            }, this);
+            }, Context);
             if (r != null) WriteObject(r);
         });
     }

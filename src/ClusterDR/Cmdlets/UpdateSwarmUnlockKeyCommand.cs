@@ -23,7 +23,7 @@ namespace ClusterDR.Commands
         {
             using (var sh = Shell())
             {
-                var key = SwarmUnlockKeys.Rotate(sh, Options(), Force, this);
+                var key = SwarmUnlockKeys.Rotate(sh, Options(), Force, Context);
                 if (key != null) WriteObject(AsPlainText ? (object)Secrets.Plain(key) : key);
             }
         });

@@ -193,6 +193,26 @@ namespace ClusterDR.Tests.Contracts
         }
 
         [Fact]
+        public void NoPublicCmdletTypeNeedsTheEngineToLoad()
+        {
+            // Import-Module loads every public type of ClusterDR.dll before ModuleInitializer has made lib/ (the engine and
+            // its dependencies) findable: such a type may use engine types in signatures and bodies, but may not derive from,
+            // implement or lay out (value-type fields) one.
+            var runtime = RuntimeEnvironment.GetRuntimeDirectory();
+            bool Engine(Type t) => t.Assembly.GetName().Name is var n && n != "ClusterDR" && n != "System.Management.Automation" && !File.Exists(Path.Combine(runtime, n + ".dll"))
+                || t.IsGenericType && t.GetGenericArguments().Any(Engine);
+            var problems = new List<string>();
+            foreach (var t in _cmdlets.GetExportedTypes())
+            {
+                if (t.BaseType != null && Engine(t.BaseType)) problems.Add($"{t.FullName} derives from {t.BaseType.FullName}");
+                problems.AddRange(t.GetInterfaces().Where(Engine).Select(i => $"{t.FullName} implements {i.FullName}"));
+                problems.AddRange(t.GetFields(BindingFlags.Instance | BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly)
+                    .Where(f => f.FieldType.IsValueType && Engine(f.FieldType)).Select(f => $"{t.FullName}.{f.Name} is a {f.FieldType.FullName}"));
+            }
+            Assert.True(problems.Count == 0, string.Join("\n", problems));
+        }
+
+        [Fact]
         public void TheEngineNeverReferencesPowerShell()
         {
             var core = _mlc.LoadFromAssemblyPath(Path.Combine(AppContext.BaseDirectory, "ClusterDR.Core.dll"));
