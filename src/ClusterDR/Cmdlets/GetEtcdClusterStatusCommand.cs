@@ -27,6 +27,7 @@ namespace ClusterDR.Commands
 
         /// <summary>Run etcdctl on this node ("localhost" or user@host:port).</summary>
         [Parameter(Mandatory = true, ParameterSetName = NodeSet)]
+        [Alias("ComputerName")]
         public string Node { get; set; }
 
         /// <summary>A Posh-SSH session (New-SSHSession) to run etcdctl through.</summary>

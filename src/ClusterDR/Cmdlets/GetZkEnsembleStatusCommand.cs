@@ -21,6 +21,7 @@ namespace ClusterDR.Commands
         /// <summary>Client addresses (host:port) of the servers, asked with four-letter words.</summary>
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = ServerSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("ClientAddress")]
+        [ValidateNotNullOrEmpty]
         public string[] Server { get; set; }
 
         /// <summary>AdminServer URLs (http://host:8080/commands) of the servers.</summary>
