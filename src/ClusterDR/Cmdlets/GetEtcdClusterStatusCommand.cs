@@ -53,6 +53,7 @@ namespace ClusterDR.Commands
 
         protected override void EndProcessing() => Run(() =>
         {
+            using var debug = DebugLog.To(this);
             QuorumStatus status;
             if (ParameterSetName == EndpointSet)
             {

@@ -50,6 +50,7 @@ namespace ClusterDR.Commands
 
         protected override void EndProcessing() => Run(() =>
         {
+            using var debug = Transport.DebugLog.To(this);
             var timeout = TimeSpan.FromSeconds(TimeoutSec);
             QuorumStatus status;
             if (ParameterSetName == ExhibitorSet)
