@@ -129,6 +129,7 @@ internal static class Program
         public Decision ShouldProcess(string target, string action) { Console.WriteLine($"  {_sw.Elapsed.TotalSeconds,6:0.00} s  step: {action}"); return Decision.Proceed; }
         public void WriteVerbose(string message) => Console.WriteLine($"  {_sw.Elapsed.TotalSeconds,6:0.00} s  {message}");
         public void WriteWarning(string message) => Console.WriteLine($"  {_sw.Elapsed.TotalSeconds,6:0.00} s  WARNING {message}");
+        public void WriteDebug(string message) { }
         public void WriteProgress(ProgressInfo progress) { if (progress.Completed) Console.WriteLine($"  {_sw.Elapsed.TotalSeconds,6:0.00} s  done: {progress.Activity}"); }
         public System.Threading.CancellationToken Cancellation => default;
     }

@@ -258,6 +258,7 @@ namespace ClusterDR.Bench
         public Decision ShouldProcess(string target, string action) => Decision.Proceed;
         public void WriteVerbose(string message) { }
         public void WriteWarning(string message) { }
+        public void WriteDebug(string message) { }
         public void WriteProgress(ProgressInfo progress) { }
         public CancellationToken Cancellation { get; }
     }

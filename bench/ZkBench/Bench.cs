@@ -32,6 +32,7 @@ namespace ClusterDR.Bench
         public Decision ShouldProcess(string target, string action) => Decision.Proceed;
         public void WriteVerbose(string message) => Marks.Add((_clock.Elapsed.TotalMilliseconds, message));
         public void WriteWarning(string message) => Marks.Add((_clock.Elapsed.TotalMilliseconds, "WARNING: " + message));
+        public void WriteDebug(string message) { }
         public void WriteProgress(ProgressInfo progress) { }
         public CancellationToken Cancellation => CancellationToken.None;
         public void Reset() { Marks.Clear(); _clock.Restart(); }

@@ -10,13 +10,16 @@ namespace ClusterDR
     public class ClusterDrException : Exception
     {
         /// <param name="surfaceAsIs">See <see cref="SurfaceAsIs"/>; set where the error is raised.</param>
-        public ClusterDrException(string errorId, ErrorKind kind, string message, object target = null, Exception inner = null, bool surfaceAsIs = false)
+        /// <param name="recommendedAction">See <see cref="RecommendedAction"/>; set where the error is raised.</param>
+        public ClusterDrException(string errorId, ErrorKind kind, string message, object target = null, Exception inner = null, bool surfaceAsIs = false,
+            string recommendedAction = null)
             : base(message, inner)
         {
             ErrorId = errorId;
             Kind = kind;
             Target = target;
             SurfaceAsIs = surfaceAsIs;
+            RecommendedAction = recommendedAction;
         }
 
         public string ErrorId { get; }
@@ -30,6 +33,12 @@ namespace ClusterDR
         /// a failed operation, wrapped as the operation's failure with this exception as InnerException.
         /// </summary>
         public bool SurfaceAsIs { get; }
+
+        /// <summary>
+        /// What the operator can do, as one sentence (the ErrorRecord's ErrorDetails.RecommendedAction): set on
+        /// refusals such as QuorumAtRisk or ClusterHealthy, which name their override; null when there is no advice.
+        /// </summary>
+        public string RecommendedAction { get; }
     }
 
     /// <summary>Mirrors the subset of PowerShell's ErrorCategory the engine needs, without referencing it.</summary>

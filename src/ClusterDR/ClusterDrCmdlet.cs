@@ -49,6 +49,7 @@ namespace ClusterDR.Commands
 
             public void WriteVerbose(string message) { if (!_cmdlet.StopRequested) _cmdlet.WriteVerbose(message); }
             public void WriteWarning(string message) { if (!_cmdlet.StopRequested) _cmdlet.WriteWarning(message); }
+            public void WriteDebug(string message) { if (!_cmdlet.StopRequested) _cmdlet.WriteDebug(message); }
 
             public void WriteProgress(ProgressInfo p)
             {
@@ -105,7 +106,10 @@ namespace ClusterDR.Commands
         internal static ErrorRecord ToErrorRecord(ClusterDrException ex)
         {
             if (!Enum.TryParse(ex.Kind.ToString(), out ErrorCategory category)) category = ErrorCategory.NotSpecified;
-            return new ErrorRecord(ex, ex.ErrorId, category, ex.Target);
+            var record = new ErrorRecord(ex, ex.ErrorId, category, ex.Target);
+            // ErrorDetails keeps the message as it is and adds what the operator can do about it.
+            if (ex.RecommendedAction != null) record.ErrorDetails = new ErrorDetails(ex.Message) { RecommendedAction = ex.RecommendedAction };
+            return record;
         }
 
         /// <summary>
@@ -115,6 +119,7 @@ namespace ClusterDR.Commands
         protected string SingleBackup(System.Collections.Generic.IList<string> paths)
         {
             string name = MyInvocation?.MyCommand?.Name ?? GetType().Name;
+            paths = System.Linq.Enumerable.ToList(System.Linq.Enumerable.Distinct(paths, StringComparer.Ordinal));
             if (paths.Count == 0)
                 throw new ClusterDrException(ErrorIds.NoBackupGiven, ErrorKind.InvalidArgument,
                     $"No backup reached {name} (did Test-ClusterBackup reject it?). Nothing was changed.");
@@ -124,7 +129,37 @@ namespace ClusterDR.Commands
             return FileSystemPath(paths[0]);
         }
 
+        /// <summary>A restore cmdlet's -Path/-LiteralPath input of one pipeline object, resolved into the list SingleBackup checks.</summary>
+        protected void CollectBackups(System.Collections.Generic.List<string> into, string[] path, string[] literalPath)
+        {
+            foreach (var p in literalPath ?? new string[0]) into.AddRange(BackupPaths(p, literal: true));
+            foreach (var p in path ?? new string[0]) into.AddRange(BackupPaths(p, literal: false));
+        }
+
         /// <summary>Resolves a PowerShell path (relative, ~, PSDrive) to a file system path.</summary>
         protected string FileSystemPath(string path) => GetUnresolvedProviderPathFromPSPath(path);
+
+        /// <summary>
+        /// The file system paths one -Path (wildcards expanded, like Get-ChildItem) or -LiteralPath (taken as
+        /// written) names. A -Path that matches nothing is BackupNotFound; a literal path is checked where it is read.
+        /// </summary>
+        protected System.Collections.Generic.IList<string> BackupPaths(string path, bool literal)
+        {
+            if (literal) return new[] { FileSystemPath(path) };
+            bool wildcard = WildcardPattern.ContainsWildcardCharacters(path);
+            System.Collections.ObjectModel.Collection<string> found = null;
+            ProviderInfo provider = null;
+            try { found = GetResolvedProviderPathFromPSPath(path, out provider); }
+            catch (SessionStateException) { }
+            if (found == null || found.Count == 0)
+                throw new ClusterDrException(ErrorIds.BackupNotFound, ErrorKind.ObjectNotFound,
+                    wildcard
+                        ? $"No file matches '{path}'. [ ] * ? are wildcards in -Path; give a name that contains them with -LiteralPath."
+                        : $"No backup file or directory at '{path}'.", path);
+            if (provider.Name != "FileSystem")
+                throw new ClusterDrException(ErrorIds.BackupNotFound, ErrorKind.InvalidArgument,
+                    $"'{path}' is on the {provider.Name} provider; backups are files (give a file system path).", path);
+            return found;
+        }
     }
 }

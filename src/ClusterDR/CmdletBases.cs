@@ -144,11 +144,11 @@ namespace ClusterDR.Commands
         /// <summary>The manager: "localhost" or an SSH target user@host:port.</summary>
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = NodeSet, ValueFromPipelineByPropertyName = true)]
         [Alias("ComputerName")]
-        public string Node { get; set; }
+        public virtual string Node { get; set; }
 
         /// <summary>A Posh-SSH session (New-SSHSession) to the manager.</summary>
         [Parameter(Mandatory = true, ParameterSetName = SessionSet)]
-        public object SshSession { get; set; }
+        public virtual object SshSession { get; set; }
 
         /// <summary>The docker CLI on the node.</summary>
         [Parameter]
@@ -223,11 +223,11 @@ namespace ClusterDR.Commands
         /// <summary>A store node ("localhost" or user@host:port): Ceph guard, store volume, deisctl.</summary>
         [Parameter(Position = 0, ParameterSetName = NodeSet)]
         [Alias("ComputerName", "StoreNode")]
-        public string Node { get; set; }
+        public virtual string Node { get; set; }
 
         /// <summary>A Posh-SSH session (New-SSHSession) to a store node, instead of -Node.</summary>
         [Parameter(Mandatory = true, ParameterSetName = SessionSet)]
-        public object SshSession { get; set; }
+        public virtual object SshSession { get; set; }
 
         /// <summary>The node that runs the database (default: -Node).</summary>
         [Parameter]

@@ -68,12 +68,31 @@ Describe 'The ClusterDR module' {
         }
     }
 
-    It 'binds backups from the pipeline by value and by property name' {
-        foreach ($name in 'Test-ClusterBackup', 'Remove-ClusterBackup', 'Restore-EtcdSnapshot') {
-            $attr = (Get-Command $name).Parameters['Path'].Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] }
-            $attr.ValueFromPipeline | Should -BeTrue
-            $attr.ValueFromPipelineByPropertyName | Should -BeTrue
+    It 'binds path strings to -Path and backup objects to -LiteralPath' {
+        foreach ($name in 'Get-ClusterBackup', 'Test-ClusterBackup', 'Remove-ClusterBackup', 'Restore-EtcdSnapshot', 'Restore-ZkState', 'Restore-SwarmManager', 'Restore-DeisStore') {
+            $cmd = Get-Command $name
+            $path = $cmd.Parameters['Path'].Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] }
+            $path.ValueFromPipeline | Should -Not -Contain $false
+            $path.ValueFromPipelineByPropertyName | Should -Not -Contain $true
+            $path.Position | Should -Not -Contain -2147483648
+            $literal = $cmd.Parameters['LiteralPath']
+            $literal.Aliases | Should -Be @('PSPath', 'FullName')
+            ($literal.Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] }).ValueFromPipelineByPropertyName | Should -Not -Contain $false
         }
+    }
+
+    It 'says in a sentence what a label may hold' {
+        $err = { Backup-EtcdSnapshot -Endpoint http://127.0.0.1:1 -Path TestDrive:\b -Label 'not ok/label' -ErrorAction Stop } | Should -Throw -ErrorId 'ParameterArgumentValidationError*' -PassThru
+        $err.Exception.Message | Should -Match "'not ok/label' cannot be part of a backup's file name: use 1 to 64 letters, digits"
+        $err.Exception.Message | Should -Not -Match '\^\['
+    }
+
+    It 'reports a -Path that matches nothing as BackupNotFound' {
+        { Test-ClusterBackup -Path (Join-Path $TestDrive 'none-*.tar.gz') -ErrorAction Stop } | Should -Throw -ErrorId 'BackupNotFound*'
+        Test-ClusterBackup -Path (Join-Path $TestDrive 'none-*.tar.gz') -Quiet | Should -BeFalse
+        { Get-ClusterBackup -Path (Join-Path $TestDrive 'none-*') -ErrorAction Stop } | Should -Throw -ErrorId 'BackupNotFound*'
+        { Restore-EtcdSnapshot -Path (Join-Path $TestDrive 'none-*.tar.gz') -Member @{ Name = 'e1'; Node = 'localhost'; PeerUrl = 'http://127.0.0.1:1'; ClientUrl = 'http://127.0.0.1:2'; DataDir = '/nonexistent' } -WhatIf -ErrorAction Stop } |
+            Should -Throw -ErrorId 'BackupNotFound*'
     }
 
     It 'rejects a node that is not a host with InvalidNode' {
@@ -137,9 +156,47 @@ Describe 'etcd backup, verification and retention' {
 
     It 'refuses to restore over a healthy cluster with ClusterHealthy' {
         $before = Get-State $script:etcd
-        { Get-ClusterBackup $script:etcd.Backups | Select-Object -First 1 | Restore-EtcdSnapshot -Member $script:etcd.Members -Confirm:$false -ErrorAction Stop } |
-            Should -Throw -ErrorId 'ClusterHealthy*'
+        $err = { Get-ClusterBackup $script:etcd.Backups | Select-Object -First 1 | Restore-EtcdSnapshot -Member $script:etcd.Members -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ClusterHealthy*' -PassThru
+        $err.ErrorDetails.RecommendedAction | Should -Match 'pass -Force'
+        $err.ErrorDetails.Message | Should -Be $err.Exception.Message
         Get-State $script:etcd | Should -Be $before
+    }
+
+    It 'says what it runs on the debug stream' {
+        # -Debug on a compiled cmdlet asks (Inquire) before each line, which fails without a console; the
+        # preference variable shows the same lines without asking.
+        $DebugPreference = 'Continue'
+        $lines = Backup-EtcdSnapshot -Endpoint $script:etcd.Endpoints[0] -Path $script:etcd.Backups -Label debug 5>&1 |
+            Where-Object { $_ -is [System.Management.Automation.DebugRecord] } | ForEach-Object Message
+        $url = $script:etcd.Endpoints[0].TrimEnd('/')
+        $lines | Should -Contain "HTTP POST $url/v3/maintenance/status"
+        $lines | Where-Object { $_ -like "HTTP/2 POST $url/etcdserverpb.Maintenance/Snapshot*" } | Should -Not -BeNullOrEmpty
+        Get-ClusterBackup $script:etcd.Backups -Label debug | Remove-ClusterBackup -Confirm:$false
+    }
+
+    It 'expands wildcards in -Path, keeps piped backups literal and restores exactly one' {
+        $dir = Join-Path $script:etcd.Dir 'wild[1]'
+        $null = [IO.Directory]::CreateDirectory($dir)
+        # Backup-* -Path is the destination directory: taken as written.
+        $a = Backup-EtcdSnapshot -Endpoint $script:etcd.Endpoints[0] -Path $dir -Label wa
+        $b = Backup-EtcdSnapshot -Endpoint $script:etcd.Endpoints[0] -Path $dir -Label wb
+        $a.Path | Should -BeLike '*wild`[1`]*'
+        # A backup whose path holds [ ] binds to -LiteralPath from the pipeline: no pattern, no surprise.
+        ($a | Test-ClusterBackup).Verified | Should -BeTrue
+        (Get-ClusterBackup -LiteralPath $dir -Label w*).Count | Should -Be 2
+        (Get-ClusterBackup -LiteralPath $dir -Label wb -Kind 'et*').Path | Should -Be $b.Path
+        # The same name given to -Path is a pattern ([1] matches the character 1) and names nothing.
+        { Test-ClusterBackup -Path $a.Path -ErrorAction Stop } | Should -Throw -ErrorId 'BackupNotFound*'
+        $escaped = [System.Management.Automation.WildcardPattern]::Escape($dir)
+        Test-ClusterBackup -Path "$escaped/*.tar.gz" -Quiet | Should -Be @($true, $true)
+        $before = Get-State $script:etcd
+        { Restore-EtcdSnapshot -Path "$escaped/*.tar.gz" -Member $script:etcd.Members -Force -WhatIf -ErrorAction Stop } | Should -Throw -ErrorId 'MultipleBackupsForRestore*'
+        { $a, $b | Restore-EtcdSnapshot -Member $script:etcd.Members -Force -WhatIf -ErrorAction Stop } | Should -Throw -ErrorId 'MultipleBackupsForRestore*'
+        $a | Restore-EtcdSnapshot -Member $script:etcd.Members -Force -WhatIf -WarningAction SilentlyContinue 6>&1 | Should -BeNullOrEmpty
+        Get-State $script:etcd | Should -Be $before
+        Remove-ClusterBackup -Path "$escaped/*.tar.gz" -Confirm:$false
+        Get-ClusterBackup -LiteralPath $dir | Should -BeNullOrEmpty
     }
 
     It 'passes only verified backups down the pipeline' {
@@ -237,7 +294,8 @@ Describe 'etcd disaster recovery through the cmdlets' {
         Set-Key $script:dr '/dr/after' 'not in the backup'
         foreach ($m in $script:dr.Members[1..2]) { & sh -c $m.StopCommand; Remove-Item -Recurse -Force $m.DataDir }
 
-        { Backup-EtcdSnapshot -Endpoint $script:dr.Endpoints[0] -Path $script:dr.Backups -ErrorAction Stop } | Should -Throw -ErrorId 'QuorumAtRisk*'
+        $refused = { Backup-EtcdSnapshot -Endpoint $script:dr.Endpoints[0] -Path $script:dr.Backups -ErrorAction Stop } | Should -Throw -ErrorId 'QuorumAtRisk*' -PassThru
+        $refused.ErrorDetails.RecommendedAction | Should -Be 'Wait until the cluster has quorum, or back up a healthy member; pass -Force to back up anyway (the backup may be stale).'
 
         # -WhatIf describes the run that follows: the two destroyed data dirs are not "moved aside".
         $transcript = Join-Path $script:drDir 'whatif.txt'

@@ -17,6 +17,8 @@ namespace ClusterDR
 
         /// <summary>Full path of the .tar.gz; restore/test/remove cmdlets bind it from the pipeline.</summary>
         public string Path { get; }
+        /// <summary>The same full path under FileInfo's name: restore/test/remove cmdlets bind it to -LiteralPath, so a name with [ ] stays literal.</summary>
+        public string FullName => Path;
         public string Name => System.IO.Path.GetFileName(Path);
         public string Kind => Manifest.Kind;
         public string Cluster => Manifest.Cluster;

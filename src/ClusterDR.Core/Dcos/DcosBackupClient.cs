@@ -74,6 +74,7 @@ namespace ClusterDR.Dcos
                 if (body != null) request.Content = new StringContent(body.ToString(Newtonsoft.Json.Formatting.None), Encoding.UTF8, "application/json");
                 WithToken(token => { AcsToken.Authorize(request, token); return 0; });
                 HttpResponseMessage response;
+                DebugLog.Http(request.Method.Method, new Uri(_http.BaseAddress, path));
                 try { response = _http.SendAsync(request, Safety.CancellationScope.Effective(ct)).ConfigureAwait(false).GetAwaiter().GetResult(); }
                 catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
                 catch (Exception ex) when (ex is HttpRequestException || ex is OperationCanceledException || ex is IOException)

@@ -31,6 +31,7 @@ namespace ClusterDR.Dcos
     {
         public static DcosBackupInfo Create(DcosRequest req, string label, IOperationContext ctx)
         {
+            using var debug = Transport.DebugLog.To(ctx);
             DcosBackupLabel.Validate(label);
             using (var client = Open(req))
             {
@@ -47,6 +48,7 @@ namespace ClusterDR.Dcos
         /// <summary>One backup by id (DcosBackupNotFound when there is none), or every backup whose label starts with <paramref name="labelPrefix"/>.</summary>
         public static IList<DcosBackupInfo> Get(DcosRequest req, string id, string labelPrefix, IOperationContext ctx)
         {
+            using var debug = Transport.DebugLog.To(ctx);
             using (var client = Open(req))
             {
                 var found = id != null
@@ -58,6 +60,7 @@ namespace ClusterDR.Dcos
 
         public static DcosRestoreInfo Restore(DcosRequest req, string backupId, IOperationContext ctx)
         {
+            using var debug = Transport.DebugLog.To(ctx);
             using (var client = Open(req))
             {
                 var backup = Resolve(client, backupId, ctx);
@@ -82,6 +85,7 @@ namespace ClusterDR.Dcos
 
         public static void Remove(DcosRequest req, string backupId, IOperationContext ctx)
         {
+            using var debug = Transport.DebugLog.To(ctx);
             using (var client = Open(req))
             {
                 var backup = Resolve(client, backupId, ctx);

@@ -139,11 +139,31 @@ namespace ClusterDR.Deis
             {
                 // AWSSDK.S3 4.x signs with SigV4 only: it runs unsigned and the last handler before the wire signs with SigV2.
                 config.HttpClientFactory = new S3HttpClientFactory(o.AccessKey, System.Text.Encoding.UTF8.GetBytes(Secrets.Plain(o.SecretKey)), connections);
-                return new AmazonS3Client(new AnonymousAWSCredentials(), config);
+                return Traced(new AmazonS3Client(new AnonymousAWSCredentials(), config), o);
             }
             // Our HttpClients under SigV4 too: keys with "." or ".." segments must reach the wire as the SDK signed them.
             config.HttpClientFactory = new S3HttpClientFactory(o.AccessKey, null, connections);
-            return new AmazonS3Client(new BasicAWSCredentials(o.AccessKey, Secrets.Plain(o.SecretKey)), config);
+            return Traced(new AmazonS3Client(new BasicAWSCredentials(o.AccessKey, Secrets.Plain(o.SecretKey)), config), o);
+        }
+
+        /// <summary>
+        /// A -Debug line per S3 operation ("S3 GetObject http://gateway/bucket/key"), written as the SDK sends it: the
+        /// operation, bucket and key only (keys and signatures travel in headers, never in the line).
+        /// </summary>
+        private static AmazonS3Client Traced(AmazonS3Client client, DeisS3Options o)
+        {
+            client.BeforeRequestEvent += (sender, e) =>
+            {
+                var request = (e as Amazon.Runtime.WebServiceRequestEventArgs)?.Request;
+                if (request == null) return;
+                string op = request.GetType().Name;
+                if (op.EndsWith("Request", StringComparison.Ordinal)) op = op.Substring(0, op.Length - "Request".Length);
+                string bucket = request.GetType().GetProperty("BucketName")?.GetValue(request) as string;
+                string key = request.GetType().GetProperty("Key")?.GetValue(request) as string;
+                string path = string.Join("/", new[] { bucket, key }.Where(x => !string.IsNullOrEmpty(x)).SelectMany(x => x.Split('/')).Select(Uri.EscapeDataString));
+                Transport.DebugLog.Write($"S3 {op} {Transport.DebugLog.Redact(new Uri(o.GatewayUri, "/" + path))}");
+            };
+            return client;
         }
 
         /// <summary>
@@ -266,7 +286,8 @@ namespace ClusterDR.Deis
             }
             if (!force)
                 throw new ClusterDrException(ErrorIds.QuorumAtRisk, ErrorKind.InvalidOperation,
-                    $"The Deis store is not safe to read: {problem}. Use -Force to go on anyway.", status);
+                    $"The Deis store is not safe to read: {problem}. Use -Force to go on anyway.", status,
+                    recommendedAction: "Wait until the Ceph monitors have quorum and the cluster is out of HEALTH_ERR, or pass -Force to back up anyway (the backup may be inconsistent).");
             ctx.WriteWarning($"The Deis store is not safe to read: {problem}. Going on because -Force was given.");
             return status;
         }

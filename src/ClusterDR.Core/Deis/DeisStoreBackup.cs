@@ -42,6 +42,7 @@ namespace ClusterDR.Deis
     {
         public static ClusterBackup Run(DeisStoreBackupRequest req, IOperationContext ctx)
         {
+            using var debug = Transport.DebugLog.To(ctx);
             var ct = ctx.Cancellation;
             var s3o = req.S3;
             var sh = req.StoreShell;

@@ -38,6 +38,7 @@ namespace ClusterDR.Etcd
 
         public static ClusterBackup Run(EtcdBackupRequest req, IOperationContext ctx)
         {
+            using var debug = Transport.DebugLog.To(ctx);
             if (req.Endpoint == null) throw new ArgumentException("An endpoint is required.");
             var ct = ctx.Cancellation;
             QuorumStatus status;

@@ -188,6 +188,7 @@ namespace ClusterDR.Etcd
         private HttpResponseMessage Send(HttpClient client, HttpRequestMessage request, HttpCompletionOption option, CancellationToken ct)
         {
             HttpResponseMessage response;
+            Transport.DebugLog.Http(request.Method.Method, request.RequestUri.IsAbsoluteUri ? request.RequestUri : new Uri(client.BaseAddress, request.RequestUri));
             try
             {
                 response = client.SendAsync(request, option, Safety.CancellationScope.Effective(ct)).ConfigureAwait(false).GetAwaiter().GetResult();

@@ -37,6 +37,7 @@ namespace ClusterDR.Etcd
             tls = tls ?? new EtcdTlsOptions();
             bool secure = endpoint.Scheme == "https";
             string way = secure ? "HTTP/2-over-TLS" : "h2c";
+            Transport.DebugLog.Write($"HTTP/2 POST {Transport.DebugLog.Redact(new Uri(endpoint, Path))} (gRPC over {way}, ClusterDR's own HTTP/2 client)");
             var effective = Safety.CancellationScope.Effective(ct);
             H2Call call;
             try
@@ -112,6 +113,7 @@ namespace ClusterDR.Etcd
             request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/grpc");
             request.Headers.TryAddWithoutValidation("TE", "trailers");
             HttpResponseMessage response;
+            Transport.DebugLog.Write($"HTTP/2 POST {Transport.DebugLog.Redact(new Uri(endpoint, Path))} (gRPC, HttpClient)");
             try
             {
                 response = client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, Safety.CancellationScope.Effective(ct)).ConfigureAwait(false).GetAwaiter().GetResult();

@@ -31,6 +31,7 @@ namespace ClusterDR.Etcd
     {
         public static RestoreResult Run(EtcdRepairRequest req, IOperationContext ctx)
         {
+            using var debug = Transport.DebugLog.To(ctx);
             var clock = Stopwatch.StartNew();
             var started = DateTime.UtcNow;
             var ct = ctx.Cancellation;
@@ -51,14 +52,16 @@ namespace ClusterDR.Etcd
                     "If it was removed already (an earlier repair stopped after removing it), run again with -Force to add it as a new member.", m);
             if (target != null && target.Healthy)
                 throw new ClusterDrException(ErrorIds.MemberHealthy, ErrorKind.InvalidOperation,
-                    $"etcd member {target.Name} is healthy (raft index {target.RaftIndex}); Repair-EtcdMember only replaces a lost member.", target);
+                    $"etcd member {target.Name} is healthy (raft index {target.RaftIndex}); Repair-EtcdMember only replaces a lost member.", target,
+                    recommendedAction: "Nothing to repair: check the member you meant with Get-EtcdClusterStatus (there is no override).");
             // Removing the member shrinks the cluster: the healthy rest must be a quorum of what is left.
             int after = status.MemberCount - (target != null ? 1 : 0);
             int healthyRest = status.Members.Count(x => x.Healthy && x != target);
             if (!status.HasQuorum || healthyRest < Quorum.Size(after))
                 throw new ClusterDrException(ErrorIds.QuorumAtRisk, ErrorKind.InvalidOperation,
                     $"Refusing to repair {m.Name}: the cluster has {status.HealthyCount} healthy member(s) of {status.MemberCount} (quorum {status.QuorumSize}); " +
-                    $"without {m.Name} it would have {healthyRest} healthy of {after}, quorum {Quorum.Size(after)}. Restore the cluster from a snapshot instead (Restore-EtcdSnapshot).", status);
+                    $"without {m.Name} it would have {healthyRest} healthy of {after}, quorum {Quorum.Size(after)}. Restore the cluster from a snapshot instead (Restore-EtcdSnapshot).", status,
+                    recommendedAction: "Repair the other lost members first if they can come back, or restore the whole cluster from a snapshot with Restore-EtcdSnapshot (there is no override).");
             ctx.WriteVerbose($"Repair guard: {status}; {m.Name} is {(target == null ? "not a member any more" : "unhealthy: " + target.Problem)}.");
 
             string stamp = UtcStamp.Now();

@@ -30,6 +30,7 @@ namespace ClusterDR.Etcd
     {
         public static RestoreResult Run(EtcdRestoreRequest req, IOperationContext ctx)
         {
+            using var debug = Transport.DebugLog.To(ctx);
             var started = DateTime.UtcNow;
             var clock = Stopwatch.StartNew();
             var ct = ctx.Cancellation;

@@ -15,6 +15,11 @@ namespace ClusterDR.Safety
         Decision ShouldProcess(string target, string action);
         void WriteVerbose(string message);
         void WriteWarning(string message);
+        /// <summary>
+        /// What runs, for -Debug: each command line a shell runs and each HTTP request line (method and URL).
+        /// Never a secret: secrets travel on stdin or in the environment, and URLs carry none.
+        /// </summary>
+        void WriteDebug(string message);
         void WriteProgress(ProgressInfo progress);
         CancellationToken Cancellation { get; }
     }
@@ -41,6 +46,7 @@ namespace ClusterDR.Safety
         public Decision ShouldProcess(string target, string action) => Decision.Proceed;
         public void WriteVerbose(string message) { }
         public void WriteWarning(string message) { }
+        public void WriteDebug(string message) { }
         public void WriteProgress(ProgressInfo progress) { }
         public CancellationToken Cancellation => CancellationToken.None;
     }

@@ -26,7 +26,8 @@ namespace ClusterDR.Safety
             }
             Refuse(ErrorIds.QuorumAtRisk,
                 $"Taking down {string.Join(", ", down)} would leave {remaining} healthy member(s) of {status.MemberCount} in {status.Platform} cluster {status.Cluster}; quorum needs {quorum}.",
-                status, force, ctx);
+                status, force, ctx,
+                "Bring the unhealthy members back first, so the others keep a quorum, or pass -Force to go on anyway (the cluster loses quorum while this runs).");
         }
 
         /// <summary>
@@ -48,7 +49,8 @@ namespace ClusterDR.Safety
                 ctx.WriteVerbose($"Quorum guard: {status}.");
                 return;
             }
-            Refuse(ErrorIds.QuorumAtRisk, "Refusing to back up: " + problem + ".", status, force, ctx);
+            Refuse(ErrorIds.QuorumAtRisk, "Refusing to back up: " + problem + ".", status, force, ctx,
+                "Wait until the cluster has quorum, or back up a healthy member; pass -Force to back up anyway (the backup may be stale).");
         }
 
         /// <summary>
@@ -65,7 +67,8 @@ namespace ClusterDR.Safety
                     : $"{quorumProof}, although only {status.HealthyCount} of {status.MemberCount} members answer from here";
                 Refuse(ErrorIds.ClusterHealthy,
                     $"The {status.Platform} cluster {status.Cluster} is healthy ({why}); a restore would replace its current data.",
-                    status, force, ctx);
+                    status, force, ctx,
+                    "A healthy cluster needs no restore; to roll it back to this backup on purpose, pass -Force (its current data is moved aside, not deleted).");
                 return;
             }
             // A member that answered told us its state; only the silent ones can hide a working majority.
@@ -75,7 +78,8 @@ namespace ClusterDR.Safety
                 Refuse(ErrorIds.ClusterStateUnknown,
                     $"Cannot prove that the {status.Platform} cluster {status.Cluster} lost quorum: {status.HealthyCount} of {status.MemberCount} members are healthy and " +
                     $"{string.Join(", ", doubtful.Select(m => $"{m.Name} ({m.Problem})"))} could still be serving where this machine cannot see them; quorum is {status.QuorumSize}.",
-                    status, force, ctx);
+                    status, force, ctx,
+                    "Find out whether the members that did not answer are down (network, firewall, a stopped service), or pass -Force when you know the cluster lost quorum.");
                 return;
             }
             ctx.WriteVerbose($"Restore guard: {status}: the cluster has lost quorum, a restore is warranted.");
@@ -92,17 +96,19 @@ namespace ClusterDR.Safety
                 ctx.WriteVerbose($"Quorum guard: {status}.");
                 return;
             }
-            Refuse(ErrorIds.QuorumAtRisk, $"Refusing to {operation}: the {status.Platform} ensemble {status.Cluster} is not whole ({problem}).", status, force, ctx);
+            Refuse(ErrorIds.QuorumAtRisk, $"Refusing to {operation}: the {status.Platform} ensemble {status.Cluster} is not whole ({problem}).", status, force, ctx,
+                $"Wait until every server serves and one leads, or pass -Force to {operation} anyway.");
         }
 
-        private static void Refuse(string errorId, string message, QuorumStatus status, bool force, IOperationContext ctx)
+        /// <param name="recommendedAction">What the operator can do, for ErrorDetails.RecommendedAction.</param>
+        private static void Refuse(string errorId, string message, QuorumStatus status, bool force, IOperationContext ctx, string recommendedAction)
         {
             if (force)
             {
                 ctx.WriteWarning(message + " Going on because -Force was given.");
                 return;
             }
-            throw new ClusterDrException(errorId, ErrorKind.InvalidOperation, message + " Use -Force to override.", status);
+            throw new ClusterDrException(errorId, ErrorKind.InvalidOperation, message + " Use -Force to override.", status, recommendedAction: recommendedAction);
         }
     }
 }

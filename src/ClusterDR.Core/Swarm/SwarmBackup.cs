@@ -34,6 +34,7 @@ namespace ClusterDR.Swarm
 
         public static ClusterBackup Run(SwarmBackupRequest req, IOperationContext ctx)
         {
+            using var debug = Transport.DebugLog.To(ctx);
             var sh = req.Shell;
             var o = req.Options;
             var ct = ctx.Cancellation;
@@ -124,7 +125,8 @@ namespace ClusterDR.Swarm
             {
                 string msg = $"Swarm {status.Cluster} has a single manager ({status.Node}): its management plane is down while Docker is stopped for the backup (running tasks go on).";
                 if (!force)
-                    throw new ClusterDrException(ErrorIds.QuorumAtRisk, ErrorKind.InvalidOperation, msg + " Use -Force to back it up anyway.", status.Quorum);
+                    throw new ClusterDrException(ErrorIds.QuorumAtRisk, ErrorKind.InvalidOperation, msg + " Use -Force to back it up anyway.", status.Quorum,
+                        recommendedAction: "Add managers so one can stop while the others keep quorum, or pass -Force to back up this single manager anyway (its management plane pauses).");
                 ctx.WriteWarning(msg + " Going on because -Force was given.");
                 return;
             }

@@ -81,6 +81,7 @@ namespace ClusterDR.Swarm
             var uri = InfoUri(endpoint);
             try
             {
+                Transport.DebugLog.Http("GET", uri);
                 using (var resp = http.GetAsync(uri, ct).GetAwaiter().GetResult())
                 {
                     string body = resp.Content.ReadAsStringAsync().GetAwaiter().GetResult();
@@ -128,6 +129,7 @@ namespace ClusterDR.Swarm
         /// </summary>
         public static SwarmClassicFailoverResult TestFailover(SwarmClassicFailoverRequest req, IOperationContext ctx)
         {
+            using var debug = Transport.DebugLog.To(ctx);
             var ct = ctx.Cancellation;
             var managers = Read(req.Endpoints, req.RequestTimeout, ct);
             var primaries = managers.Where(x => x.Reachable && x.IsPrimary).ToList();

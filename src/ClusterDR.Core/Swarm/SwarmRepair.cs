@@ -25,6 +25,7 @@ namespace ClusterDR.Swarm
     {
         public static RestoreResult Run(SwarmRepairRequest req, IOperationContext ctx)
         {
+            using var debug = Transport.DebugLog.To(ctx);
             var clock = Stopwatch.StartNew();
             var started = DateTime.UtcNow;
             var sh = req.Shell;
@@ -76,12 +77,16 @@ namespace ClusterDR.Swarm
     /// <summary>Get-SwarmUnlockKey and Update-SwarmUnlockKey.</summary>
     public static class SwarmUnlockKeys
     {
-        public static SecureString Get(IRemoteShell sh, SwarmNodeOptions o, IOperationContext ctx) =>
-            SwarmNode.ReadUnlockKey(sh, o, rotate: false, ctx.Cancellation);
+        public static SecureString Get(IRemoteShell sh, SwarmNodeOptions o, IOperationContext ctx)
+        {
+            using var debug = Transport.DebugLog.To(ctx);
+            return SwarmNode.ReadUnlockKey(sh, o, rotate: false, ctx.Cancellation);
+        }
 
         /// <summary>Rotates the key; needs autolock on and a swarm with quorum (the rotation is a raft write).</summary>
         public static SecureString Rotate(IRemoteShell sh, SwarmNodeOptions o, bool force, IOperationContext ctx)
         {
+            using var debug = Transport.DebugLog.To(ctx);
             var status = SwarmStatusReader.Read(sh, o, ctx.Cancellation);
             if (!status.IsManager || status.Managers.Length == 0)
                 throw new ClusterDrException(ErrorIds.NotASwarmManager, ErrorKind.InvalidOperation,

@@ -34,6 +34,7 @@ namespace ClusterDR.Swarm
     {
         public static RestoreResult Run(SwarmRestoreRequest req, IOperationContext ctx)
         {
+            using var debug = Transport.DebugLog.To(ctx);
             var started = DateTime.UtcNow;
             var clock = Stopwatch.StartNew();
             var sh = req.Shell;
@@ -124,7 +125,8 @@ namespace ClusterDR.Swarm
             if (string.Equals(before.LocalNodeState, "active", StringComparison.OrdinalIgnoreCase))
             {
                 string msg = $"Docker on {before.Node} is an active worker of swarm {before.Cluster}; a restore would make it leave that swarm.";
-                if (!force) throw new ClusterDrException(ErrorIds.ClusterHealthy, ErrorKind.InvalidOperation, msg + " Use -Force to override.", before.Node);
+                if (!force) throw new ClusterDrException(ErrorIds.ClusterHealthy, ErrorKind.InvalidOperation, msg + " Use -Force to override.", before.Node,
+                    recommendedAction: "Restore onto a host that is not in a working swarm, or pass -Force to make this one leave its swarm.");
                 ctx.WriteWarning(msg + " Going on because -Force was given.");
                 return;
             }

@@ -22,7 +22,9 @@ namespace ClusterDR.Transport
         public virtual int Run(string script, Stream stdin, Stream stdout, Stream stderr, CancellationToken ct)
         {
             var (file, args) = Launch(script);
-            var psi = new ProcessStartInfo(file, Sh.ProcessArguments(args))
+            string arguments = Sh.ProcessArguments(args);
+            DebugLog.Command(Node, file + " " + arguments);
+            var psi = new ProcessStartInfo(file, arguments)
             {
                 UseShellExecute = false,
                 RedirectStandardInput = true,

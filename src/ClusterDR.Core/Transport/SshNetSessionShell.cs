@@ -56,7 +56,9 @@ namespace ClusterDR.Transport
 
         public int Run(string script, Stream stdin, Stream stdout, Stream stderr, CancellationToken ct)
         {
-            var cmd = _client.GetType().GetMethod("CreateCommand", new[] { typeof(string) }).Invoke(_client, new object[] { "sh -c " + Sh.Quote(script) });
+            string commandLine = "sh -c " + Sh.Quote(script);
+            DebugLog.Command(Node + " (SSH.NET session)", commandLine);
+            var cmd = _client.GetType().GetMethod("CreateCommand", new[] { typeof(string) }).Invoke(_client, new object[] { commandLine });
             var ct_ = cmd.GetType();
             try
             {

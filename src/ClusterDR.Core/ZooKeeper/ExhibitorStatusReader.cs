@@ -30,6 +30,7 @@ namespace ClusterDR.ZooKeeper
                 {
                     Transport.AcsToken.Authorize(request, acsToken);
                     HttpResponseMessage response;
+                    Transport.DebugLog.Http(request.Method.Method, target);
                     try { response = http.SendAsync(request, Safety.CancellationScope.Effective(ct)).ConfigureAwait(false).GetAwaiter().GetResult(); }
                     catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
                     catch (Exception ex) when (ex is HttpRequestException || ex is OperationCanceledException)

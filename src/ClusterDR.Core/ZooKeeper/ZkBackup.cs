@@ -46,6 +46,7 @@ namespace ClusterDR.ZooKeeper
 
         public static ClusterBackup Run(ZkBackupRequest req, IOperationContext ctx)
         {
+            using var debug = Transport.DebugLog.To(ctx);
             var ct = ctx.Cancellation;
             var m = req.Member ?? throw new ClusterDrException(ErrorIds.InvalidMember, ErrorKind.InvalidArgument, "Name the ZooKeeper server to back up (-Member).");
             m.Validate(needsId: false, needsDataDir: false);

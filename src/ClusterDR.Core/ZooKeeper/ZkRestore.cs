@@ -34,6 +34,7 @@ namespace ClusterDR.ZooKeeper
     {
         public static RestoreResult Run(ZkRestoreRequest req, IOperationContext ctx)
         {
+            using var debug = Transport.DebugLog.To(ctx);
             var started = DateTime.UtcNow;
             var clock = Stopwatch.StartNew();
             var ct = ctx.Cancellation;

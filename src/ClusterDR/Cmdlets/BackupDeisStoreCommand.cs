@@ -14,7 +14,7 @@ namespace ClusterDR.Commands
         public string Path { get; set; }
 
         [Parameter]
-        [ValidatePattern("^[A-Za-z0-9_.-]{1,64}$")]
+        [ValidateBackupName]
         public string Label { get; set; }
 
         /// <summary>The ceph CLI on -Node (e.g. "docker exec deis-store-monitor ceph").</summary>

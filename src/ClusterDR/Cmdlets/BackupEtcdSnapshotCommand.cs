@@ -19,7 +19,7 @@ namespace ClusterDR.Commands
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = EndpointSet, ValueFromPipelineByPropertyName = true)]
         [Parameter(ParameterSetName = NodeSet, ValueFromPipelineByPropertyName = true)]
         [Parameter(ParameterSetName = SessionSet, ValueFromPipelineByPropertyName = true)]
-        [Alias("ClientUrl")]
+        [Alias("ClientUrl", "Endpoints")]
         public Uri Endpoint { get; set; }
 
         /// <summary>Directory that receives the archive (created when missing).</summary>
@@ -29,11 +29,12 @@ namespace ClusterDR.Commands
 
         /// <summary>A short tag for the file name and manifest.</summary>
         [Parameter]
-        [ValidatePattern("^[A-Za-z0-9_.-]{1,64}$")]
+        [ValidateBackupName]
         public string Label { get; set; }
 
         /// <summary>Run etcdctl on this node ("localhost" or user@host:port) and stream the snapshot back.</summary>
         [Parameter(Mandatory = true, ParameterSetName = NodeSet)]
+        [Alias("ComputerName")]
         public string Node { get; set; }
 
         /// <summary>A Posh-SSH session (New-SSHSession) to run etcdctl through.</summary>

@@ -19,7 +19,7 @@ namespace ClusterDR.Commands
         public string Path { get; set; }
 
         [Parameter]
-        [ValidatePattern("^[A-Za-z0-9_.-]{1,64}$")]
+        [ValidateBackupName]
         public string Label { get; set; }
 
         /// <summary>Back up although stopping this manager costs quorum, or it is the only manager.</summary>

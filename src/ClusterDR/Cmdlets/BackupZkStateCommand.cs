@@ -14,11 +14,12 @@ namespace ClusterDR.Commands
     {
         /// <summary>The server to back up: a hashtable with ClientAddress, Node, DataDir, DataLogDir and Unit or StartCommand/StopCommand.</summary>
         [Parameter(Mandatory = true, Position = 0)]
-        [ValidateNotNull]
+        [ValidateNotNullOrEmpty]
         public ZkMemberSpec Member { get; set; }
 
         /// <summary>Client addresses (host:port) of every server of the ensemble, for the quorum guard.</summary>
         [Parameter(Mandatory = true, Position = 1)]
+        [Alias("ClientAddress")]
         [ValidateNotNullOrEmpty]
         public string[] Server { get; set; }
 
@@ -29,12 +30,12 @@ namespace ClusterDR.Commands
 
         /// <summary>A short tag for the file name and manifest.</summary>
         [Parameter]
-        [ValidatePattern("^[A-Za-z0-9_.-]{1,64}$")]
+        [ValidateBackupName]
         public string Label { get; set; }
 
         /// <summary>Name of the ensemble for the file name and manifest (default: the first server's host).</summary>
         [Parameter]
-        [ValidatePattern("^[A-Za-z0-9_.-]{1,64}$")]
+        [ValidateBackupName]
         public string Cluster { get; set; }
 
         /// <summary>Seconds to wait for the server to serve and catch up again.</summary>

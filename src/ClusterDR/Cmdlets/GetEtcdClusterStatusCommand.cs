@@ -27,6 +27,7 @@ namespace ClusterDR.Commands
 
         /// <summary>Run etcdctl on this node ("localhost" or user@host:port).</summary>
         [Parameter(Mandatory = true, ParameterSetName = NodeSet)]
+        [Alias("ComputerName")]
         public string Node { get; set; }
 
         /// <summary>A Posh-SSH session (New-SSHSession) to run etcdctl through.</summary>
@@ -52,6 +53,7 @@ namespace ClusterDR.Commands
 
         protected override void EndProcessing() => Run(() =>
         {
+            using var debug = DebugLog.To(Context);
             QuorumStatus status;
             if (ParameterSetName == EndpointSet)
             {

@@ -22,6 +22,9 @@ namespace ClusterDR.Commands
         public int TimeoutSec { get; set; } = 3;
 
         protected override void ProcessRecord() => Run(() =>
-            WriteObject(SwarmClassic.Read(Endpoint, TimeSpan.FromSeconds(TimeoutSec), Cancellation), enumerateCollection: true));
+        {
+            using var debug = DebugLog.To(Context);
+            WriteObject(SwarmClassic.Read(Endpoint, TimeSpan.FromSeconds(TimeoutSec), Cancellation), enumerateCollection: true);
+        });
     }
 }

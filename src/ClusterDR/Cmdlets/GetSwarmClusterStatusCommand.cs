@@ -15,6 +15,7 @@ namespace ClusterDR.Commands
     {
         protected override void ProcessRecord() => Run(() =>
         {
+            using var debug = DebugLog.To(Context);
             using (var sh = Shell())
             {
                 var s = SwarmStatusReader.Read(sh, Options(), Cancellation);

@@ -21,6 +21,7 @@ namespace ClusterDR.Commands
         /// <summary>Client addresses (host:port) of the servers, asked with four-letter words.</summary>
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = ServerSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("ClientAddress")]
+        [ValidateNotNullOrEmpty]
         public string[] Server { get; set; }
 
         /// <summary>AdminServer URLs (http://host:8080/commands) of the servers.</summary>
@@ -49,6 +50,7 @@ namespace ClusterDR.Commands
 
         protected override void EndProcessing() => Run(() =>
         {
+            using var debug = Transport.DebugLog.To(Context);
             var timeout = TimeSpan.FromSeconds(TimeoutSec);
             QuorumStatus status;
             if (ParameterSetName == ExhibitorSet)

@@ -4,29 +4,41 @@ using ClusterDR.Backups;
 namespace ClusterDR.Commands
 {
     /// <summary>Deletes backup archives (only files whose manifest reads: a wildcard cannot take other files with it).</summary>
-    [Cmdlet(VerbsCommon.Remove, "ClusterBackup", HelpUri = DocsUri.Base + "Remove-ClusterBackup.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+    [Cmdlet(VerbsCommon.Remove, "ClusterBackup", HelpUri = DocsUri.Base + "Remove-ClusterBackup.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = PathSet)]
     [OutputType(typeof(void))]
     public sealed class RemoveClusterBackupCommand : ClusterDrCmdlet
     {
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-        [Alias("FullName")]
+        private const string PathSet = "Path", LiteralPathSet = "LiteralPath";
+
+        /// <summary>Backup archives; wildcards are expanded. Binds strings from the pipeline.</summary>
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true)]
         public string[] Path { get; set; }
+
+        /// <summary>Backup archives, taken exactly as written; binds ClusterBackup objects (FullName) and files (PSPath) from the pipeline.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
+        [Alias("PSPath", "FullName")]
+        public string[] LiteralPath { get; set; }
 
         // Engine errors are written per input; Run ends the cmdlet on anything else (UnexpectedError).
         protected override void ProcessRecord() => Run(() =>
         {
-            foreach (var p in Path)
+            bool literal = ParameterSetName == LiteralPathSet;
+            foreach (var given in literal ? LiteralPath : Path)
             {
                 try
                 {
-                    var backup = BackupArchiveReader.ReadBackup(FileSystemPath(p));
-                    if (!ShouldProcess(backup.Path, $"Remove {backup.Kind} backup of {backup.Cluster} from {backup.CreatedUtc:u}")) continue;
-                    BackupCatalog.Remove(backup.Path);
+                    foreach (var p in BackupPaths(given, literal))
+                    {
+                        try
+                        {
+                            var backup = BackupArchiveReader.ReadBackup(p);
+                            if (!ShouldProcess(backup.Path, $"Remove {backup.Kind} backup of {backup.Cluster} from {backup.CreatedUtc:u}")) continue;
+                            BackupCatalog.Remove(backup.Path);
+                        }
+                        catch (ClusterDrException ex) { WriteEngineError(ex); }
+                    }
                 }
-                catch (ClusterDrException ex)
-                {
-                    WriteEngineError(ex);
-                }
+                catch (ClusterDrException ex) { WriteEngineError(ex); }
             }
         });
     }

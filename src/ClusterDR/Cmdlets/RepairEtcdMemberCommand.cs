@@ -15,11 +15,12 @@ namespace ClusterDR.Commands
     {
         /// <summary>Client URLs of the healthy members.</summary>
         [Parameter(Mandatory = true, Position = 0)]
-        [Alias("ClientUrl")]
+        [Alias("ClientUrl", "Endpoints")]
         public Uri[] Endpoint { get; set; }
 
         /// <summary>The lost member: Name, Node, PeerUrl, ClientUrl, DataDir, and Unit or StartCommand/StopCommand.</summary>
         [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true)]
+        [ValidateNotNullOrEmpty]
         public EtcdMemberSpec Member { get; set; }
 
         [Parameter]

@@ -10,14 +10,20 @@ namespace ClusterDR.Commands
     /// stops every member, moves every data dir aside, restores the snapshot on each member with a
     /// new cluster token, starts them and waits for a healthy cluster. Undoes everything on failure.
     /// </summary>
-    [Cmdlet(VerbsData.Restore, "EtcdSnapshot", HelpUri = DocsUri.Base + "Restore-EtcdSnapshot.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+    [Cmdlet(VerbsData.Restore, "EtcdSnapshot", HelpUri = DocsUri.Base + "Restore-EtcdSnapshot.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = PathSet)]
     [OutputType(typeof(RestoreResult))]
     public sealed class RestoreEtcdSnapshotCommand : EtcdCmdletBase
     {
-        /// <summary>The backup archive; binds ClusterBackup objects from the pipeline.</summary>
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-        [Alias("FullName")]
-        public string Path { get; set; }
+        private const string PathSet = "Path", LiteralPathSet = "LiteralPath";
+
+        /// <summary>The backup archive; wildcards are expanded and must name exactly one backup. Binds strings from the pipeline.</summary>
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true)]
+        public string[] Path { get; set; }
+
+        /// <summary>The backup archive, taken exactly as written; binds ClusterBackup objects (FullName) and files (PSPath) from the pipeline.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
+        [Alias("PSPath", "FullName")]
+        public string[] LiteralPath { get; set; }
 
         /// <summary>Every member of the restored cluster: hashtables with Name, Node, PeerUrl, ClientUrl, DataDir and Unit or StartCommand/StopCommand.</summary>
         [Parameter(Mandatory = true, Position = 1)]
@@ -39,7 +45,7 @@ namespace ClusterDR.Commands
 
         private readonly List<string> _paths = new List<string>();
 
-        protected override void ProcessRecord() => _paths.Add(Path);
+        protected override void ProcessRecord() => Run(() => CollectBackups(_paths, Path, LiteralPath));
 
         protected override void EndProcessing() => Run(() =>
         {

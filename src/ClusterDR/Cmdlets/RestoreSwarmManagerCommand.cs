@@ -13,10 +13,29 @@ namespace ClusterDR.Commands
     [OutputType(typeof(RestoreResult))]
     public sealed class RestoreSwarmManagerCommand : SwarmDaemonCmdletBase
     {
-        /// <summary>The backup archive; binds ClusterBackup objects from the pipeline.</summary>
-        [Parameter(Mandatory = true, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-        [Alias("FullName")]
-        public string Path { get; set; }
+        private const string NodeLiteralPathSet = "NodeLiteralPath", SessionLiteralPathSet = "SshSessionLiteralPath";
+
+        /// <summary>The backup archive; wildcards are expanded and must name exactly one backup. Binds strings from the pipeline.</summary>
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = NodeSet, ValueFromPipeline = true)]
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = SessionSet, ValueFromPipeline = true)]
+        public string[] Path { get; set; }
+
+        /// <summary>The backup archive, taken exactly as written; binds ClusterBackup objects (FullName) and files (PSPath) from the pipeline.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = NodeLiteralPathSet, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Mandatory = true, ParameterSetName = SessionLiteralPathSet, ValueFromPipelineByPropertyName = true)]
+        [Alias("PSPath", "FullName")]
+        public string[] LiteralPath { get; set; }
+
+        /// <summary>The manager: "localhost" or an SSH target user@host:port (named here: the archive takes position 0).</summary>
+        [Parameter(Mandatory = true, ParameterSetName = NodeSet, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Mandatory = true, ParameterSetName = NodeLiteralPathSet, ValueFromPipelineByPropertyName = true)]
+        [Alias("ComputerName")]
+        public override string Node { get => base.Node; set => base.Node = value; }
+
+        /// <summary>A Posh-SSH session (New-SSHSession) to the manager.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = SessionSet)]
+        [Parameter(Mandatory = true, ParameterSetName = SessionLiteralPathSet)]
+        public override object SshSession { get => base.SshSession; set => base.SshSession = value; }
 
         /// <summary>--advertise-addr of the new cluster.</summary>
         [Parameter]
@@ -32,7 +51,7 @@ namespace ClusterDR.Commands
 
         private readonly List<string> _paths = new List<string>();
 
-        protected override void ProcessRecord() => _paths.Add(Path);
+        protected override void ProcessRecord() => Run(() => CollectBackups(_paths, Path, LiteralPath));
 
         protected override void EndProcessing() => Run(() =>
         {

@@ -10,14 +10,20 @@ namespace ClusterDR.Commands
     /// data dir aside, write the same state with each server's own myid, start all and wait until every
     /// server serves with one leader; then check the znode count. Undoes everything on failure.
     /// </summary>
-    [Cmdlet(VerbsData.Restore, "ZkState", HelpUri = DocsUri.Base + "Restore-ZkState.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+    [Cmdlet(VerbsData.Restore, "ZkState", HelpUri = DocsUri.Base + "Restore-ZkState.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = PathSet)]
     [OutputType(typeof(RestoreResult))]
     public sealed class RestoreZkStateCommand : NodeCmdletBase
     {
-        /// <summary>The backup archive; binds ClusterBackup objects from the pipeline.</summary>
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-        [Alias("FullName")]
-        public string Path { get; set; }
+        private const string PathSet = "Path", LiteralPathSet = "LiteralPath";
+
+        /// <summary>The backup archive; wildcards are expanded and must name exactly one backup. Binds strings from the pipeline.</summary>
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true)]
+        public string[] Path { get; set; }
+
+        /// <summary>The backup archive, taken exactly as written; binds ClusterBackup objects (FullName) and files (PSPath) from the pipeline.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
+        [Alias("PSPath", "FullName")]
+        public string[] LiteralPath { get; set; }
 
         /// <summary>Every server of the ensemble: hashtables with Id, Name, Node, ClientAddress, DataDir, DataLogDir and Unit or StartCommand/StopCommand.</summary>
         [Parameter(Mandatory = true, Position = 1)]
@@ -35,7 +41,7 @@ namespace ClusterDR.Commands
 
         private readonly List<string> _paths = new List<string>();
 
-        protected override void ProcessRecord() => _paths.Add(Path);
+        protected override void ProcessRecord() => Run(() => CollectBackups(_paths, Path, LiteralPath));
 
         protected override void EndProcessing() => Run(() =>
         {

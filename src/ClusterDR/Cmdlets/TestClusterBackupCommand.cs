@@ -8,24 +8,33 @@ namespace ClusterDR.Commands
     /// verified backup down the pipeline; each failure is a non-terminating error with an ErrorId,
     /// so only verified backups flow on.
     /// </summary>
-    [Cmdlet(VerbsDiagnostic.Test, "ClusterBackup", HelpUri = DocsUri.Base + "Test-ClusterBackup.md", DefaultParameterSetName = "Object")]
-    [OutputType(typeof(ClusterBackup), ParameterSetName = new[] { "Object" })]
-    [OutputType(typeof(bool), ParameterSetName = new[] { "Quiet" })]
+    [Cmdlet(VerbsDiagnostic.Test, "ClusterBackup", HelpUri = DocsUri.Base + "Test-ClusterBackup.md", DefaultParameterSetName = PathSet)]
+    [OutputType(typeof(ClusterBackup), typeof(bool))]
     public sealed class TestClusterBackupCommand : ClusterDrCmdlet
     {
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-        [Alias("FullName")]
+        private const string PathSet = "Path", LiteralPathSet = "LiteralPath";
+
+        /// <summary>Backup archives; wildcards are expanded. Binds strings from the pipeline.</summary>
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true)]
         public string[] Path { get; set; }
 
+        /// <summary>Backup archives, taken exactly as written; binds ClusterBackup objects (FullName) and files (PSPath) from the pipeline.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
+        [Alias("PSPath", "FullName")]
+        public string[] LiteralPath { get; set; }
+
         /// <summary>Return $true/$false per backup instead of objects and errors.</summary>
-        [Parameter(ParameterSetName = "Quiet")]
+        [Parameter]
         public SwitchParameter Quiet { get; set; }
 
         // Engine errors are written per input; Run ends the cmdlet on anything else (UnexpectedError).
         protected override void ProcessRecord() => Run(() =>
         {
-            foreach (var p in Path)
+            bool literal = ParameterSetName == LiteralPathSet;
+            foreach (var given in literal ? LiteralPath : Path)
+            foreach (var p in Resolve(given, literal))
             {
+                if (p == null) continue;
                 try
                 {
                     var verified = BackupVerifier.Verify(FileSystemPath(p), Context);
@@ -39,5 +48,17 @@ namespace ClusterDR.Commands
                 }
             }
         });
+
+        /// <summary>The archives one -Path names; one that names none is an error (with -Quiet: $false).</summary>
+        private System.Collections.Generic.IEnumerable<string> Resolve(string given, bool literal)
+        {
+            try { return BackupPaths(given, literal); }
+            catch (ClusterDrException ex)
+            {
+                if (Quiet) { WriteVerbose($"{given}: {ex.ErrorId}: {ex.Message}"); WriteObject(false); }
+                else WriteEngineError(ex);
+                return new string[0];
+            }
+        }
     }
 }

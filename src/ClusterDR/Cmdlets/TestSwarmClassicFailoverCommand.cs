@@ -27,6 +27,7 @@ namespace ClusterDR.Commands
 
         /// <summary>Where the primary runs ("localhost" or user@host:port); default: the primary endpoint's host over SSH.</summary>
         [Parameter]
+        [Alias("ComputerName")]
         public string Node { get; set; }
 
         /// <summary>A Posh-SSH session to the primary's node.</summary>

@@ -92,17 +92,143 @@ namespace ClusterDR.Tests.Contracts
                 Assert.False(c.ShouldProcess, $"{c.Name} only reads and should not offer -WhatIf");
         }
 
+        private static Dictionary<string, object> Named(CustomAttributeData a) => a.NamedArguments.ToDictionary(n => n.MemberName, n => n.TypedValue.Value);
+
+        private static IEnumerable<Dictionary<string, object>> ParameterAttrs(PropertyInfo p) =>
+            p.GetCustomAttributesData().Where(a => a.AttributeType.FullName == "System.Management.Automation.ParameterAttribute").Select(Named);
+
+        private static string[] Aliases(PropertyInfo p) =>
+            p.GetCustomAttributesData().Where(a => a.AttributeType.FullName == "System.Management.Automation.AliasAttribute")
+                .SelectMany(a => (IEnumerable<CustomAttributeTypedArgument>)a.ConstructorArguments[0].Value).Select(v => (string)v.Value).OrderBy(x => x).ToArray();
+
+        private static bool Flag(Dictionary<string, object> a, string name) => a.TryGetValue(name, out var v) && (bool)v;
+
+        private static string[] Sets(PropertyInfo p) => ParameterAttrs(p).Select(a => a.TryGetValue("ParameterSetName", out var s) ? (string)s : "__AllParameterSets").ToArray();
+
         [Fact]
-        public void BackupConsumersBindPathFromThePipelineByValueAndByPropertyName()
+        public void BackupConsumersExpandWildcardsInPathAndBindBackupsFromThePipelineToLiteralPath()
         {
-            foreach (var c in Cmdlets().Where(c => c.Noun == "ClusterBackup" && c.Verb != "Get" || c.Verb == "Restore" && c.Noun != "DcosBackup"))
+            var consumers = Cmdlets().Where(c => c.Noun == "ClusterBackup" || c.Verb == "Restore" && c.Noun != "DcosBackup").ToList();
+            Assert.Equal(new[] { "Get-ClusterBackup", "Remove-ClusterBackup", "Restore-DeisStore", "Restore-EtcdSnapshot", "Restore-SwarmManager", "Restore-ZkState", "Test-ClusterBackup" },
+                consumers.Select(c => c.Name));
+            // ClusterBackup objects bind by property name to -LiteralPath only: a backup whose path holds [ ] is never globbed.
+            var backupProperties = typeof(ClusterDR.ClusterBackup).GetProperties().Select(p => p.Name).ToHashSet();
+            foreach (var c in consumers)
             {
-                var path = c.Parameters.SingleOrDefault(p => p.Name == "Path");
-                Assert.True(path != null, $"{c.Name} has no -Path");
-                var a = Attr(path, "ParameterAttribute").NamedArguments.ToDictionary(n => n.MemberName, n => n.TypedValue.Value);
-                Assert.True(a.TryGetValue("ValueFromPipeline", out var v) && (bool)v, $"{c.Name} -Path: ValueFromPipeline");
-                Assert.True(a.TryGetValue("ValueFromPipelineByPropertyName", out var p) && (bool)p, $"{c.Name} -Path: ValueFromPipelineByPropertyName");
+                var path = c.Parameters.Single(p => p.Name == "Path");
+                var literal = c.Parameters.SingleOrDefault(p => p.Name == "LiteralPath");
+                Assert.True(literal != null, $"{c.Name} has no -LiteralPath");
+                Assert.Equal("System.String[]", path.PropertyType.FullName);
+                Assert.Equal("System.String[]", literal.PropertyType.FullName);
+                foreach (var a in ParameterAttrs(path))
+                {
+                    Assert.True(Flag(a, "ValueFromPipeline"), $"{c.Name} -Path: strings bind by value");
+                    Assert.False(Flag(a, "ValueFromPipelineByPropertyName"), $"{c.Name} -Path must not bind by property name (ClusterBackup.Path would be globbed)");
+                    Assert.Equal(0, (int)a["Position"]);
+                }
+                foreach (var a in ParameterAttrs(literal))
+                {
+                    Assert.True(Flag(a, "ValueFromPipelineByPropertyName"), $"{c.Name} -LiteralPath: ValueFromPipelineByPropertyName");
+                    Assert.False(a.ContainsKey("Position"), $"{c.Name} -LiteralPath is named");
+                }
+                Assert.Equal(new[] { "FullName", "PSPath" }, Aliases(literal));
+                Assert.Contains("FullName", backupProperties);
+                Assert.Empty(Sets(path).Intersect(Sets(literal)));
+                Assert.DoesNotContain("__AllParameterSets", Sets(path).Concat(Sets(literal)));
             }
+        }
+
+        /// <summary>
+        /// Where one parameter name means a different thing on purpose. Each entry exempts the named cmdlets from
+        /// one facet (Type, Aliases, Validation, Position, or * for all); an entry that no longer differs fails too.
+        /// </summary>
+        private static readonly (string Parameter, string Facet, string[] Cmdlets, string Reason)[] ParameterExceptions =
+        {
+            ("Path", "*", new[] { "Backup-DeisStore", "Backup-EtcdSnapshot", "Backup-SwarmManager", "Backup-ZkState" },
+                "the directory a new archive is written to (alias Destination): one directory, no wildcards; everywhere else -Path names existing backups"),
+            ("Label", "Validation", new[] { "Get-ClusterBackup" }, "a wildcard filter over existing backups: 'nightly*' must pass, so no name rule"),
+            ("Label", "Validation", new[] { "Get-DcosBackup" }, "a prefix filter over the DC/OS backup service's labels, not a new name"),
+            ("Label", "*", new[] { "New-DcosBackup" },
+                "DC/OS's own label rule (3 to 25 characters, not starting with '..') checked by DcosBackupLabel with the documented ErrorId InvalidBackupLabel; the label is the command's subject (mandatory, position 1 after -Uri)"),
+            ("Cluster", "Validation", new[] { "Get-ClusterBackup" }, "a wildcard filter over existing backups, not a name written into a file name"),
+            ("Endpoint", "*", new[] { "Get-SwarmClassicManager", "Test-SwarmClassicFailover" },
+                "host:port of a classic Swarm manager's Docker API as strings ([uri]'manager1:2375' reads 'manager1' as a scheme), not an etcd client URL"),
+            ("Member", "Type", new[] { "Backup-ZkState", "Restore-ZkState" }, "each platform's own member spec (ZkMemberSpec: Id, ClientAddress, DataLogDir; EtcdMemberSpec: Name, PeerUrl, ClientUrl)"),
+            ("Member", "Position", new[] { "Backup-ZkState" }, "Backup-ZkState's positional order is the server to stop, the ensemble, the destination"),
+            ("Server", "Position", new[] { "Backup-ZkState" }, "Backup-ZkState's positional order is the server to stop, the ensemble, the destination"),
+            ("Node", "Position", new[] { "Backup-EtcdSnapshot", "Get-EtcdClusterStatus", "Restore-DeisStore", "Restore-SwarmManager", "Test-SwarmClassicFailover" },
+                "position 0 belongs to -Endpoint (etcd, classic Swarm) or to the archive -Path (restores) there, so -Node is named"),
+            ("Node", "Aliases", new[] { "Backup-DeisStore", "Restore-DeisStore" }, "also StoreNode, the Deis store's own word, beside -DatabaseNode and -ControllerNode"),
+            ("TimeoutSec", "Validation", new[] { "Test-SwarmClassicFailover" }, "bounds a whole failover drill (stop, takeover, start) up to an hour, not one answer (1 to 300 s)"),
+            ("WaitTimeoutSec", "Validation", new[] { "Get-DcosBackup", "New-DcosBackup", "Remove-DcosBackup", "Restore-DcosBackup" },
+                "the DC/OS backup service's jobs run for hours on a large cluster (up to a day), where a node restart takes minutes (5 to 3600 s)"),
+        };
+
+        private static string Facet(PropertyInfo p, string facet)
+        {
+            switch (facet)
+            {
+                case "Type":
+                    // A cmdlet that takes one (a member to repair, an etcd member to snapshot) takes a scalar of the same type.
+                    return (p.PropertyType.IsArray ? p.PropertyType.GetElementType() : p.PropertyType).FullName;
+                case "Aliases":
+                    return string.Join(",", Aliases(p));
+                case "Validation":
+                    return string.Join(";", p.GetCustomAttributesData().Where(a => IsValidation(a.AttributeType)).Select(a => a.AttributeType.Name + "(" +
+                        string.Join(",", a.ConstructorArguments.Select(x => x.Value).Concat(a.NamedArguments.Select(n => n.MemberName + "=" + n.TypedValue.Value))) + ")").OrderBy(x => x));
+                case "Position":
+                    // The position where the parameter is positional (a set where it is named does not count).
+                    var positions = ParameterAttrs(p).Where(a => a.ContainsKey("Position")).Select(a => (int)a["Position"]).Distinct().OrderBy(x => x).ToArray();
+                    return positions.Length == 0 ? "named" : string.Join(",", positions);
+                default: throw new ArgumentException(facet);
+            }
+        }
+
+        private static bool IsValidation(Type t)
+        {
+            for (; t != null; t = t.BaseType)
+                if (t.FullName == "System.Management.Automation.ValidateArgumentsAttribute") return true;
+            return false;
+        }
+
+        [Fact]
+        public void AParameterNameHasTheSameTypeAliasesValidationAndPositionOnEveryCmdlet()
+        {
+            var all = Cmdlets().SelectMany(c => c.Parameters.Select(p => (Cmdlet: c.Name, Param: p))).GroupBy(x => x.Param.Name).Where(g => g.Count() > 1).ToList();
+            var problems = new List<string>();
+            foreach (var g in all)
+            foreach (var facet in new[] { "Type", "Aliases", "Validation", "Position" })
+            {
+                var exempt = ParameterExceptions.Where(e => e.Parameter == g.Key && (e.Facet == facet || e.Facet == "*")).SelectMany(e => e.Cmdlets).ToHashSet();
+                var values = g.Where(x => !exempt.Contains(x.Cmdlet)).GroupBy(x => Facet(x.Param, facet)).ToList();
+                if (values.Count > 1)
+                    problems.Add($"-{g.Key} {facet}: " + string.Join(" | ", values.Select(v => $"'{v.Key}' on {string.Join(", ", v.Select(x => x.Cmdlet))}")));
+            }
+            Assert.True(problems.Count == 0, "Parameters that differ without a listed reason:\n" + string.Join("\n", problems));
+            foreach (var e in ParameterExceptions)
+            {
+                Assert.False(string.IsNullOrWhiteSpace(e.Reason));
+                var g = all.SingleOrDefault(x => x.Key == e.Parameter);
+                Assert.True(g != null, $"exception for -{e.Parameter}: no two cmdlets have it");
+                var facets = e.Facet == "*" ? new[] { "Type", "Aliases", "Validation", "Position" } : new[] { e.Facet };
+                foreach (var cmdlet in e.Cmdlets)
+                {
+                    var mine = g.Where(x => x.Cmdlet == cmdlet).Select(x => x.Param).SingleOrDefault();
+                    Assert.True(mine != null, $"exception for -{e.Parameter} names {cmdlet}, which has no such parameter");
+                    var others = g.Where(x => !e.Cmdlets.Contains(x.Cmdlet)).Select(x => x.Param).ToList();
+                    Assert.True(facets.Any(f => others.Any(o => Facet(o, f) != Facet(mine, f))),
+                        $"exception for -{e.Parameter} {e.Facet} on {cmdlet} is no longer needed: remove it");
+                }
+            }
+        }
+
+        [Fact]
+        public void ValidationErrorsReadAsSentences()
+        {
+            // ValidatePattern's message shows the raw regex, and PowerShellStandard 5.1 has no ErrorMessage to replace it.
+            foreach (var c in Cmdlets())
+            foreach (var p in c.Parameters)
+                Assert.True(Attr(p, "ValidatePatternAttribute") == null, $"{c.Name} -{p.Name}: use a validation attribute that says what is allowed (ValidateBackupName)");
         }
 
         [Fact]

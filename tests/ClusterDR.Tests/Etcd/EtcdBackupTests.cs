@@ -192,6 +192,21 @@ namespace ClusterDR.Tests.Etcd
         }
 
         [Fact]
+        public void BackupWritesTheRequestsAndCommandsItRunsToTheDebugStream()
+        {
+            var ctx = new RecordingContext();
+            EtcdBackup.Run(new EtcdBackupRequest { Endpoint = _etcd.Url(0), Directory = _out, Label = "debug" }, ctx);
+            string url = _etcd.Url(0).ToString().TrimEnd('/');
+            Assert.Contains("HTTP POST " + url + "/v3/maintenance/status", ctx.Debug);
+            Assert.Contains(ctx.Debug, l => l.StartsWith("HTTP/2 POST " + url + "/etcdserverpb.Maintenance/Snapshot"));
+
+            var onNode = new RecordingContext();
+            using (var sh = new LocalShell())
+                EtcdBackup.Run(new EtcdBackupRequest { Endpoint = _etcd.Url(0), Directory = _out, Label = "debug-node", Shell = sh }, onNode);
+            Assert.Contains(onNode.Debug, l => l.StartsWith("localhost: /bin/sh -c ") && l.Contains("etcdctl") && l.Contains("snapshot"));
+        }
+
+        [Fact]
         public void BackupWritesProgressInBytes()
         {
             var ctx = new RecordingContext();

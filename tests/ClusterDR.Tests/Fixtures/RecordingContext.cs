@@ -16,6 +16,7 @@ namespace ClusterDR.Tests.Fixtures
         public List<string> Asked { get; } = new List<string>();
         public List<string> Verbose { get; } = new List<string>();
         public List<string> Warnings { get; } = new List<string>();
+        public List<string> Debug { get; } = new List<string>();
         public List<ProgressInfo> Progress { get; } = new List<ProgressInfo>();
         public CancellationTokenSource Cts { get; } = new CancellationTokenSource();
 
@@ -32,6 +33,7 @@ namespace ClusterDR.Tests.Fixtures
 
         public void WriteVerbose(string message) { lock (Verbose) Verbose.Add(message); }
         public void WriteWarning(string message) { lock (Warnings) Warnings.Add(message); }
+        public void WriteDebug(string message) { lock (Debug) Debug.Add(message); }
         public void WriteProgress(ProgressInfo progress) { lock (Progress) Progress.Add(progress); OnProgress?.Invoke(progress); }
         /// <summary>Runs on every progress record (e.g. to press Ctrl+C part-way).</summary>
         public Action<ProgressInfo> OnProgress { get; set; }

@@ -32,6 +32,7 @@ namespace ClusterDR.Tests.ZooKeeper
             }
             public void WriteVerbose(string message) { }
             public void WriteWarning(string message) { lock (Warnings) Warnings.Add(message); }
+            public void WriteDebug(string message) { }
             public void WriteProgress(ProgressInfo progress) { }
             public CancellationToken Cancellation => CancellationToken.None;
         }
