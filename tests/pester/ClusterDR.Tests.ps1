@@ -113,13 +113,26 @@ Describe 'The ClusterDR module' {
         $err.Exception.Message | Should -Be "'/etc/hostname' is not a gzip file, so not a ClusterDR backup."
     }
 
-    It 'ends on an unexpected .NET exception with UnexpectedError, the original kept inside' {
-        # A NUL character in a path: the file system API throws ArgumentException, which nothing turns into an id of its own.
-        $err = { Get-ClusterBackup -Path "nul`0here" -ErrorAction Stop } | Should -Throw -ErrorId 'UnexpectedError*' -PassThru
+    It 'names a path the file system cannot take in operator terms, not with the API''s exception' {
+        # A NUL character in a path: resolved as a provider path, it matches nothing.
+        $err = { Get-ClusterBackup -Path "nul`0here" -ErrorAction Stop } | Should -Throw -ErrorId 'BackupNotFound*' -PassThru
         $err.Exception | Should -BeOfType ([ClusterDR.ClusterDrException])
-        $err.Exception.Message | Should -Match '^ClusterDR hit an unexpected error \(System\.ArgumentException\): .+\. This is a bug; please report it\.$'
-        $err.Exception.InnerException | Should -BeOfType ([ArgumentException])
-        $err.CategoryInfo.Category | Should -Be 'NotSpecified'
+    }
+
+    It 'turns any other exception into UnexpectedError, the original kept inside, and lets PowerShell''s own through' {
+        # The cmdlet base's catch-all (Run): no real input reaches it any more, so its two rules are called directly.
+        $base = [ClusterDR.Commands.ClusterDrCmdlet]
+        $flags = [Reflection.BindingFlags]'NonPublic, Static'
+        $record = $base.GetMethod('UnexpectedError', $flags).Invoke($null, @([ArgumentException]::new('Illegal characters in path.')))
+        $record.FullyQualifiedErrorId | Should -Be 'UnexpectedError'
+        $record.CategoryInfo.Category | Should -Be 'NotSpecified'
+        $record.Exception | Should -BeOfType ([ClusterDR.ClusterDrException])
+        $record.Exception.Message | Should -Be 'ClusterDR hit an unexpected error (System.ArgumentException): Illegal characters in path. This is a bug; please report it.'
+        $record.Exception.InnerException | Should -BeOfType ([ArgumentException])
+        $isUnexpected = $base.GetMethod('IsUnexpected', $flags)
+        $isUnexpected.Invoke($null, @([IO.IOException]::new('disk'))) | Should -BeTrue
+        $isUnexpected.Invoke($null, @([Management.Automation.PipelineStoppedException]::new())) | Should -BeFalse
+        $isUnexpected.Invoke($null, @([ClusterDR.ClusterDrException]::new('X', 'NotSpecified', 'm', $null, $null, $false, $null))) | Should -BeFalse
     }
 }
 

@@ -135,6 +135,6 @@ Backup-Once $env:ISO_OUT | ConvertTo-Json -Compress
         $r.TypeName | Should -Be 'ClusterDR.ClusterBackup'
         $r.IsType | Should -BeTrue
         # The table view of ClusterDR.Format.ps1xml, not the default property list.
-        $r.View | Should -Match 'CreatedUtc\s+Kind\s+Cluster\s+Label\s+SizeMB\s+Verified\s+Name'
+        $r.View | Should -Match 'Name\s+CreatedUtc\s+SizeMB\s+Verified'
     }
 }
