@@ -3,14 +3,15 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
 using System.Threading;
-using ClusterDR.Safety;
+using ClusterDR.Transport;
 
-namespace ClusterDR.Transport
+namespace ClusterDR.Safety
 {
     /// <summary>
     /// What every platform's restore does with a member's data dir on its node: find the processes
     /// that hold it, stop the member and prove it gone, prove a silent member down, move the dir
-    /// aside and put it back. Shared by the etcd and ZooKeeper slices.
+    /// aside and put it back. Part of the restore procedure (see MemberRestore), so it lives in Safety;
+    /// Transport only carries the commands to the node.
     /// </summary>
     public static class NodeDataDir
     {
