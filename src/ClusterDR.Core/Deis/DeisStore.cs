@@ -264,10 +264,7 @@ namespace ClusterDR.Deis
                 ctx.WriteVerbose($"Ceph on {sh.Node}: {status.HealthyCount} of {status.MemberCount} monitor(s) in quorum, {health}.");
                 return status;
             }
-            if (!force)
-                throw new ClusterDrException(ErrorIds.QuorumAtRisk, ErrorKind.InvalidOperation,
-                    $"The Deis store is not safe to read: {problem}. Use -Force to go on anyway.", status);
-            ctx.WriteWarning($"The Deis store is not safe to read: {problem}. Going on because -Force was given.");
+            QuorumGuard.Refuse(ErrorIds.QuorumAtRisk, ErrorKind.InvalidOperation, $"The Deis store is not safe to read: {problem}.", force, ctx, status);
             return status;
         }
 

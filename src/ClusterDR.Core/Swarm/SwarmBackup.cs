@@ -122,10 +122,8 @@ namespace ClusterDR.Swarm
         {
             if (status.ManagerCount == 1 && status.HasQuorum)
             {
-                string msg = $"Swarm {status.Cluster} has a single manager ({status.Node}): its management plane is down while Docker is stopped for the backup (running tasks go on).";
-                if (!force)
-                    throw new ClusterDrException(ErrorIds.QuorumAtRisk, ErrorKind.InvalidOperation, msg + " Use -Force to back it up anyway.", status.Quorum);
-                ctx.WriteWarning(msg + " Going on because -Force was given.");
+                QuorumGuard.Refuse(ErrorIds.QuorumAtRisk, ErrorKind.InvalidOperation,
+                    $"Swarm {status.Cluster} has a single manager ({status.Node}): its management plane is down while Docker is stopped for the backup (running tasks go on).", force, ctx, status.Quorum);
                 return;
             }
             QuorumGuard.EnsureCanTakeDown(status.Quorum, new[] { status.NodeId }, force, ctx);

@@ -123,9 +123,8 @@ namespace ClusterDR.Swarm
             }
             if (string.Equals(before.LocalNodeState, "active", StringComparison.OrdinalIgnoreCase))
             {
-                string msg = $"Docker on {before.Node} is an active worker of swarm {before.Cluster}; a restore would make it leave that swarm.";
-                if (!force) throw new ClusterDrException(ErrorIds.ClusterHealthy, ErrorKind.InvalidOperation, msg + " Use -Force to override.", before.Node);
-                ctx.WriteWarning(msg + " Going on because -Force was given.");
+                QuorumGuard.Refuse(ErrorIds.ClusterHealthy, ErrorKind.InvalidOperation,
+                    $"Docker on {before.Node} is an active worker of swarm {before.Cluster}; a restore would make it leave that swarm.", force, ctx, before.Node);
                 return;
             }
             ctx.WriteVerbose($"Restore guard: {before}: not a member of a working swarm.");

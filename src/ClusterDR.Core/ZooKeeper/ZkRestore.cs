@@ -167,11 +167,9 @@ namespace ClusterDR.ZooKeeper
             var missing = layout.Where(id => !ids.Contains(id)).ToList();
             if (missing.Count > 0)
             {
-                string msg = $"The backup was taken from an ensemble with server(s) {string.Join(", ", missing)} that -Member does not describe.";
-                if (!req.Force)
-                    throw new ClusterDrException(ErrorIds.EnsembleIncomplete, ErrorKind.InvalidArgument,
-                        msg + " Describe every server, or use -Force when the ensemble was rebuilt with other ids. Nothing was changed.", missing);
-                ctx.WriteWarning(msg + " Going on because -Force was given.");
+                QuorumGuard.Refuse(ErrorIds.EnsembleIncomplete, ErrorKind.InvalidArgument,
+                    $"The backup was taken from an ensemble with server(s) {string.Join(", ", missing)} that -Member does not describe.", req.Force, ctx, missing,
+                    advice: "Describe every server; -Force is for an ensemble that was rebuilt with other ids.", nothingChanged: true);
             }
         }
 
