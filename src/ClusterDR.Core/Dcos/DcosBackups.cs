@@ -112,9 +112,9 @@ namespace ClusterDR.Dcos
             }
             QuorumStatus status;
             try { status = client.WithToken(token => ExhibitorStatusReader.Read(req.ExhibitorUri, token, ctx.Cancellation, client.Handler)); }
-            catch (ClusterDrException ex) when (req.Force)
+            catch (ClusterDrException ex)
             {
-                ctx.WriteWarning($"Could not check ZooKeeper before going to {operation}: {ex.Message} Going on because -Force was given.");
+                QuorumGuard.RefuseUnchecked(ex, $"Could not check ZooKeeper before going to {operation}: {ex.Message}", req.Force, ctx);
                 return;
             }
             QuorumGuard.EnsureEnsembleWhole(status, ExhibitorStatusReader.Problem(status), operation, req.Force, ctx);

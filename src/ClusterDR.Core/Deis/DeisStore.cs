@@ -284,11 +284,8 @@ namespace ClusterDR.Deis
                 ctx.WriteVerbose($"Ceph on {sh.Node}: {status.HealthyCount} of {status.MemberCount} monitor(s) in quorum, {health}.");
                 return status;
             }
-            if (!force)
-                throw new ClusterDrException(ErrorIds.QuorumAtRisk, ErrorKind.InvalidOperation,
-                    $"The Deis store is not safe to read: {problem}. Use -Force to go on anyway.", status,
+            QuorumGuard.Refuse(ErrorIds.QuorumAtRisk, ErrorKind.InvalidOperation, $"The Deis store is not safe to read: {problem}.", force, ctx, status,
                     recommendedAction: "Wait until the Ceph monitors have quorum and the cluster is out of HEALTH_ERR, or pass -Force to back up anyway (the backup may be inconsistent).");
-            ctx.WriteWarning($"The Deis store is not safe to read: {problem}. Going on because -Force was given.");
             return status;
         }
 

@@ -94,9 +94,9 @@ namespace ClusterDR.Deis
                 if (full.Count > 0)
                 {
                     string msg = $"The target store already holds data in bucket(s) {string.Join(", ", full)} at {s3o.GatewayUri} ({before.Values.Sum(h => h.Count)} object(s), {clashes} with a key the backup holds); a restore would mix the backup into it.";
-                    if (!req.Force) throw new ClusterDrException(ErrorIds.StoreNotEmpty, ErrorKind.ResourceExists, msg + " Use -Force to restore anyway (an object the restore would overwrite with different content is first copied to <bucket>/" + DeisStore.MovedAsidePrefix + "<time>/<key>). Nothing was changed.", s3o.GatewayUri,
-                        recommendedAction: "Restore into a new, empty store, or pass -Force to restore over what it holds (changed objects are copied aside first).");
-                    ctx.WriteWarning(msg + $" Going on because -Force was given: objects with the same content are kept, objects with different content are first copied to <bucket>/{aside}<key>.");
+                    QuorumGuard.Refuse(ErrorIds.StoreNotEmpty, ErrorKind.ResourceExists, msg, req.Force, ctx, s3o.GatewayUri,
+                        withForce: $"objects with the same content are kept, objects with different content are first copied to <bucket>/{aside}<key>", nothingChanged: true,
+                    recommendedAction: "Restore into a new, empty store, or pass -Force to restore over what it holds (changed objects are copied aside first).");
                 }
 
                 // The store volume: what it holds now is moved aside inside it, never overwritten.
@@ -108,9 +108,9 @@ namespace ClusterDR.Deis
                     if (volumeEntries > 0)
                     {
                         string msg = $"The store volume {req.Nodes.StoreDir} on {req.StoreShell.Node} is not empty ({volumeEntries} entries); a restore would mix the backup into it.";
-                        if (!req.Force) throw new ClusterDrException(ErrorIds.StoreNotEmpty, ErrorKind.ResourceExists, msg + $" Use -Force to restore anyway (what it holds is first moved into {req.Nodes.StoreDir}/{volumeAside}/). Nothing was changed.", req.StoreShell.Node,
-                            recommendedAction: "Restore onto an empty store volume, or pass -Force to move what it holds aside first.");
-                        ctx.WriteWarning(msg + $" Going on because -Force was given: what it holds is first moved into {req.Nodes.StoreDir}/{volumeAside}/.");
+                        QuorumGuard.Refuse(ErrorIds.StoreNotEmpty, ErrorKind.ResourceExists, msg, req.Force, ctx, req.StoreShell.Node,
+                            withForce: $"what it holds is first moved into {req.Nodes.StoreDir}/{volumeAside}/", nothingChanged: true,
+                    recommendedAction: "Restore onto an empty store volume, or pass -Force to move what it holds aside first.");
                     }
                 }
 

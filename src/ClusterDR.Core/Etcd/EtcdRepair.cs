@@ -50,19 +50,7 @@ namespace ClusterDR.Etcd
                 throw new ClusterDrException(ErrorIds.MemberNotFound, ErrorKind.ObjectNotFound,
                     $"The etcd cluster {status.Cluster} has no member named {m.Name} or with peer URL {m.PeerUrl} (members: {string.Join(", ", status.Members.Select(x => x.Name + " " + string.Join(",", x.PeerUrls)))}). " +
                     "If it was removed already (an earlier repair stopped after removing it), run again with -Force to add it as a new member.", m);
-            if (target != null && target.Healthy)
-                throw new ClusterDrException(ErrorIds.MemberHealthy, ErrorKind.InvalidOperation,
-                    $"etcd member {target.Name} is healthy (raft index {target.RaftIndex}); Repair-EtcdMember only replaces a lost member.", target,
-                    recommendedAction: "Nothing to repair: check the member you meant with Get-EtcdClusterStatus (there is no override).");
-            // Removing the member shrinks the cluster: the healthy rest must be a quorum of what is left.
-            int after = status.MemberCount - (target != null ? 1 : 0);
-            int healthyRest = status.Members.Count(x => x.Healthy && x != target);
-            if (!status.HasQuorum || healthyRest < Quorum.Size(after))
-                throw new ClusterDrException(ErrorIds.QuorumAtRisk, ErrorKind.InvalidOperation,
-                    $"Refusing to repair {m.Name}: the cluster has {status.HealthyCount} healthy member(s) of {status.MemberCount} (quorum {status.QuorumSize}); " +
-                    $"without {m.Name} it would have {healthyRest} healthy of {after}, quorum {Quorum.Size(after)}. Restore the cluster from a snapshot instead (Restore-EtcdSnapshot).", status,
-                    recommendedAction: "Repair the other lost members first if they can come back, or restore the whole cluster from a snapshot with Restore-EtcdSnapshot (there is no override).");
-            ctx.WriteVerbose($"Repair guard: {status}; {m.Name} is {(target == null ? "not a member any more" : "unhealthy: " + target.Problem)}.");
+            QuorumGuard.EnsureCanReplaceMember(status, target, m.Name, "Repair-EtcdMember", "Restore the cluster from a snapshot instead (Restore-EtcdSnapshot).", ctx);
 
             string stamp = UtcStamp.Now();
             string aside = NodeDataDir.AsidePath(m.DataDir, stamp);

@@ -24,112 +24,83 @@ namespace ClusterDR.Etcd
 
     /// <summary>
     /// Restore-EtcdSnapshot's engine: etcd's "quorum lost for good" procedure across every member, as
-    /// a plan. Old data dirs are moved aside, never deleted; a failure puts them back.
+    /// the adapter of <see cref="MemberRestore{TMember}"/> (the order and the guard are there). Old data
+    /// dirs are moved aside, never deleted; a failure puts them back.
     /// </summary>
     public static class EtcdRestore
     {
-        public static RestoreResult Run(EtcdRestoreRequest req, IOperationContext ctx)
+        public static RestoreResult Run(EtcdRestoreRequest req, IOperationContext ctx) => new Adapter(req, ctx).Run();
+
+        /// <summary>What differs for etcd: status over the client URLs, etcdctl snapshot restore, the revision check.</summary>
+        private sealed class Adapter : MemberRestore<EtcdMemberSpec>
         {
-            using var debug = Transport.DebugLog.To(ctx);
-            var started = DateTime.UtcNow;
-            var clock = Stopwatch.StartNew();
-            var ct = ctx.Cancellation;
-            EtcdMemberSpec.ValidateAll(req.Members);
+            private readonly EtcdRestoreRequest _req;
+            public Adapter(EtcdRestoreRequest req, IOperationContext ctx) : base(ctx) { _req = req; }
 
-            // 1. Nothing is touched before the archive proves intact (hashes + snapshot trailer).
-            var backup = BackupVerifier.Verify(req.BackupPath, ctx, EtcdBackup.Kind);
-            ctx.WriteVerbose($"Verified {backup.Path}: {backup.Verification}.");
+            protected override string Operation => "Restore-EtcdSnapshot";
+            protected override string Platform => EtcdStatusReader.Platform;
+            protected override string BackupKind => EtcdBackup.Kind;
+            protected override string BackupPath => _req.BackupPath;
+            protected override bool Force => _req.Force;
+            protected override IList<EtcdMemberSpec> Members => _req.Members;
+            protected override string Name(EtcdMemberSpec m) => m.Name;
+            protected override string Label(EtcdMemberSpec m) => m.Label;
+            protected override IEnumerable<string> DataDirs(EtcdMemberSpec m) => new[] { m.DataDir };
+            protected override string ClusterTarget => "etcd cluster";
 
-            // 2. Guard: a cluster that still has quorum holds newer, good data.
-            var clientUrls = req.Members.Select(m => new Uri(m.ClientUrl)).ToList();
-            var before = EtcdStatusReader.Read(clientUrls, req.Tls, ct, req.Members);
-            var shells = new Dictionary<string, IRemoteShell>();
-            try
+            protected override void ValidateMembers() => EtcdMemberSpec.ValidateAll(_req.Members);
+
+            protected override QuorumStatus ReadStatus() =>
+                EtcdStatusReader.Read(_req.Members.Select(m => new Uri(m.ClientUrl)).ToList(), _req.Tls, Ct, _req.Members);
+
+            protected override IRemoteShell OpenShell(EtcdMemberSpec m) => ShellFactory.Create(m.Node, m.SshSession, _req.Ssh);
+
+            /// <summary>Only a cluster without quorum needs its silent members proven down; then any unhealthy one is asked.</summary>
+            protected override bool NeedsProofOfDown(QuorumStatus before, ClusterMember m) => !before.HasQuorum && !m.Healthy && !m.ProvenDown;
+
+            protected override string QuorumProof(QuorumStatus before)
             {
-            foreach (var m in req.Members) shells[m.Name] = ShellFactory.Create(m.Node, m.SshSession, req.Ssh);
-            string quorumProof = null;
-            if (!before.HasQuorum)
-            {
-                var proof = EtcdStatusReader.FindQuorumProof(before, req.Tls, ct);
-                if (proof != null) quorumProof = $"a linearizable read through {proof.Name} succeeded";
-                // A member this machine cannot reach may still run: ask its node whether anything holds its data dir.
-                foreach (var cm in before.Members.Where(x => !x.Healthy && !x.ProvenDown))
-                {
-                    var spec = req.Members.FirstOrDefault(x => x.Name == cm.Name);
-                    if (spec != null) NodeDataDir.ProveDown(cm, shells[spec.Name], new[] { spec.DataDir }, ct);
-                }
+                if (before.HasQuorum) return null;
+                var proof = EtcdStatusReader.FindQuorumProof(before, _req.Tls, Ct);
+                return proof != null ? $"a linearizable read through {proof.Name} succeeded" : null;
             }
-            QuorumGuard.EnsureClusterIsDown(before, req.Force, ctx, quorumProof);
-            var running = new HashSet<string>(before.Members.Where(m => m.Endpoint != null || !m.ProvenDown).Select(m => m.Name));
 
-            string stamp = UtcStamp.Now();
-            string token = string.IsNullOrEmpty(req.InitialClusterToken) ? "clusterdr-" + stamp.ToLowerInvariant() : req.InitialClusterToken;
-            string initialCluster = string.Join(",", req.Members.Select(m => m.Name + "=" + m.PeerUrl));
-            var result = new RestoreResult
+            protected override string StopAction(EtcdMemberSpec m) => "Stop etcd";
+            protected override void Stop(EtcdMemberSpec m) => StopMember(Shell(m), m, _req, Ctx);
+            protected override string MoveAsideAction(EtcdMemberSpec m, string dir, string aside) => $"Move data dir {dir} aside to {aside}";
+
+            private string _token, _initialCluster;
+
+            protected override void PlanWrite(Plan plan, EtcdMemberSpec m)
             {
-                Platform = EtcdStatusReader.Platform,
-                Cluster = backup.Cluster,
-                BackupPath = backup.Path,
-                Members = req.Members.Select(m => m.Name).ToArray(),
-                StartedUtc = started,
-            };
-                var plan = new Plan(ctx, "Restore-EtcdSnapshot", ErrorIds.RestoreFailed);
-                foreach (var m in req.Members)
-                    plan.SetState(m.Label, running.Contains(m.Name) ? "running, data untouched" : "not answering, data untouched");
-
-                foreach (var m in req.Members)
-                {
-                    var sh = shells[m.Name];
-                    plan.Add(m.Label, "Stop etcd", () => StopMember(sh, m, req, ctx),
-                        undo: running.Contains(m.Name) ? (Action)(() => sh.RunChecked("Start etcd", m.EffectiveStart, ct)) : null,
-                        state: "stopped, data untouched", undoneState: running.Contains(m.Name) ? "started again with its original data" : "stopped with its original data");
-                }
-                foreach (var m in req.Members)
-                {
-                    var sh = shells[m.Name];
-                    string aside = NodeDataDir.AsidePath(m.DataDir, stamp);
-                    NodeDataDir.PlanMoveAside(plan, m.Label, sh, m.DataDir, stamp, ct, $"Move data dir {m.DataDir} aside to {aside}",
-                        $"stopped, old data at {aside}", "stopped, original data dir back in place", a => result.MovedAside[m.Name] = a);
-                }
-                foreach (var m in req.Members)
-                {
-                    var sh = shells[m.Name];
-                    string snap = m.DataDir.TrimEnd('/') + ".clusterdr-" + stamp + ".snapshot.db";
-                    plan.Add(m.Label, $"Copy snapshot to {snap}", () =>
-                        BackupArchiveReaderExtensions.ReadPayload(backup.Path, EtcdBackup.SnapshotFile, payload =>
-                            sh.RunStreaming("Copy snapshot", "umask 077; mkdir -p \"$(dirname " + Sh.Quote(snap) + ")\" && cat > " + Sh.Quote(snap), payload, null, ct)),
-                        undo: () => sh.RunChecked("Remove copied snapshot", "rm -f " + Sh.Quote(snap), ct),
-                        state: "stopped, snapshot copied");
-                    plan.Add(m.Label, $"Restore snapshot into {m.DataDir} (etcdctl snapshot restore, cluster token {token})",
-                        () => sh.RunChecked("etcdctl snapshot restore", RestoreScript(m, snap, initialCluster, token, stamp), ct),
-                        state: "stopped, data dir restored from snapshot");
-                }
-                foreach (var m in req.Members)
-                {
-                    var sh = shells[m.Name];
-                    plan.Add(m.Label, "Start etcd", () => sh.RunChecked("Start etcd", m.EffectiveStart, ct),
-                        undo: () => StopMember(sh, m, req, ctx),
-                        state: "running restored data", undoneState: "stopped");
-                }
-                QuorumStatus after = null;
-                plan.Check("etcd cluster", "Wait until every member is healthy", () => after = WaitHealthy(req, ctx));
-                plan.Check("etcd cluster", "Check the restored revision", () =>
-                {
-                    long expected = long.Parse(backup.Manifest.Fact("revision") ?? "0", CultureInfo.InvariantCulture);
-                    if (after.Revision < expected)
-                        throw new ClusterDrException(ErrorIds.RevisionMismatch, ErrorKind.InvalidData,
-                            $"The restored cluster is at revision {after.Revision}, older than the backup's {expected}.");
-                    result.Revision = after.Revision;
-                });
-                if (!plan.Execute()) return null;
-                result.Status = after;
-                result.Steps = plan.Steps.Select(s => s.ToString()).ToArray();
-                result.Duration = clock.Elapsed;
-                return result;
+                _token = _token ?? (string.IsNullOrEmpty(_req.InitialClusterToken) ? "clusterdr-" + Stamp.ToLowerInvariant() : _req.InitialClusterToken);
+                _initialCluster = _initialCluster ?? string.Join(",", _req.Members.Select(x => x.Name + "=" + x.PeerUrl));
+                var sh = Shell(m);
+                string snap = m.DataDir.TrimEnd('/') + ".clusterdr-" + Stamp + ".snapshot.db";
+                plan.Add(m.Label, $"Copy snapshot to {snap}", () =>
+                    BackupArchiveReaderExtensions.ReadPayload(Backup.Path, EtcdBackup.SnapshotFile, payload =>
+                        sh.RunStreaming("Copy snapshot", "umask 077; mkdir -p \"$(dirname " + Sh.Quote(snap) + ")\" && cat > " + Sh.Quote(snap), payload, null, Ct)),
+                    undo: () => sh.RunChecked("Remove copied snapshot", "rm -f " + Sh.Quote(snap), Ct),
+                    state: "stopped, snapshot copied");
+                plan.Add(m.Label, $"Restore snapshot into {m.DataDir} (etcdctl snapshot restore, cluster token {_token})",
+                    () => sh.RunChecked("etcdctl snapshot restore", RestoreScript(m, snap, _initialCluster, _token, Stamp), Ct),
+                    state: "stopped, data dir restored from snapshot");
             }
-            finally
+
+            protected override string StartAction(EtcdMemberSpec m) => "Start etcd";
+            protected override void Start(EtcdMemberSpec m) => Shell(m).RunChecked("Start etcd", m.EffectiveStart, Ct);
+
+            protected override string WaitAction => "Wait until every member is healthy";
+            protected override void Wait() => Result.Status = WaitHealthy(_req, Ctx);
+
+            protected override string CheckAction => "Check the restored revision";
+            protected override void Check()
             {
-                foreach (var s in shells.Values) s.Dispose();
+                long expected = long.Parse(Backup.Manifest.Fact("revision") ?? "0", CultureInfo.InvariantCulture);
+                if (Result.Status.Revision < expected)
+                    throw new ClusterDrException(ErrorIds.RevisionMismatch, ErrorKind.InvalidData,
+                        $"The restored cluster is at revision {Result.Status.Revision}, older than the backup's {expected}.");
+                Result.Revision = Result.Status.Revision;
             }
         }
 

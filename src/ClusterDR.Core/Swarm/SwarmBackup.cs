@@ -117,17 +117,15 @@ namespace ClusterDR.Swarm
 
         /// <summary>
         /// Stopping this manager must leave a quorum of reachable managers; a one-manager swarm loses its
-        /// management plane for the duration (running tasks go on), so it needs -Force.
+        /// management plane for the duration (and the node's own containers stop with Docker), so it needs -Force.
         /// </summary>
         internal static void Guard(SwarmClusterStatus status, bool force, IOperationContext ctx)
         {
             if (status.ManagerCount == 1 && status.HasQuorum)
             {
-                string msg = $"Swarm {status.Cluster} has a single manager ({status.Node}): its management plane is down while Docker is stopped for the backup (running tasks go on).";
-                if (!force)
-                    throw new ClusterDrException(ErrorIds.QuorumAtRisk, ErrorKind.InvalidOperation, msg + " Use -Force to back it up anyway.", status.Quorum,
-                        recommendedAction: "Add managers so one can stop while the others keep quorum, or pass -Force to back up this single manager anyway (its management plane pauses).");
-                ctx.WriteWarning(msg + " Going on because -Force was given.");
+                QuorumGuard.Refuse(ErrorIds.QuorumAtRisk, ErrorKind.InvalidOperation,
+                    $"Swarm {status.Cluster} has a single manager ({status.Node}): its management plane is down while Docker is stopped for the backup, and so are this node's own containers.", force, ctx, status.Quorum,
+                    recommendedAction: "Add managers so one can stop while the others keep quorum, or pass -Force to back up this single manager anyway (its management plane pauses).");
                 return;
             }
             QuorumGuard.EnsureCanTakeDown(status.Quorum, new[] { status.NodeId }, force, ctx);

@@ -32,86 +32,106 @@ namespace ClusterDR.Swarm
     /// </summary>
     public static class SwarmRestore
     {
-        public static RestoreResult Run(SwarmRestoreRequest req, IOperationContext ctx)
+        public static RestoreResult Run(SwarmRestoreRequest req, IOperationContext ctx) => new Adapter(req, ctx).Run();
+
+        /// <summary>
+        /// The single-member form of <see cref="MemberRestore{TMember}"/>: the member is the host's shell
+        /// (the caller's, not disposed here); after Docker starts: unlock, force a new cluster, autolock.
+        /// </summary>
+        private sealed class Adapter : MemberRestore<IRemoteShell>
         {
-            using var debug = Transport.DebugLog.To(ctx);
-            var started = DateTime.UtcNow;
-            var clock = Stopwatch.StartNew();
-            var sh = req.Shell;
-            var o = req.Options;
-            var ct = ctx.Cancellation;
+            private readonly SwarmRestoreRequest _req;
+            private SwarmClusterStatus _before, _after;
+            private bool _autolock;
+            public Adapter(SwarmRestoreRequest req, IOperationContext ctx) : base(ctx) { _req = req; }
 
-            var backup = BackupVerifier.Verify(req.BackupPath, ctx, SwarmBackup.Kind);
-            ctx.WriteVerbose($"Verified {backup.Path}: {backup.Verification}.");
-            var m = backup.Manifest;
-            bool autolock = string.Equals(m.Fact("autolock"), "true", StringComparison.OrdinalIgnoreCase);
-            if (autolock && req.UnlockKey == null)
-                throw new ClusterDrException(ErrorIds.UnlockKeyRequired, ErrorKind.InvalidArgument,
-                    $"'{backup.Path}' was taken with autolock on: restoring it needs the unlock key that was current then (-UnlockKey). Nothing was changed.", backup.Path, surfaceAsIs: true);
+            private SwarmNodeOptions O => _req.Options;
+            protected override string Operation => "Restore-SwarmManager";
+            protected override string Platform => SwarmStatusReader.Platform;
+            protected override string BackupKind => SwarmBackup.Kind;
+            protected override string BackupPath => _req.BackupPath;
+            protected override bool Force => _req.Force;
+            protected override IList<IRemoteShell> Members => new[] { _req.Shell };
+            protected override string Name(IRemoteShell sh) => sh.Node;
+            protected override string Label(IRemoteShell sh) => $"Docker on {sh.Node}";
+            protected override IEnumerable<string> DataDirs(IRemoteShell sh) => new[] { O.SwarmDir };
+            protected override string DataNoun => "swarm state";
+            protected override string DirNoun => "swarm dir";
+            protected override string ClusterTarget => Label(_req.Shell);
 
-            // Guard: never replace the state of a host that serves a working swarm.
-            SwarmClusterStatus before = null;
-            try { before = SwarmStatusReader.Read(sh, o, ct); }
-            catch (ClusterDrException ex) when (ex.ErrorId == ErrorIds.DockerUnavailable)
+            protected override void CheckBackup()
             {
-                ctx.WriteVerbose($"Restore guard: Docker on {sh.Node} does not answer ({ex.Message}); nothing to protect there.");
+                _autolock = string.Equals(Backup.Manifest.Fact("autolock"), "true", StringComparison.OrdinalIgnoreCase);
+                if (_autolock && _req.UnlockKey == null)
+                    throw new ClusterDrException(ErrorIds.UnlockKeyRequired, ErrorKind.InvalidArgument,
+                        $"'{Backup.Path}' was taken with autolock on: restoring it needs the unlock key that was current then (-UnlockKey). Nothing was changed.", Backup.Path, surfaceAsIs: true);
             }
-            bool wasRunning = before != null;
-            if (before != null) Guard(before, req.Force, ctx);
 
-            string stamp = UtcStamp.Now();
-            string dir = o.SwarmDir;
-            string aside = NodeDataDir.AsidePath(dir, stamp);
-            string who = $"Docker on {sh.Node}";
-            var result = new RestoreResult
+            protected override QuorumStatus ReadStatus()
             {
-                Platform = SwarmStatusReader.Platform,
-                Cluster = backup.Cluster,
-                BackupPath = backup.Path,
-                Members = new[] { sh.Node },
-                StartedUtc = started,
-            };
-            SwarmClusterStatus after = null;
-            var plan = new Plan(ctx, "Restore-SwarmManager", ErrorIds.RestoreFailed);
-            plan.SetState(who, wasRunning ? "running, swarm state untouched" : "not answering, swarm state untouched");
-            plan.Add(who, "Stop Docker", () => SwarmNode.StopDocker(sh, o, ctx),
-                undo: wasRunning ? (Action)(() => SwarmNode.StartDocker(sh, o, ctx)) : null,
-                state: "stopped, swarm state untouched", undoneState: wasRunning ? "started again with its original swarm state" : "stopped with its original swarm state");
-            NodeDataDir.PlanMoveAside(plan, who, sh, dir, stamp, ct, $"Move {dir} aside to {aside}",
-                $"stopped, old swarm state at {aside}", "stopped, original swarm dir back in place", a => result.MovedAside[sh.Node] = a, "swarm dir");
-            plan.Add(who, $"Extract the backup's swarm state into {dir}", () =>
-            {
-                StreamTree(sh, o, backup, ctx);
-                sh.RunChecked("Give the swarm dir its old owner", NodeDataDir.RestoreOwnerScript(dir, aside), ct);
-            }, state: "stopped, backup's swarm state in place");
-            plan.Add(who, "Start Docker", () => SwarmNode.StartDocker(sh, o, ctx),
-                undo: () => SwarmNode.StopDocker(sh, o, ctx), state: "running the backup's swarm state", undoneState: "stopped");
-            if (autolock)
-            {
-                plan.Add(who, "Unlock the restored swarm", () => SwarmNode.Unlock(sh, o, req.UnlockKey, ct));
-                plan.Add(who, "Turn autolock off (a locked node cannot force a new cluster)", () => SwarmNode.SetAutolock(sh, o, false, ct));
-            }
-            plan.Add(who, "Force a new cluster from the restored state (docker swarm init --force-new-cluster)",
-                () => SwarmNode.ForceNewCluster(sh, o, req.AdvertiseAddress, req.ListenAddress, ct), state: "manager of a new one-manager swarm");
-            if (autolock)
-                plan.Add(who, "Turn autolock back on (a new unlock key)", () =>
+                try { _before = SwarmStatusReader.Read(_req.Shell, O, Ct); }
+                catch (ClusterDrException ex) when (ex.ErrorId == ErrorIds.DockerUnavailable)
                 {
-                    SwarmNode.SetAutolock(sh, o, true, ct);
-                    result.UnlockKey = SwarmNode.ReadUnlockKey(sh, o, rotate: false, ct);
-                });
-            plan.Check(who, "Wait until the node is a ready manager", () => after = SwarmNode.WaitReady(sh, o, ctx));
-            plan.Check(who, "Compare services, secrets, configs and networks with the backup", () =>
+                    Ctx.WriteVerbose($"Restore guard: Docker on {_req.Shell.Node} does not answer ({ex.Message}); nothing to protect there.");
+                }
+                return _before?.Quorum;
+            }
+
+            protected override IRemoteShell OpenShell(IRemoteShell sh) => sh;
+            protected override bool OwnsShells => false;
+            /// <summary>Docker answers or it does not: there is no silent member to prove down.</summary>
+            protected override bool NeedsProofOfDown(QuorumStatus before, ClusterMember m) => false;
+            protected override void Guard(QuorumStatus before, string quorumProof) { if (_before != null) SwarmRestore.Guard(_before, Force, Ctx); }
+            protected override bool WasRunning(IRemoteShell sh, QuorumStatus before) => _before != null;
+
+            protected override string StopAction(IRemoteShell sh) => "Stop Docker";
+            protected override void Stop(IRemoteShell sh) => SwarmNode.StopDocker(sh, O, Ctx);
+
+            protected override void PlanWrite(Plan plan, IRemoteShell sh) =>
+                plan.Add(Label(sh), $"Extract the backup's swarm state into {O.SwarmDir}", () =>
+                {
+                    StreamTree(sh, O, Backup, Ctx);
+                    sh.RunChecked("Give the swarm dir its old owner", NodeDataDir.RestoreOwnerScript(O.SwarmDir, NodeDataDir.AsidePath(O.SwarmDir, Stamp)), Ct);
+                }, state: "stopped, backup's swarm state in place");
+
+            protected override string StartAction(IRemoteShell sh) => "Start Docker";
+            protected override void Start(IRemoteShell sh) => SwarmNode.StartDocker(sh, O, Ctx);
+            protected override string StartedState => "running the backup's swarm state";
+
+            protected override void PlanAfterStart(Plan plan)
             {
-                after = WaitCounts(sh, o, m, after, ctx);
-                result.Revision = 0;
-            });
-            if (!plan.Execute()) return null;
-            result.Status = after.Quorum;
-            result.Swarm = after;
-            result.Steps = plan.Steps.Select(s => s.ToString()).ToArray();
-            result.Duration = clock.Elapsed;
-            if (autolock) ctx.WriteWarning("Autolock is on again with a NEW unlock key (the result's UnlockKey): store it where the old one was; the old key no longer unlocks this swarm.");
-            return result;
+                var sh = _req.Shell;
+                string who = Label(sh);
+                if (_autolock)
+                {
+                    plan.Add(who, "Unlock the restored swarm", () => SwarmNode.Unlock(sh, O, _req.UnlockKey, Ct));
+                    plan.Add(who, "Turn autolock off (a locked node cannot force a new cluster)", () => SwarmNode.SetAutolock(sh, O, false, Ct));
+                }
+                plan.Add(who, "Force a new cluster from the restored state (docker swarm init --force-new-cluster)",
+                    () => SwarmNode.ForceNewCluster(sh, O, _req.AdvertiseAddress, _req.ListenAddress, Ct), state: "manager of a new one-manager swarm");
+                if (_autolock)
+                    plan.Add(who, "Turn autolock back on (a new unlock key)", () =>
+                    {
+                        SwarmNode.SetAutolock(sh, O, true, Ct);
+                        Result.UnlockKey = SwarmNode.ReadUnlockKey(sh, O, rotate: false, Ct);
+                    });
+            }
+
+            protected override string WaitAction => "Wait until the node is a ready manager";
+            protected override void Wait() => _after = SwarmNode.WaitReady(_req.Shell, O, Ctx);
+            protected override string CheckAction => "Compare services, secrets, configs and networks with the backup";
+            protected override void Check()
+            {
+                _after = WaitCounts(_req.Shell, O, Backup.Manifest, _after, Ctx);
+                Result.Revision = 0;
+            }
+
+            protected override void Done()
+            {
+                Result.Status = _after.Quorum;
+                Result.Swarm = _after;
+                if (_autolock) Ctx.WriteWarning("Autolock is on again with a NEW unlock key (the result's UnlockKey): store it where the old one was; the old key no longer unlocks this swarm.");
+            }
         }
 
         /// <summary>A host in a working swarm holds newer state than any backup: refuse unless -Force.</summary>
@@ -124,10 +144,9 @@ namespace ClusterDR.Swarm
             }
             if (string.Equals(before.LocalNodeState, "active", StringComparison.OrdinalIgnoreCase))
             {
-                string msg = $"Docker on {before.Node} is an active worker of swarm {before.Cluster}; a restore would make it leave that swarm.";
-                if (!force) throw new ClusterDrException(ErrorIds.ClusterHealthy, ErrorKind.InvalidOperation, msg + " Use -Force to override.", before.Node,
+                QuorumGuard.Refuse(ErrorIds.ClusterHealthy, ErrorKind.InvalidOperation,
+                    $"Docker on {before.Node} is an active worker of swarm {before.Cluster}; a restore would make it leave that swarm.", force, ctx, before.Node,
                     recommendedAction: "Restore onto a host that is not in a working swarm, or pass -Force to make this one leave its swarm.");
-                ctx.WriteWarning(msg + " Going on because -Force was given.");
                 return;
             }
             ctx.WriteVerbose($"Restore guard: {before}: not a member of a working swarm.");

@@ -25,119 +25,74 @@ namespace ClusterDR.ZooKeeper
     }
 
     /// <summary>
-    /// Restore-ZkState's engine, DC/OS's procedure across ALL servers: verify, guard, stop every server,
-    /// move every data dir aside, put the same version-2 state on every server with its own myid, start
-    /// them all, wait for every server serving with exactly one leader, and check the znode count.
-    /// Old data dirs are moved aside, never deleted; a failure puts them back.
+    /// Restore-ZkState's engine, DC/OS's procedure across ALL servers as the adapter of
+    /// <see cref="MemberRestore{TMember}"/> (the order and the guard are there): every configured server
+    /// listed, the same version-2 state on every server with its own myid, then every server serving with
+    /// exactly one leader and the znode count checked. Old data dirs are moved aside, never deleted; a
+    /// failure puts them back.
     /// </summary>
     public static class ZkRestore
     {
-        public static RestoreResult Run(ZkRestoreRequest req, IOperationContext ctx)
+        public static RestoreResult Run(ZkRestoreRequest req, IOperationContext ctx) => new Adapter(req, ctx).Run();
+
+        /// <summary>What differs for ZooKeeper: four-letter-word status, two dirs, version-2 tars and myid, the znode check.</summary>
+        private sealed class Adapter : MemberRestore<ZkMemberSpec>
         {
-            using var debug = Transport.DebugLog.To(ctx);
-            var started = DateTime.UtcNow;
-            var clock = Stopwatch.StartNew();
-            var ct = ctx.Cancellation;
-            ZkMemberSpec.ValidateAll(req.Members);
+            private readonly ZkRestoreRequest _req;
+            private string _staging, _snapTar, _logTar;
+            public Adapter(ZkRestoreRequest req, IOperationContext ctx) : base(ctx) { _req = req; }
 
-            // 1. Nothing is touched before the archive proves intact.
-            var backup = BackupVerifier.Verify(req.BackupPath, ctx, ZkBackup.Kind);
-            ctx.WriteVerbose($"Verified {backup.Path}: {backup.Verification}.");
+            protected override string Operation => "Restore-ZkState";
+            protected override string Platform => ZkStatusReader.Platform;
+            protected override string BackupKind => ZkBackup.Kind;
+            protected override string BackupPath => _req.BackupPath;
+            protected override bool Force => _req.Force;
+            protected override IList<ZkMemberSpec> Members => _req.Members;
+            protected override string Name(ZkMemberSpec m) => m.DisplayName;
+            protected override string Label(ZkMemberSpec m) => m.Label;
+            protected override IEnumerable<string> DataDirs(ZkMemberSpec m) => m.Dirs;
+            protected override string ClusterTarget => "ZooKeeper ensemble";
 
-            // 2. Guard: every configured server listed, and the ensemble proven down.
-            var before = ZkStatusReader.Read(req.Members.Select(Target), req.ProbeTimeout, ct, backup.Cluster);
-            CheckEveryServerListed(req, before, backup, ctx);
-            var shells = new Dictionary<int, IRemoteShell>();
-            string staging = null;
-            try
-            {
-                foreach (var m in req.Members) shells[m.Id] = ShellFactory.Create(m.Node, m.SshSession, req.Ssh);
-                foreach (var cm in before.Members.Where(x => !x.Healthy && !x.ProvenDown && x.Endpoint == null))
+            protected override void ValidateMembers() => ZkMemberSpec.ValidateAll(_req.Members);
+            protected override QuorumStatus ReadStatus() => ZkStatusReader.Read(_req.Members.Select(Target), _req.ProbeTimeout, Ct, Backup.Cluster);
+            protected override void CheckStatus(QuorumStatus before) => CheckEveryServerListed(_req, before, Backup, Ctx);
+            protected override IRemoteShell OpenShell(ZkMemberSpec m) => ShellFactory.Create(m.Node, m.SshSession, _req.Ssh);
+            /// <summary>Only observers are left out: the guard counts the voting servers.</summary>
+            protected override void Guard(QuorumStatus before, string quorumProof) => QuorumGuard.EnsureClusterIsDown(ZkStatusReader.Voters(before), Force, Ctx);
+
+            protected override void PlanPrepare(Plan plan) =>
+                plan.Check(Backup.Path, "Prepare the version-2 files of the backup", () =>
                 {
-                    var spec = req.Members.FirstOrDefault(x => x.DisplayName == cm.Name);
-                    if (spec != null) NodeDataDir.ProveDown(cm, shells[spec.Id], spec.Dirs, ct);
-                }
-                QuorumGuard.EnsureClusterIsDown(ZkStatusReader.Voters(before), req.Force, ctx);
-                var running = new HashSet<string>(before.Members.Where(x => x.Endpoint != null || !x.ProvenDown).Select(x => x.Name));
-
-                string stamp = UtcStamp.Now();
-                var result = new RestoreResult
-                {
-                    Platform = ZkStatusReader.Platform,
-                    Cluster = backup.Cluster,
-                    BackupPath = backup.Path,
-                    Members = req.Members.Select(x => x.DisplayName).ToArray(),
-                    StartedUtc = started,
-                };
-                var plan = new Plan(ctx, "Restore-ZkState", ErrorIds.RestoreFailed);
-                foreach (var m in req.Members)
-                    plan.SetState(m.Label, running.Contains(m.DisplayName) ? "running, data untouched" : "not answering, data untouched");
-
-                string snapTar = null, logTar = null;
-                plan.Check(backup.Path, "Prepare the version-2 files of the backup", () =>
-                {
-                    staging = Path.Combine(Path.GetTempPath(), "clusterdr-zk-" + Guid.NewGuid().ToString("N").Substring(0, 12));
-                    Directory.CreateDirectory(staging);
-                    FileModes.TrySetOwnerOnly(staging, directory: true);
-                    (snapTar, logTar) = BuildTars(backup.Path, staging);
+                    _staging = Path.Combine(Path.GetTempPath(), "clusterdr-zk-" + Guid.NewGuid().ToString("N").Substring(0, 12));
+                    Directory.CreateDirectory(_staging);
+                    FileModes.TrySetOwnerOnly(_staging, directory: true);
+                    (_snapTar, _logTar) = BuildTars(Backup.Path, _staging);
                 });
-                foreach (var m in req.Members)
+
+            protected override string StopAction(ZkMemberSpec m) => $"Stop ZooKeeper ({m.EffectiveStop})";
+            protected override void Stop(ZkMemberSpec m) =>
+                NodeDataDir.StopAndWait(Shell(m), "ZooKeeper server " + m.DisplayName, m.EffectiveStop, m.Dirs, () => ZkBackup.StillAnswers(m.ClientAddress, Ct), Ctx);
+
+            protected override void PlanWrite(Plan plan, ZkMemberSpec m) =>
+                plan.Add(m.Label, $"Write the backup's version-2 into {string.Join(" and ", m.Dirs)} and myid {m.Id}", () =>
                 {
-                    var sh = shells[m.Id];
-                    bool wasRunning = running.Contains(m.DisplayName);
-                    plan.Add(m.Label, $"Stop ZooKeeper ({m.EffectiveStop})", () => NodeDataDir.StopAndWait(sh, "ZooKeeper server " + m.DisplayName, m.EffectiveStop, m.Dirs, () => ZkBackup.StillAnswers(m.ClientAddress, ct), ctx),
-                        undo: wasRunning ? (Action)(() => sh.RunChecked("Start ZooKeeper", m.EffectiveStart, ct)) : null,
-                        state: "stopped, data untouched", undoneState: wasRunning ? "started again with its original data" : "stopped with its original data");
-                }
-                foreach (var m in req.Members)
-                {
-                    var sh = shells[m.Id];
-                    foreach (var dir in m.Dirs)
-                    {
-                        string aside = NodeDataDir.AsidePath(dir, stamp);
-                        NodeDataDir.PlanMoveAside(plan, m.Label, sh, dir, stamp, ct, $"Move {dir} aside to {aside}",
-                            $"stopped, old data at {aside}", "stopped, original data dir back in place",
-                            a => { if (!result.MovedAside.ContainsKey(m.DisplayName)) result.MovedAside[m.DisplayName] = a; });
-                    }
-                }
-                foreach (var m in req.Members)
-                {
-                    var sh = shells[m.Id];
-                    plan.Add(m.Label, $"Write the backup's version-2 into {string.Join(" and ", m.Dirs)} and myid {m.Id}", () =>
-                    {
-                        if (m.SeparateLogDir)
-                        {
-                            Extract(sh, m.DataDir, snapTar, stamp, m.Id, ct);
-                            Extract(sh, m.DataLogDir, logTar, stamp, null, ct);
-                        }
-                        else
-                        {
-                            Extract(sh, m.DataDir, snapTar, stamp, m.Id, ct);
-                            Extract(sh, m.DataDir, logTar, stamp, null, ct);
-                        }
-                    }, state: "stopped, data dir restored from the backup");
-                }
-                foreach (var m in req.Members)
-                {
-                    var sh = shells[m.Id];
-                    plan.Add(m.Label, $"Start ZooKeeper ({m.EffectiveStart})", () => sh.RunChecked("Start ZooKeeper", m.EffectiveStart, ct),
-                        undo: () => NodeDataDir.StopAndWait(sh, "ZooKeeper server " + m.DisplayName, m.EffectiveStop, m.Dirs, () => ZkBackup.StillAnswers(m.ClientAddress, ct), ctx),
-                        state: "running restored data", undoneState: "stopped");
-                }
-                QuorumStatus after = null;
-                plan.Check("ZooKeeper ensemble", "Wait until every server serves and exactly one leads", () => after = WaitServing(req, backup.Cluster, ctx));
-                plan.Check("ZooKeeper ensemble", "Check the znode count against the backup", () => CheckZnodes(after, backup, ctx));
-                if (!plan.Execute()) return null;
-                result.Status = after;
-                result.Revision = after.Revision;
-                result.Steps = plan.Steps.Select(s => s.ToString()).ToArray();
-                result.Duration = clock.Elapsed;
-                return result;
-            }
-            finally
+                    var sh = Shell(m);
+                    Extract(sh, m.DataDir, _snapTar, Stamp, m.Id, Ct);
+                    Extract(sh, m.SeparateLogDir ? m.DataLogDir : m.DataDir, _logTar, Stamp, null, Ct);
+                }, state: "stopped, data dir restored from the backup");
+
+            protected override string StartAction(ZkMemberSpec m) => $"Start ZooKeeper ({m.EffectiveStart})";
+            protected override void Start(ZkMemberSpec m) => Shell(m).RunChecked("Start ZooKeeper", m.EffectiveStart, Ct);
+
+            protected override string WaitAction => "Wait until every server serves and exactly one leads";
+            protected override void Wait() => Result.Status = WaitServing(_req, Backup.Cluster, Ctx);
+            protected override string CheckAction => "Check the znode count against the backup";
+            protected override void Check() => CheckZnodes(Result.Status, Backup, Ctx);
+            protected override void Done() => Result.Revision = Result.Status.Revision;
+
+            protected override void CleanUp()
             {
-                foreach (var s in shells.Values) s.Dispose();
-                if (staging != null) { try { Directory.Delete(staging, true); } catch { } }
+                if (_staging != null) { try { Directory.Delete(_staging, true); } catch { } }
             }
         }
 
@@ -168,11 +123,9 @@ namespace ClusterDR.ZooKeeper
             var missing = layout.Where(id => !ids.Contains(id)).ToList();
             if (missing.Count > 0)
             {
-                string msg = $"The backup was taken from an ensemble with server(s) {string.Join(", ", missing)} that -Member does not describe.";
-                if (!req.Force)
-                    throw new ClusterDrException(ErrorIds.EnsembleIncomplete, ErrorKind.InvalidArgument,
-                        msg + " Describe every server, or use -Force when the ensemble was rebuilt with other ids. Nothing was changed.", missing);
-                ctx.WriteWarning(msg + " Going on because -Force was given.");
+                QuorumGuard.Refuse(ErrorIds.EnsembleIncomplete, ErrorKind.InvalidArgument,
+                    $"The backup was taken from an ensemble with server(s) {string.Join(", ", missing)} that -Member does not describe.", req.Force, ctx, missing,
+                    advice: "Describe every server; -Force is for an ensemble that was rebuilt with other ids.", nothingChanged: true);
             }
         }
 

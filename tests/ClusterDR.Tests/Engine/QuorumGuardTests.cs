@@ -49,6 +49,31 @@ namespace ClusterDR.Tests.Engine
         }
 
         [Fact]
+        public void EveryRefusalHasOneWordingForForce()
+        {
+            var ex = Assert.Throws<ClusterDrException>(() => QuorumGuard.Refuse(ErrorIds.StoreNotEmpty, ErrorKind.ResourceExists, "It holds data.", false, new RecordingContext(), "t",
+                withForce: "it is moved aside first", advice: "Empty it.", nothingChanged: true));
+            Assert.Equal(ErrorIds.StoreNotEmpty, ex.ErrorId);
+            Assert.Equal(ErrorKind.ResourceExists, ex.Kind);
+            Assert.Equal("It holds data. Empty it. Use -Force to override (it is moved aside first). Nothing was changed.", ex.Message);
+            var ctx = new RecordingContext();
+            QuorumGuard.Refuse(ErrorIds.StoreNotEmpty, ErrorKind.ResourceExists, "It holds data.", true, ctx, "t", withForce: "it is moved aside first", advice: "Empty it.");
+            Assert.Equal(new[] { "It holds data. Going on because -Force was given: it is moved aside first." }, ctx.Warnings.ToArray());
+            var plain = Assert.Throws<ClusterDrException>(() => QuorumGuard.Refuse(ErrorIds.QuorumAtRisk, ErrorKind.InvalidOperation, "One manager.", false, new RecordingContext(), "t"));
+            Assert.Equal("One manager. Use -Force to override.", plain.Message);
+        }
+
+        [Fact]
+        public void ACheckThatCouldNotBeMadeRefusesAsItsFailureUnlessForced()
+        {
+            var failure = new ClusterDrException(ErrorIds.EndpointUnreachable, ErrorKind.ConnectionError, "no answer");
+            Assert.Same(failure, Assert.Throws<ClusterDrException>(() => QuorumGuard.RefuseUnchecked(failure, "Could not check.", false, new RecordingContext())));
+            var ctx = new RecordingContext();
+            QuorumGuard.RefuseUnchecked(failure, "Could not check.", true, ctx);
+            Assert.Equal(new[] { "Could not check. Going on because -Force was given." }, ctx.Warnings.ToArray());
+        }
+
+        [Fact]
         public void ASingleMemberClusterCannotLoseItsOnlyMember() =>
             Assert.Equal(ErrorIds.QuorumAtRisk, Assert.Throws<ClusterDrException>(() => QuorumGuard.EnsureCanTakeDown(Cluster(1), new[] { "m1" }, false, new RecordingContext())).ErrorId);
 

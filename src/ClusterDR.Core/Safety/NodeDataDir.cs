@@ -3,14 +3,15 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
 using System.Threading;
-using ClusterDR.Safety;
+using ClusterDR.Transport;
 
-namespace ClusterDR.Transport
+namespace ClusterDR.Safety
 {
     /// <summary>
     /// What every platform's restore does with a member's data dir on its node: find the processes
     /// that hold it, stop the member and prove it gone, prove a silent member down, move the dir
-    /// aside and put it back. Shared by the etcd and ZooKeeper slices.
+    /// aside and put it back. Part of the restore procedure (see MemberRestore), so it lives in Safety;
+    /// Transport only carries the commands to the node.
     /// </summary>
     public static class NodeDataDir
     {
@@ -111,21 +112,29 @@ namespace ClusterDR.Transport
         /// <paramref name="moved"/> is told the aside path once the dir was moved.
         /// </summary>
         public static void PlanMoveAside(Plan plan, string target, IRemoteShell sh, string dir, string stamp, CancellationToken ct,
-            string action, string state, string undoneState, Action<string> moved, string what = "data dir")
+            string action, string state, string undoneState, Action<string> moved, string what = "data dir") =>
+            PlanMoveAside(plan, target, sh.Node, dir, AsidePath(dir, stamp), () => Exists(sh, dir, ct),
+                () => MoveAside(sh, dir, stamp, ct, what), () => PutBack(sh, dir, stamp, ct, what), action, state, undoneState, moved);
+
+        /// <summary>
+        /// <see cref="PlanMoveAside(Plan, string, IRemoteShell, string, string, CancellationToken, string, string, string, Action{string}, string)"/>
+        /// with the node's answers as functions: <paramref name="exists"/> asks the node now (while planning) and
+        /// again in the check; <paramref name="moveAside"/> returns true when there was a dir to move.
+        /// </summary>
+        public static void PlanMoveAside(Plan plan, string target, string node, string dir, string aside, Func<bool> exists,
+            Func<bool> moveAside, Action putBack, string action, string state, string undoneState, Action<string> moved)
         {
-            string aside = AsidePath(dir, stamp);
-            if (Exists(sh, dir, ct))
+            if (exists())
             {
-                plan.Add(target, action, () => { if (MoveAside(sh, dir, stamp, ct, what)) moved(aside); },
-                    undo: () => PutBack(sh, dir, stamp, ct, what), state: state, undoneState: undoneState);
+                plan.Add(target, action, () => { if (moveAside()) moved(aside); }, undo: putBack, state: state, undoneState: undoneState);
                 return;
             }
             plan.Check(target, $"Check that {dir} is still absent (nothing to move aside)", () =>
             {
-                if (Exists(sh, dir, ct))
+                if (exists())
                     throw new ClusterDrException(ErrorIds.RestoreFailed, ErrorKind.InvalidOperation,
-                        $"{dir} on {sh.Node} appeared after the restore was planned; nothing was written there. Run the restore again.", dir);
-            }, undo: () => PutBack(sh, dir, stamp, ct, what), undoneState: undoneState);
+                        $"{dir} on {node} appeared after the restore was planned; nothing was written there. Run the restore again.", dir);
+            }, undo: putBack, undoneState: undoneState);
         }
 
         /// <summary>Moves <paramref name="dir"/> to <see cref="AsidePath"/> on the node; true when there was a dir to move.</summary>
