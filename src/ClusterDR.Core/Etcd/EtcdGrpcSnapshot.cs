@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Net.Http;
@@ -7,6 +8,7 @@ using System.Net.Sockets;
 using System.Reflection;
 using System.Security.Authentication;
 using System.Threading;
+using ClusterDR.Transport;
 
 namespace ClusterDR.Etcd
 {
@@ -45,11 +47,14 @@ namespace ClusterDR.Etcd
                 H2Connection connection;
                 if (secure)
                 {
-                    connection = H2Connection.OpenTls(endpoint, tls, effective, out string notH2);
+                    // Both are read before connecting, so unusable settings are reported as such.
+                    var anchors = tls.CaCertificatePath == null ? null : CaBundle.Load(tls.CaCertificatePath);
+                    var clientCertificate = tls.LoadClientCertificate();
+                    connection = H2Connection.OpenTls(endpoint, anchors, clientCertificate, effective, out string notH2);
                     if (connection == null) return notH2;
                 }
                 else connection = H2Connection.OpenPlain(endpoint, effective);
-                call = H2Call.Start(connection, endpoint.Authority, Path, new byte[0], effective);
+                call = H2Call.Start(connection, "POST", endpoint.Authority, Path, GrpcHeaders, GrpcMessage(new byte[0]), effective);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
             catch (TlsRejectedException ex)
@@ -155,6 +160,22 @@ namespace ClusterDR.Etcd
                 if (status != "0") throw Failed(endpoint, status ?? "missing", Header(trailers, "grpc-message"));
                 return null;
             }
+        }
+
+        /// <summary>What a gRPC request carries beside the pseudo-headers.</summary>
+        private static readonly KeyValuePair<string, string>[] GrpcHeaders =
+        {
+            new KeyValuePair<string, string>("content-type", "application/grpc"),
+            new KeyValuePair<string, string>("te", "trailers"),
+        };
+
+        /// <summary>One uncompressed gRPC message: flag byte 0, 4-byte big-endian length, the protobuf bytes.</summary>
+        private static byte[] GrpcMessage(byte[] message)
+        {
+            var body = new byte[5 + message.Length];
+            body[1] = (byte)(message.Length >> 24); body[2] = (byte)(message.Length >> 16); body[3] = (byte)(message.Length >> 8); body[4] = (byte)message.Length;
+            Buffer.BlockCopy(message, 0, body, 5, message.Length);
+            return body;
         }
 
         /// <summary>gRPC frames (1 flag byte, 4-byte big-endian length, message) → SnapshotResponse blobs → sink.</summary>
