@@ -48,7 +48,7 @@ namespace ClusterDR.Etcd
                 if (secure)
                 {
                     // Both are read before connecting, so unusable settings are reported as such.
-                    var anchors = tls.CaCertificatePath == null ? null : CaBundle.Load(tls.CaCertificatePath);
+                    var anchors = CaBundle.Anchors(tls.CaCertificatePath);
                     var clientCertificate = tls.LoadClientCertificate();
                     connection = H2Connection.OpenTls(endpoint, anchors, clientCertificate, effective, out string notH2);
                     if (connection == null) return notH2;

@@ -65,9 +65,9 @@ namespace ClusterDR.Transport
         /// <summary>
         /// A TLS connection on which the server agreed to HTTP/2. Returns null, with
         /// <paramref name="notH2"/> saying why, when the server did not choose "h2" (nothing was sent then).
-        /// The server's certificate is checked exactly as <see cref="CaBundle.CreateHandler"/> checks it
+        /// The server's certificate is checked exactly as <see cref="HttpClients.Handler"/> checks it
         /// (names must match; chain to the system's trust or, with a CA bundle's <paramref name="anchors"/>
-        /// (<see cref="CaBundle.Load"/>; null: none), to one of its CAs); a certificate that fails is a
+        /// (<see cref="CaBundle.Anchors"/>; null: none), to one of its CAs); a certificate that fails is a
         /// <see cref="TlsRejectedException"/>, never a reason to try another way. <paramref name="clientCertificate"/>
         /// (null: none) is presented when the server asks. Load both before calling, so that unusable settings
         /// are reported as such rather than as a failed connection.
