@@ -5,7 +5,6 @@ using System.Linq;
 using System.Net.Http;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
-using System.Reflection;
 using System.Security.Authentication;
 using System.Threading;
 using ClusterDR.Transport;
@@ -18,16 +17,13 @@ namespace ClusterDR.Etcd
     /// base64 stream and is ~2× faster end to end. It comes over our own HTTP/2 client on a blocking
     /// socket (<see cref="H2Call"/>): cleartext on any runtime, TLS where the runtime has ALPN (.NET 5+,
     /// PowerShell 7). Else, or when that fails before any data, over HttpClient's HTTP/2, which needs
-    /// .NET 5+ too and VersionPolicy, which netstandard2.0 does not declare: found by reflection.
+    /// .NET 5+ too (<see cref="HttpClients.Http2Request"/>).
     /// </summary>
     internal static class EtcdGrpcSnapshot
     {
         private const string Path = "/etcdserverpb.Maintenance/Snapshot";
         private const int TrailerLength = 32;
-        private static readonly PropertyInfo VersionPolicy = typeof(HttpRequestMessage).GetProperty("VersionPolicy");
-        private static readonly PropertyInfo TrailingHeaders = typeof(HttpResponseMessage).GetProperty("TrailingHeaders");
-
-        public static bool Supported => VersionPolicy != null && TrailingHeaders != null;
+        public static bool Supported => HttpClients.Http2Supported;
 
         /// <summary>
         /// The snapshot over <see cref="H2Call"/>: cleartext for http://, TLS with ALPN h2 for https:// (where the
@@ -113,8 +109,8 @@ namespace ClusterDR.Etcd
             }
             if (!Supported) return "this runtime's HttpClient has no HTTP/2";
             transport = "gRPC Maintenance/Snapshot (HttpClient, HTTP/2" + (ownWhyNot == null ? ")" : "; own HTTP/2 client not used: " + ownWhyNot + ")");
-            var request = new HttpRequestMessage(HttpMethod.Post, Path) { Version = new Version(2, 0), Content = new ByteArrayContent(new byte[5]) };
-            VersionPolicy.SetValue(request, Enum.ToObject(VersionPolicy.PropertyType, 2)); // RequestVersionExact
+            var request = HttpClients.Http2Request(HttpMethod.Post, Path);
+            request.Content = new ByteArrayContent(GrpcMessage(new byte[0]));
             request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/grpc");
             request.Headers.TryAddWithoutValidation("TE", "trailers");
             HttpResponseMessage response;
@@ -155,7 +151,7 @@ namespace ClusterDR.Etcd
                         throw new ClusterDrException(ErrorIds.EndpointUnreachable, ErrorKind.ConnectionError, $"The snapshot stream from {endpoint} broke: {ex.InnerException?.Message ?? ex.Message}", endpoint.ToString(), ex);
                     }
                 }
-                var trailers = (HttpHeaders)TrailingHeaders.GetValue(response);
+                var trailers = HttpClients.TrailingHeaders(response);
                 string status = Header(trailers, "grpc-status") ?? early;
                 if (status != "0") throw Failed(endpoint, status ?? "missing", Header(trailers, "grpc-message"));
                 return null;

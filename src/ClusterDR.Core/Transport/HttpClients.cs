@@ -1,6 +1,8 @@
 using System;
 using System.Net;
 using System.Net.Http;
+using System.Net.Http.Headers;
+using System.Reflection;
 using System.Security.Cryptography.X509Certificates;
 using System.Threading;
 
@@ -56,6 +58,26 @@ namespace ClusterDR.Transport
             if (baseAddress != null) client.BaseAddress = baseAddress;
             return client;
         }
+
+        private static readonly PropertyInfo VersionPolicy = typeof(HttpRequestMessage).GetProperty("VersionPolicy");
+        private static readonly PropertyInfo Trailers = typeof(HttpResponseMessage).GetProperty("TrailingHeaders");
+
+        /// <summary>HttpClient speaks HTTP/2 with trailers on this runtime (.NET 5+; .NET Framework does not).</summary>
+        public static bool Http2Supported => VersionPolicy != null && Trailers != null;
+
+        /// <summary>
+        /// A request that goes out as HTTP/2 or fails, never downgraded (RequestVersionExact): HttpRequestMessage.VersionPolicy,
+        /// which netstandard2.0 does not declare, set by reflection. Only where <see cref="Http2Supported"/>.
+        /// </summary>
+        public static HttpRequestMessage Http2Request(HttpMethod method, string path)
+        {
+            var request = new HttpRequestMessage(method, path) { Version = new Version(2, 0) };
+            VersionPolicy.SetValue(request, Enum.ToObject(VersionPolicy.PropertyType, 2)); // RequestVersionExact
+            return request;
+        }
+
+        /// <summary>The trailers of an HTTP/2 response, read after its body (HttpResponseMessage.TrailingHeaders, by reflection).</summary>
+        public static HttpHeaders TrailingHeaders(HttpResponseMessage response) => (HttpHeaders)Trailers.GetValue(response);
 
         /// <summary>
         /// Sends <paramref name="request"/> with a -Debug line (<see cref="DebugLog.Http"/>) and blocks for the answer.

@@ -111,6 +111,14 @@ namespace ClusterDR.Tests.Engine
         }
 
         [Fact]
+        public void AnHttp2RequestIsNeverDowngraded()
+        {
+            Assert.True(HttpClients.Http2Supported);
+            using var request = HttpClients.Http2Request(HttpMethod.Post, "/svc/Method");
+            Assert.Equal((new Version(2, 0), HttpVersionPolicy.RequestVersionExact, "/svc/Method"), (request.Version, request.VersionPolicy, request.RequestUri!.OriginalString));
+        }
+
+        [Fact]
         public void NoEngineFileButTheFactoryBuildsAnHttpClientOrHandler()
         {
             var core = Path.Combine(TestEnv.RepoRoot, "src", "ClusterDR.Core");
