@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.IO;
 using System.Linq;
 using System.Net.Http;
 using System.Security;
@@ -28,8 +27,8 @@ namespace ClusterDR.Dcos
                 throw new ClusterDrException(ErrorIds.EndpointError, ErrorKind.InvalidArgument, $"'{cluster}' is not a DC/OS cluster URL (https://…).", cluster);
             Cluster = cluster.AbsolutePath.EndsWith("/", StringComparison.Ordinal) ? cluster : new UriBuilder(cluster) { Path = cluster.AbsolutePath + "/" }.Uri;
             _token = acsToken;
-            Handler = CaBundle.CreateHandler(caCertificatePath);
-            _http = new HttpClient(Handler, disposeHandler: true) { BaseAddress = new Uri(Cluster, ApiPath), Timeout = timeout ?? TimeSpan.FromSeconds(30) };
+            Handler = HttpClients.Handler(CaBundle.Anchors(caCertificatePath));
+            _http = HttpClients.Client(timeout ?? TimeSpan.FromSeconds(30), Handler, new Uri(Cluster, ApiPath));
         }
 
         /// <summary>The cluster URL, ending in '/'.</summary>
@@ -73,16 +72,7 @@ namespace ClusterDR.Dcos
             {
                 if (body != null) request.Content = new StringContent(body.ToString(Newtonsoft.Json.Formatting.None), Encoding.UTF8, "application/json");
                 WithToken(token => { AcsToken.Authorize(request, token); return 0; });
-                HttpResponseMessage response;
-                DebugLog.Http(request.Method.Method, new Uri(_http.BaseAddress, path));
-                try { response = _http.SendAsync(request, Safety.CancellationScope.Effective(ct)).ConfigureAwait(false).GetAwaiter().GetResult(); }
-                catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
-                catch (Exception ex) when (ex is HttpRequestException || ex is OperationCanceledException || ex is IOException)
-                {
-                    string why = ex is OperationCanceledException ? "no answer in time" : ex.InnerException?.Message ?? ex.Message;
-                    throw new ClusterDrException(ErrorIds.EndpointUnreachable, ErrorKind.ConnectionError, $"The DC/OS backup service at {Api} is unreachable: {why}", Api.ToString(), ex);
-                }
-                using (response)
+                using (var response = HttpClients.Send(_http, request, HttpCompletionOption.ResponseContentRead, ct, ex => HttpErrors.Unreachable(Service, Api, ex)))
                 {
                     string text = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
                     if (!response.IsSuccessStatusCode) throw Failure((int)response.StatusCode, text, what, badRequestId);
@@ -96,29 +86,24 @@ namespace ClusterDR.Dcos
             }
         }
 
+        private const string Service = "the DC/OS backup service";
+
+        /// <summary>The backup service's own answers (400 for an id it does not know, 500 while its lock is held), then <see cref="HttpErrors.Status"/>.</summary>
         private ClusterDrException Failure(int code, string text, string what, string badRequestId)
         {
             string errors = ServiceErrors(text);
             string target = Api.ToString();
-            switch (code)
+            if (code == 400)
             {
-                case 401:
-                    return new ClusterDrException(ErrorIds.Unauthorized, ErrorKind.PermissionDenied,
-                        $"{what} failed: the DC/OS backup service at {Api} answered 401: a valid ACS token is required (-AcsToken).", target, surfaceAsIs: true);
-                case 403:
-                    return new ClusterDrException(ErrorIds.Forbidden, ErrorKind.PermissionDenied,
-                        $"{what} failed: the DC/OS backup service at {Api} answered 403: the account behind the ACS token may not use the backup service.", target, surfaceAsIs: true);
-                case 400:
-                {
-                    bool notFound = badRequestId == ErrorIds.DcosBackupNotFound;
-                    return new ClusterDrException(badRequestId, notFound ? ErrorKind.ObjectNotFound : ErrorKind.InvalidArgument,
-                        $"{what} was refused by the DC/OS backup service (400): {errors}", target, surfaceAsIs: notFound);
-                }
+                bool notFound = badRequestId == ErrorIds.DcosBackupNotFound;
+                return new ClusterDrException(badRequestId, notFound ? ErrorKind.ObjectNotFound : ErrorKind.InvalidArgument,
+                    $"{what} was refused by the DC/OS backup service (400): {errors}", target, surfaceAsIs: notFound);
             }
             if (code == 500 && IsBusy(errors))
                 return new ClusterDrException(ErrorIds.BackupServiceBusy, ErrorKind.ResourceUnavailable,
                     $"{what} failed: the DC/OS backup service is busy with another backup or restore ({errors}). Wait for it (Get-DcosBackup -Wait) and try again.", target, surfaceAsIs: true);
-            return new ClusterDrException(ErrorIds.EndpointError, ErrorKind.InvalidOperation, $"{what} failed: the DC/OS backup service at {Api} answered {code}: {errors}", target);
+            return HttpErrors.Status(Service, Api, code, errors, what,
+                unauthorized: "a valid ACS token is required (-AcsToken)", forbidden: "the account behind the ACS token may not use the backup service");
         }
 
         /// <summary>The service's own lock: "backup/restore is currently busy: lock is already held".</summary>

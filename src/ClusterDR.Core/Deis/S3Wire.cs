@@ -1,11 +1,11 @@
 using System;
 using System.Linq;
-using System.Net;
 using System.Net.Http;
 using System.Reflection;
 using System.Threading;
 using System.Threading.Tasks;
 using Amazon.Runtime;
+using ClusterDR.Transport;
 
 namespace ClusterDR.Deis
 {
@@ -76,7 +76,8 @@ namespace ClusterDR.Deis
 
     /// <summary>
     /// Gives the S3 client HttpClients whose pipeline keeps object paths as composed (<see cref="S3WirePathHandler"/>)
-    /// and, for -SignatureVersion 2, ends in <see cref="S3SigV2Handler"/>; cached and disposed with the client.
+    /// and, for -SignatureVersion 2, ends in <see cref="S3SigV2Handler"/>; cached and disposed with the client. The SDK
+    /// asks for clients through its own factory type; the handler and client come from Transport's <see cref="HttpClients"/>.
     /// </summary>
     internal sealed class S3HttpClientFactory : HttpClientFactory
     {
@@ -94,13 +95,10 @@ namespace ClusterDR.Deis
 
         public override HttpClient CreateHttpClient(IClientConfig clientConfig)
         {
-            var inner = new HttpClientHandler { AllowAutoRedirect = false, AutomaticDecompression = DecompressionMethods.None, UseCookies = false };
-            // .NET Framework (Windows PowerShell) would otherwise allow two connections per server, whatever -Parallelism says.
-            try { inner.MaxConnectionsPerServer = _connections; } catch (PlatformNotSupportedException) { }
-            var proxy = clientConfig.GetWebProxy();
-            if (proxy != null) { inner.Proxy = proxy; inner.UseProxy = true; }
+            // As many connections as -Parallelism asks for (.NET Framework would otherwise allow two per server).
+            var inner = HttpClients.WireHandler(_connections, clientConfig.GetWebProxy());
             HttpMessageHandler wire = _secret == null ? (HttpMessageHandler)inner : new S3SigV2Handler(_accessKey, _secret, inner);
-            return new HttpClient(new S3WirePathHandler(wire)) { Timeout = clientConfig.Timeout ?? TimeSpan.FromMinutes(10) };
+            return HttpClients.Client(clientConfig.Timeout ?? TimeSpan.FromMinutes(10), new S3WirePathHandler(wire));
         }
 
         public override bool UseSDKHttpClientCaching(IClientConfig clientConfig) => true;

@@ -5,6 +5,7 @@ using System.Linq;
 using System.Net.Http;
 using System.Text;
 using System.Threading;
+using ClusterDR.Transport;
 using Newtonsoft.Json.Linq;
 
 namespace ClusterDR.Etcd
@@ -27,8 +28,9 @@ namespace ClusterDR.Etcd
             Endpoint = endpoint;
             tls = tls ?? new EtcdTlsOptions();
             _tls = tls;
-            _http = new HttpClient(tls.CreateHandler()) { BaseAddress = endpoint, Timeout = timeout ?? TimeSpan.FromSeconds(5) };
-            _stream = new HttpClient(tls.CreateHandler()) { BaseAddress = endpoint, Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+            _http = HttpClients.Client(timeout ?? TimeSpan.FromSeconds(5), tls.CreateHandler(), endpoint);
+            // The snapshot streams for as long as it takes.
+            _stream = HttpClients.Client(System.Threading.Timeout.InfiniteTimeSpan, tls.CreateHandler(), endpoint);
         }
 
         public Uri Endpoint { get; }
@@ -187,33 +189,29 @@ namespace ClusterDR.Etcd
 
         private HttpResponseMessage Send(HttpClient client, HttpRequestMessage request, HttpCompletionOption option, CancellationToken ct)
         {
-            HttpResponseMessage response;
-            Transport.DebugLog.Http(request.Method.Method, request.RequestUri.IsAbsoluteUri ? request.RequestUri : new Uri(client.BaseAddress, request.RequestUri));
-            try
-            {
-                response = client.SendAsync(request, option, Safety.CancellationScope.Effective(ct)).ConfigureAwait(false).GetAwaiter().GetResult();
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
-            catch (Exception ex) when (ex is HttpRequestException || ex is OperationCanceledException || ex is IOException)
+            var response = HttpClients.Send(client, request, option, ct, ex =>
             {
                 var refused = _tls.ClientCertificateRefused(Endpoint, ex);
-                if (refused != null) throw refused;
+                if (refused != null) return refused;
                 var failure = Classify(ex);
                 string why = failure == ProbeFailure.Timeout ? "no answer in time" : (ex.InnerException?.Message ?? ex.Message);
-                if (failure == ProbeFailure.Tls) why = "TLS handshake failed: " + why;
-                throw new ClusterDrException(ErrorIds.EndpointUnreachable, failure == ProbeFailure.Tls ? ErrorKind.SecurityError : ErrorKind.ConnectionError, $"etcd at {Endpoint} is unreachable: {why}", Endpoint.ToString(), ex);
-            }
+                return failure == ProbeFailure.Tls
+                    ? HttpErrors.Unreachable(Service, Endpoint, ex, "TLS handshake failed: " + why, ErrorKind.SecurityError)
+                    : HttpErrors.Unreachable(Service, Endpoint, ex, why);
+            });
             if (!response.IsSuccessStatusCode)
             {
                 string text = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
                 response.Dispose();
                 string message = text;
                 try { var j = JObject.Parse(text); message = (string)j["message"] ?? (string)j["error"] ?? text; } catch { }
-                throw new ClusterDrException(ErrorIds.EndpointError, (int)response.StatusCode == 401 || (int)response.StatusCode == 403 ? ErrorKind.PermissionDenied : ErrorKind.InvalidOperation,
-                    $"etcd at {Endpoint} answered {(int)response.StatusCode} {response.ReasonPhrase}: {Trim(message)}", Endpoint.ToString());
+                // etcd's auth statuses stay an EndpointError (of kind PermissionDenied): it names no credential to give.
+                throw HttpErrors.Status(Service, Endpoint, (int)response.StatusCode, Trim(message), reason: response.ReasonPhrase ?? "");
             }
             return response;
         }
+
+        private const string Service = "etcd";
 
         /// <summary>
         /// A linearizable read needs the leader to confirm its leadership with a quorum: when it

@@ -1,12 +1,13 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Net.Http;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
-using System.Reflection;
 using System.Security.Authentication;
 using System.Threading;
+using ClusterDR.Transport;
 
 namespace ClusterDR.Etcd
 {
@@ -16,16 +17,13 @@ namespace ClusterDR.Etcd
     /// base64 stream and is ~2× faster end to end. It comes over our own HTTP/2 client on a blocking
     /// socket (<see cref="H2Call"/>): cleartext on any runtime, TLS where the runtime has ALPN (.NET 5+,
     /// PowerShell 7). Else, or when that fails before any data, over HttpClient's HTTP/2, which needs
-    /// .NET 5+ too and VersionPolicy, which netstandard2.0 does not declare: found by reflection.
+    /// .NET 5+ too (<see cref="HttpClients.Http2Request"/>).
     /// </summary>
     internal static class EtcdGrpcSnapshot
     {
         private const string Path = "/etcdserverpb.Maintenance/Snapshot";
         private const int TrailerLength = 32;
-        private static readonly PropertyInfo VersionPolicy = typeof(HttpRequestMessage).GetProperty("VersionPolicy");
-        private static readonly PropertyInfo TrailingHeaders = typeof(HttpResponseMessage).GetProperty("TrailingHeaders");
-
-        public static bool Supported => VersionPolicy != null && TrailingHeaders != null;
+        public static bool Supported => HttpClients.Http2Supported;
 
         /// <summary>
         /// The snapshot over <see cref="H2Call"/>: cleartext for http://, TLS with ALPN h2 for https:// (where the
@@ -45,11 +43,14 @@ namespace ClusterDR.Etcd
                 H2Connection connection;
                 if (secure)
                 {
-                    connection = H2Connection.OpenTls(endpoint, tls, effective, out string notH2);
+                    // Both are read before connecting, so unusable settings are reported as such.
+                    var anchors = CaBundle.Anchors(tls.CaCertificatePath);
+                    var clientCertificate = tls.LoadClientCertificate();
+                    connection = H2Connection.OpenTls(endpoint, anchors, clientCertificate, effective, out string notH2);
                     if (connection == null) return notH2;
                 }
                 else connection = H2Connection.OpenPlain(endpoint, effective);
-                call = H2Call.Start(connection, endpoint.Authority, Path, new byte[0], effective);
+                call = H2Call.Start(connection, "POST", endpoint.Authority, Path, GrpcHeaders, GrpcMessage(new byte[0]), effective);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
             catch (TlsRejectedException ex)
@@ -108,8 +109,8 @@ namespace ClusterDR.Etcd
             }
             if (!Supported) return "this runtime's HttpClient has no HTTP/2";
             transport = "gRPC Maintenance/Snapshot (HttpClient, HTTP/2" + (ownWhyNot == null ? ")" : "; own HTTP/2 client not used: " + ownWhyNot + ")");
-            var request = new HttpRequestMessage(HttpMethod.Post, Path) { Version = new Version(2, 0), Content = new ByteArrayContent(new byte[5]) };
-            VersionPolicy.SetValue(request, Enum.ToObject(VersionPolicy.PropertyType, 2)); // RequestVersionExact
+            var request = HttpClients.Http2Request(HttpMethod.Post, Path);
+            request.Content = new ByteArrayContent(GrpcMessage(new byte[0]));
             request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/grpc");
             request.Headers.TryAddWithoutValidation("TE", "trailers");
             HttpResponseMessage response;
@@ -150,11 +151,27 @@ namespace ClusterDR.Etcd
                         throw new ClusterDrException(ErrorIds.EndpointUnreachable, ErrorKind.ConnectionError, $"The snapshot stream from {endpoint} broke: {ex.InnerException?.Message ?? ex.Message}", endpoint.ToString(), ex);
                     }
                 }
-                var trailers = (HttpHeaders)TrailingHeaders.GetValue(response);
+                var trailers = HttpClients.TrailingHeaders(response);
                 string status = Header(trailers, "grpc-status") ?? early;
                 if (status != "0") throw Failed(endpoint, status ?? "missing", Header(trailers, "grpc-message"));
                 return null;
             }
+        }
+
+        /// <summary>What a gRPC request carries beside the pseudo-headers.</summary>
+        private static readonly KeyValuePair<string, string>[] GrpcHeaders =
+        {
+            new KeyValuePair<string, string>("content-type", "application/grpc"),
+            new KeyValuePair<string, string>("te", "trailers"),
+        };
+
+        /// <summary>One uncompressed gRPC message: flag byte 0, 4-byte big-endian length, the protobuf bytes.</summary>
+        private static byte[] GrpcMessage(byte[] message)
+        {
+            var body = new byte[5 + message.Length];
+            body[1] = (byte)(message.Length >> 24); body[2] = (byte)(message.Length >> 16); body[3] = (byte)(message.Length >> 8); body[4] = (byte)message.Length;
+            Buffer.BlockCopy(message, 0, body, 5, message.Length);
+            return body;
         }
 
         /// <summary>gRPC frames (1 flag byte, 4-byte big-endian length, message) → SnapshotResponse blobs → sink.</summary>

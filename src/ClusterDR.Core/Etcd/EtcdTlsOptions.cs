@@ -23,14 +23,9 @@ namespace ClusterDR.Etcd
 
         internal HttpMessageHandler CreateHandler()
         {
-            var handler = CaBundle.CreateHandler(CaCertificatePath);
-            var client = LoadClientCertificate();
-            if (client != null)
-            {
-                handler.ClientCertificateOptions = ClientCertificateOption.Manual;
-                handler.ClientCertificates.Add(client);
-            }
-            return handler;
+            // The bundle first, then the certificate: unusable settings are reported in that order.
+            var anchors = CaBundle.Anchors(CaCertificatePath);
+            return HttpClients.Handler(anchors, LoadClientCertificate());
         }
 
         /// <summary>The client certificate with its private key (from ClientCertificate or the PEM files); null when none is set.</summary>

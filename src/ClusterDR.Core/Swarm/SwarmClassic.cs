@@ -61,7 +61,7 @@ namespace ClusterDR.Swarm
     {
         public static SwarmClassicManager[] Read(IEnumerable<string> endpoints, TimeSpan timeout, CancellationToken ct)
         {
-            using (var http = new HttpClient { Timeout = timeout })
+            using (var http = HttpClients.Client(timeout))
                 return endpoints.Select(e => ReadOne(http, e, ct)).ToArray();
         }
 

@@ -9,24 +9,16 @@ namespace ClusterDR.Transport
 {
     /// <summary>
     /// An extra PEM bundle of CAs that anchors a server's certificate chain (etcd client URLs, DC/OS
-    /// Admin Router), on top of the system's trust; host names must still match.
+    /// Admin Router), on top of the system's trust; host names must still match. HttpClients take it through
+    /// <see cref="HttpClients.Handler"/>, ClusterDR's own HTTP/2 client through <see cref="H2Connection.OpenTls"/>.
     /// </summary>
     public static class CaBundle
     {
-        /// <summary>A handler that also trusts the bundle at <paramref name="caCertificatePath"/> (null: system trust only).</summary>
-        public static HttpClientHandler CreateHandler(string caCertificatePath)
-        {
-            var handler = new HttpClientHandler();
-            if (caCertificatePath != null)
-            {
-                var anchors = Load(caCertificatePath);
-                handler.ServerCertificateCustomValidationCallback = (msg, cert, chain, errors) => Validate(cert, errors, anchors);
-            }
-            return handler;
-        }
+        /// <summary>The CAs of the bundle at <paramref name="caCertificatePath"/>; null for none (the system's trust only).</summary>
+        public static X509Certificate2Collection Anchors(string caCertificatePath) => caCertificatePath == null ? null : Load(caCertificatePath);
 
         /// <summary>
-        /// The same decision as <see cref="CreateHandler"/>'s, for an SslStream's callback: without a bundle
+        /// The same decision as <see cref="HttpClients.Handler"/>'s, for an SslStream's callback: without a bundle
         /// (<paramref name="anchors"/> null) the standard validation (no policy error at all), with one <see cref="Validate"/>.
         /// </summary>
         internal static bool Accepts(X509Certificate cert, SslPolicyErrors errors, X509Certificate2Collection anchors)

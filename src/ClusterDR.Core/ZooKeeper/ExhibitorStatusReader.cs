@@ -2,6 +2,7 @@ using System;
 using System.Linq;
 using System.Net.Http;
 using System.Threading;
+using ClusterDR.Transport;
 using Newtonsoft.Json.Linq;
 
 namespace ClusterDR.ZooKeeper
@@ -23,35 +24,22 @@ namespace ClusterDR.ZooKeeper
         public static QuorumStatus Read(Uri uri, string acsToken, CancellationToken ct, HttpMessageHandler handler = null, TimeSpan? timeout = null)
         {
             var target = StatusUri(uri);
-            using (var http = handler == null ? new HttpClient() : new HttpClient(handler, disposeHandler: false))
+            using (var http = HttpClients.Client(timeout ?? TimeSpan.FromSeconds(10), handler, disposeHandler: false))
+            using (var request = new HttpRequestMessage(HttpMethod.Get, target))
             {
-                http.Timeout = timeout ?? TimeSpan.FromSeconds(10);
-                using (var request = new HttpRequestMessage(HttpMethod.Get, target))
+                AcsToken.Authorize(request, acsToken);
+                using (var response = HttpClients.Send(http, request, HttpCompletionOption.ResponseContentRead, ct, ex => HttpErrors.Unreachable(Service, target, ex)))
                 {
-                    Transport.AcsToken.Authorize(request, acsToken);
-                    HttpResponseMessage response;
-                    Transport.DebugLog.Http(request.Method.Method, target);
-                    try { response = http.SendAsync(request, Safety.CancellationScope.Effective(ct)).ConfigureAwait(false).GetAwaiter().GetResult(); }
-                    catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
-                    catch (Exception ex) when (ex is HttpRequestException || ex is OperationCanceledException)
-                    {
-                        throw new ClusterDrException(ErrorIds.EndpointUnreachable, ErrorKind.ConnectionError,
-                            $"Exhibitor at {target} is unreachable: {(ex is OperationCanceledException ? "no answer in time" : ex.InnerException?.Message ?? ex.Message)}", target.ToString(), ex);
-                    }
-                    using (response)
-                    {
-                        string body = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
-                        int code = (int)response.StatusCode;
-                        if (code == 401 || code == 403)
-                            throw new ClusterDrException(code == 401 ? ErrorIds.Unauthorized : ErrorIds.Forbidden, ErrorKind.PermissionDenied,
-                                $"Exhibitor at {target} answered {code}: {(code == 401 ? "a valid ACS token is required" : "the token lacks permission")}.", target.ToString(), surfaceAsIs: true);
-                        if (!response.IsSuccessStatusCode)
-                            throw new ClusterDrException(ErrorIds.EndpointError, ErrorKind.InvalidOperation, $"Exhibitor at {target} answered {code}.", target.ToString());
-                        return Parse(body, target);
-                    }
+                    string body = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+                    if (!response.IsSuccessStatusCode)
+                        throw HttpErrors.Status(Service, target, (int)response.StatusCode,
+                            unauthorized: "a valid ACS token is required", forbidden: "the token lacks permission");
+                    return Parse(body, target);
                 }
             }
         }
+
+        private const string Service = "Exhibitor";
 
         internal static Uri StatusUri(Uri uri)
         {

@@ -7,6 +7,7 @@ using System.Net.Http;
 using System.Net.Sockets;
 using System.Text;
 using System.Threading;
+using ClusterDR.Transport;
 using Newtonsoft.Json.Linq;
 
 namespace ClusterDR.ZooKeeper
@@ -189,7 +190,7 @@ namespace ClusterDR.ZooKeeper
         {
             string b = commandsBase.ToString().TrimEnd('/');
             if (!b.EndsWith("/commands", StringComparison.Ordinal)) b += "/commands";
-            using (var http = new HttpClient { Timeout = timeout })
+            using (var http = HttpClients.Client(timeout))
             {
                 JObject Get(string cmd)
                 {

@@ -8,6 +8,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Threading;
 using ClusterDR.Etcd;
 using ClusterDR.Tests.Fixtures;
+using ClusterDR.Transport;
 using Xunit;
 
 namespace ClusterDR.Tests.Etcd
@@ -193,14 +194,14 @@ namespace ClusterDR.Tests.Etcd
             Assert.True(H2Connection.TlsAlpnSupported);
 
             var (url, received) = Serve(serverCert, null);
-            var connection = H2Connection.OpenTls(url, _tls, CancellationToken.None, out string notH2);
+            var connection = H2Connection.OpenTls(url, CaBundle.Load(_tls.CaCertificatePath), _tls.LoadClientCertificate(), CancellationToken.None, out string notH2);
             Assert.Null(connection);
             Assert.Contains("no application protocol", notH2);
             Assert.Equal(0, await received.WaitAsync(TimeSpan.FromSeconds(10)));
 
             // .NET's TLS server answers an ALPN it cannot meet with an alert (Go's ignores it, and etcd offers h2 anyway).
             (url, received) = Serve(serverCert, System.Net.Security.SslApplicationProtocol.Http11);
-            var ex = Assert.ThrowsAny<System.Security.Authentication.AuthenticationException>(() => H2Connection.OpenTls(url, _tls, CancellationToken.None, out notH2));
+            var ex = Assert.ThrowsAny<System.Security.Authentication.AuthenticationException>(() => H2Connection.OpenTls(url, CaBundle.Load(_tls.CaCertificatePath), _tls.LoadClientCertificate(), CancellationToken.None, out notH2));
             Assert.IsNotType<TlsRejectedException>(ex);
             Assert.Equal(0, await received.WaitAsync(TimeSpan.FromSeconds(10)));
         }

@@ -7,15 +7,14 @@ using System.Reflection;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using System.Threading;
-using ClusterDR.Transport;
-
-namespace ClusterDR.Etcd
+namespace ClusterDR.Transport
 {
     /// <summary>
     /// The byte stream an <see cref="H2Call"/> runs on: a TCP socket that is only ever used
     /// synchronously, either as it is (cleartext h2c, <see cref="OpenPlain"/>) or under TLS with ALPN
     /// "h2" (<see cref="OpenTls"/>, .NET 5+ only: netstandard2.0 has no ALPN API, so
     /// SslStream.AuthenticateAsClient(SslClientAuthenticationOptions) is found by reflection).
+    /// Nothing here knows the service: etcd's gRPC snapshot is one user (<c>Etcd/EtcdGrpcSnapshot</c>).
     /// </summary>
     internal sealed class H2Connection : IDisposable
     {
@@ -66,18 +65,17 @@ namespace ClusterDR.Etcd
         /// <summary>
         /// A TLS connection on which the server agreed to HTTP/2. Returns null, with
         /// <paramref name="notH2"/> saying why, when the server did not choose "h2" (nothing was sent then).
-        /// The server's certificate is checked exactly as <see cref="CaBundle.CreateHandler"/> checks it
-        /// (names must match; chain to the system's trust or, with a CA bundle, to one of its CAs); a
-        /// certificate that fails is a <see cref="TlsRejectedException"/>, never a reason to try another way.
+        /// The server's certificate is checked exactly as <see cref="HttpClients.Handler"/> checks it
+        /// (names must match; chain to the system's trust or, with a CA bundle's <paramref name="anchors"/>
+        /// (<see cref="CaBundle.Anchors"/>; null: none), to one of its CAs); a certificate that fails is a
+        /// <see cref="TlsRejectedException"/>, never a reason to try another way. <paramref name="clientCertificate"/>
+        /// (null: none) is presented when the server asks. Load both before calling, so that unusable settings
+        /// are reported as such rather than as a failed connection.
         /// </summary>
-        public static H2Connection OpenTls(Uri endpoint, EtcdTlsOptions tls, CancellationToken ct, out string notH2)
+        public static H2Connection OpenTls(Uri endpoint, X509Certificate2Collection anchors, X509Certificate2 clientCertificate, CancellationToken ct, out string notH2)
         {
             notH2 = null;
             if (Alpn == null) throw new NotSupportedException("this runtime has no ALPN for SslStream");
-            tls = tls ?? new EtcdTlsOptions();
-            // Both are read before connecting, so unusable settings are reported as such.
-            var anchors = tls.CaCertificatePath == null ? null : CaBundle.Load(tls.CaCertificatePath);
-            var clientCertificate = tls.LoadClientCertificate();
             var tcp = Connect(endpoint, ct);
             SslStream ssl = null;
             try
