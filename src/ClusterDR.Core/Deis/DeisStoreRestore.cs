@@ -29,15 +29,6 @@ namespace ClusterDR.Deis
         public bool Force { get; set; }
     }
 
-    /// <summary>Bytes and items restored for one part of the store (buckets, volume, database, re-save).</summary>
-    public sealed class DeisRestorePart
-    {
-        public string Name { get; set; }
-        public int Items { get; set; }
-        public long Bytes { get; set; }
-        public override string ToString() => $"{Name}: {Items} item(s), {Bytes} bytes";
-    }
-
     /// <summary>
     /// Restore-DeisStore's engine: verify the archive, prove the keys, list what the target buckets hold,
     /// guard (target buckets empty unless -Force), then one ShouldProcess step each: create the missing

@@ -115,7 +115,7 @@ namespace ClusterDR.Etcd
             var result = members.Select(m =>
             {
                 byId.TryGetValue(m.Id, out var s);
-                var cm = new ClusterMember
+                var cm = new EtcdMember
                 {
                     Name = m.Name,
                     Id = m.Id == 0 ? null : m.IdHex,

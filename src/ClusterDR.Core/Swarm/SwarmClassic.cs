@@ -9,40 +9,6 @@ using ClusterDR.Transport;
 using Newtonsoft.Json;
 using Newtonsoft.Json.Linq;
 
-namespace ClusterDR
-{
-    /// <summary>One classic Swarm manager (swarm manage --replication) as its /info shows it (PowerShell type name ClusterDR.SwarmClassicManager).</summary>
-    public sealed class SwarmClassicManager
-    {
-        public string Endpoint { get; set; }
-        /// <summary>Primary or Replica; null when the manager did not answer.</summary>
-        public string Role { get; set; }
-        /// <summary>The primary a replica forwards to (a primary names itself).</summary>
-        public string Primary { get; set; }
-        public int? Nodes { get; set; }
-        public string Strategy { get; set; }
-        public string Filters { get; set; }
-        public string ServerVersion { get; set; }
-        public bool Reachable { get; set; }
-        public string Problem { get; set; }
-        public bool IsPrimary => string.Equals(Role, "Primary", StringComparison.OrdinalIgnoreCase);
-        public override string ToString() => $"{Endpoint} {Role ?? "unreachable"}";
-    }
-
-    /// <summary>What Test-SwarmClassicFailover saw (PowerShell type name ClusterDR.SwarmClassicFailoverResult).</summary>
-    public sealed class SwarmClassicFailoverResult
-    {
-        public string OldPrimary { get; set; }
-        public string NewPrimary { get; set; }
-        /// <summary>From the stop of the old primary until a replica reported itself primary.</summary>
-        public TimeSpan TakeoverTime { get; set; }
-        /// <summary>The old primary's role after its restart (Replica when it rejoined behind the new primary).</summary>
-        public string OldPrimaryRoleAfter { get; set; }
-        public SwarmClassicManager[] Managers { get; set; } = new SwarmClassicManager[0];
-        public override string ToString() => $"{NewPrimary} took over from {OldPrimary} in {TakeoverTime.TotalSeconds:0.0}s";
-    }
-}
-
 namespace ClusterDR.Swarm
 {
     public sealed class SwarmClassicFailoverRequest

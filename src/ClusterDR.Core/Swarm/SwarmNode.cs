@@ -181,7 +181,7 @@ namespace ClusterDR.Swarm
                 try
                 {
                     last = SwarmStatusReader.Read(sh, o, ctx.Cancellation, probeUnreachable: false);
-                    problem = last.NotReadyBecause(managers, requireQuorum);
+                    problem = NotReadyBecause(last, managers, requireQuorum);
                     if (problem == null) return last;
                 }
                 catch (ClusterDrException ex) { problem = ex.Message; }
@@ -189,6 +189,20 @@ namespace ClusterDR.Swarm
             }
             throw new ClusterDrException(ErrorIds.WaitTimedOut, ErrorKind.OperationTimeout,
                 $"Docker on {sh.Node} did not come back as a reachable swarm manager within {o.WaitTimeout.TotalSeconds:0} s: {problem}", sh.Node);
+        }
+
+        /// <summary>Why the node is not yet a ready manager of a quorate swarm; null when it is.</summary>
+        private static string NotReadyBecause(SwarmClusterStatus s, int managers, bool requireQuorum)
+        {
+            if (!string.Equals(s.LocalNodeState, "active", StringComparison.OrdinalIgnoreCase)) return $"its swarm state is {s.LocalNodeState}";
+            if (!s.IsManager) return "it is not a manager";
+            if (s.Problem != null) return s.Problem;
+            var self = s.Managers.FirstOrDefault(m => m.Id == s.NodeId);
+            if (self == null || !self.Healthy) return "it is not listed as a reachable manager yet";
+            if (requireQuorum && !s.HasQuorum) return $"{s.ReachableManagers} of {s.ManagerCount} managers are reachable";
+            if (s.Leader == null) return "the swarm has no leader yet";
+            if (s.ReachableManagers < managers) return $"{s.ReachableManagers} of the expected {managers} managers are reachable";
+            return null;
         }
     }
 }

@@ -59,7 +59,7 @@ namespace ClusterDR.ZooKeeper
             var members = servers.Select(s =>
             {
                 int code = (int?)s["code"] ?? 0;
-                return new ClusterMember
+                return new ZkMember
                 {
                     Name = (string)s["hostname"],
                     Healthy = code == 3,

@@ -203,7 +203,8 @@ namespace ClusterDR.ZooKeeper
         {
             if (!long.TryParse(backup.Manifest.Fact("znodeCount"), NumberStyles.Integer, CultureInfo.InvariantCulture, out long expected)) return;
             long.TryParse(backup.Manifest.Fact("ephemeralCount") ?? "0", NumberStyles.Integer, CultureInfo.InvariantCulture, out long ephemerals);
-            var leader = after.Members.FirstOrDefault(m => m.IsLeader) ?? after.Members.First(m => m.Healthy);
+            var servers = after.Members.OfType<ZkMember>().ToList();
+            var leader = servers.FirstOrDefault(m => m.IsLeader) ?? servers.First(m => m.Healthy);
             if (leader.ZnodeCount < expected - ephemerals)
                 throw new ClusterDrException(ErrorIds.ZnodeCountMismatch, ErrorKind.InvalidData,
                     $"The restored ensemble holds {leader.ZnodeCount} znodes; the backup recorded {expected} ({ephemerals} of them ephemeral). Data is missing.");

@@ -38,11 +38,11 @@ namespace ClusterDR.ZooKeeper
                 catch (ZkProbeException ex) { return (t, info: (ZkServerInfo)null, error: ex); }
             })).ToArray();
             Task.WaitAll(probes, Safety.CancellationScope.Effective(ct));
-            var members = new List<ClusterMember>();
+            var members = new List<ZkMember>();
             var membership = new Dictionary<int, string>();
             foreach (var (t, info, error) in probes.Select(p => p.Result))
             {
-                var m = new ClusterMember
+                var m = new ZkMember
                 {
                     Name = t.Name ?? t.Address ?? t.AdminUri.Authority,
                     Id = t.Id > 0 ? t.Id.ToString(CultureInfo.InvariantCulture) : null,
@@ -83,7 +83,7 @@ namespace ClusterDR.ZooKeeper
             int silentWithoutId = members.Count(m => m.Id == null);
             foreach (var id in membership.Keys.OrderBy(x => x).Where(x => !named.Contains(x.ToString(CultureInfo.InvariantCulture))).Skip(silentWithoutId))
             {
-                members.Add(new ClusterMember
+                members.Add(new ZkMember
                 {
                     Name = "server." + id.ToString(CultureInfo.InvariantCulture),
                     Id = id.ToString(CultureInfo.InvariantCulture),
@@ -108,14 +108,14 @@ namespace ClusterDR.ZooKeeper
         /// <summary>The status the quorum guard must look at: voting members only (observers never count).</summary>
         public static QuorumStatus Voters(QuorumStatus status)
         {
-            var voters = status.Members.Where(m => m.Mode != "observer").ToArray();
+            var voters = status.Members.Where(m => (m as ZkMember)?.Mode != "observer").ToArray();
             return new QuorumStatus(status.Platform, status.Cluster, voters) { Revision = status.Revision };
         }
 
         /// <summary>DC/OS's success condition: every server serving and exactly one leader (or one standalone server).</summary>
         public static string Problem(QuorumStatus status)
         {
-            if (status.MemberCount == 1 && status.Members[0].Healthy && status.Members[0].Mode == "standalone") return null;
+            if (status.MemberCount == 1 && status.Members[0] is ZkMember only && only.Healthy && only.Mode == "standalone") return null;
             return ExhibitorStatusReader.Problem(status);
         }
     }

@@ -38,7 +38,7 @@ namespace ClusterDR.Tests.Etcd
             var s = EtcdStatusReader.Read(new[] { _etcd.Url(0) }, null, CancellationToken.None);
             Assert.Equal((3, 3, 2, 1, true), (s.MemberCount, s.HealthyCount, s.QuorumSize, s.FaultTolerance, s.HasQuorum));
             Assert.Single(s.Members, m => m.IsLeader);
-            Assert.All(s.Members, m =>
+            Assert.All(s.Members.Cast<EtcdMember>(), m =>
             {
                 Assert.Matches("^[0-9a-f]+$", m.Id);
                 Assert.Single(m.PeerUrls);

@@ -20,9 +20,9 @@ namespace ClusterDR.Tests.ZooKeeper
             Assert.Equal(3, status.HealthyCount);
             Assert.Equal(2, status.QuorumSize);
             Assert.Equal(1, status.FaultTolerance);
-            Assert.Single(status.Members, m => m.Mode == "leader");
-            Assert.Equal(2, status.Members.Count(m => m.Mode == "follower"));
-            Assert.All(status.Members, m => { Assert.True(m.ZnodeCount >= 5); Assert.StartsWith("0x", m.Zxid); Assert.StartsWith("3.8", m.Version); });
+            Assert.Single(status.Members.Cast<ZkMember>(), m => m.Mode == "leader");
+            Assert.Equal(2, status.Members.Cast<ZkMember>().Count(m => m.Mode == "follower"));
+            Assert.All(status.Members.Cast<ZkMember>(), m => { Assert.True(m.ZnodeCount >= 5); Assert.StartsWith("0x", m.Zxid); Assert.StartsWith("3.8", m.Version); });
             Assert.Equal(new[] { "1", "2", "3" }, status.Members.Select(m => m.Id).OrderBy(x => x).ToArray());
 
             var admin = ZkStatusReader.Read(zk.AdminUrls.Select(u => new ZkTarget { AdminUri = u }), TimeSpan.FromSeconds(3), CancellationToken.None);

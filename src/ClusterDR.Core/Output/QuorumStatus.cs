@@ -10,7 +10,8 @@ namespace ClusterDR
         {
             Platform = platform;
             Cluster = cluster;
-            Members = members ?? new ClusterMember[0];
+            // Copied into a ClusterMember[] whatever array the reader built (EtcdMember[], ZkMember[]).
+            Members = members?.ToArray() ?? new ClusterMember[0];
             CheckedUtc = DateTime.UtcNow;
         }
 

@@ -3,7 +3,11 @@ using System.Collections.Generic;
 
 namespace ClusterDR
 {
-    /// <summary>What a restore did (PowerShell type name ClusterDR.RestoreResult).</summary>
+    /// <summary>
+    /// What a restore did (PowerShell type name ClusterDR.RestoreResult). One type for every platform, not one derived
+    /// type each: scripts (and the Pester suite) check that PSTypeNames[0] is ClusterDR.RestoreResult. So the Swarm and
+    /// Deis parts stay here, each filled by its platform's restore only.
+    /// </summary>
     public sealed class RestoreResult
     {
         public string Platform { get; set; }

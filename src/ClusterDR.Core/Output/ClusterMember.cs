@@ -2,8 +2,12 @@ using System;
 
 namespace ClusterDR
 {
-    /// <summary>One member of a cluster as seen by a status query (PowerShell type name ClusterDR.ClusterMember).</summary>
-    public sealed class ClusterMember
+    /// <summary>
+    /// One member of a cluster as seen by a status query (PowerShell type name ClusterDR.ClusterMember): what every
+    /// platform reports. etcd members are <see cref="EtcdMember"/>, ZooKeeper servers <see cref="ZkMember"/>; Swarm nodes
+    /// and Ceph monitors are this type itself. The ClusterDR.ClusterMember view shows all of them.
+    /// </summary>
+    public class ClusterMember
     {
         public string Name { get; set; }
         /// <summary>Member id as the platform's own CLI prints it (etcd: lower-case hex).</summary>
@@ -12,9 +16,10 @@ namespace ClusterDR
         public string[] ClientUrls { get; set; } = new string[0];
         public bool Healthy { get; set; }
         public bool IsLeader { get; set; }
+        /// <summary>The member's place in the replicated log (etcd: raft index; ZooKeeper: the zxid); 0 where the platform reports none.</summary>
         public long RaftIndex { get; set; }
+        /// <summary>The leader term of that place (etcd: raft term; ZooKeeper: the zxid's epoch); 0 where the platform reports none.</summary>
         public long RaftTerm { get; set; }
-        public long DbSize { get; set; }
         public string Version { get; set; }
         /// <summary>The endpoint that answered for this member, if any.</summary>
         public string Endpoint { get; set; }
@@ -26,18 +31,6 @@ namespace ClusterDR
         /// proven down (timeouts, TLS failures) may still be serving where this machine cannot see it.
         /// </summary>
         public bool ProvenDown { get; set; }
-
-        /// <summary>ZooKeeper: leader, follower, observer or standalone (null when the server did not answer).</summary>
-        public string Mode { get; set; }
-        /// <summary>ZooKeeper: the last zxid as ZooKeeper prints it (0x…); RaftIndex holds the same number.</summary>
-        public string Zxid { get; set; }
-        /// <summary>ZooKeeper: znodes in the server's data tree.</summary>
-        public long ZnodeCount { get; set; }
-        /// <summary>ZooKeeper: requests queued and not yet answered.</summary>
-        public long OutstandingRequests { get; set; }
-        /// <summary>ZooKeeper: average and maximum request latency in milliseconds.</summary>
-        public double AvgLatencyMs { get; set; }
-        public long MaxLatencyMs { get; set; }
 
         public override string ToString() => Name ?? Id;
     }

@@ -40,20 +40,6 @@ namespace ClusterDR
         public QuorumStatus Quorum { get; set; } = new QuorumStatus("swarm", "", new ClusterMember[0]);
         public DateTime CheckedUtc { get; set; } = DateTime.UtcNow;
 
-        /// <summary>Why this is not yet a ready manager of a quorate swarm; null when it is.</summary>
-        internal string NotReadyBecause(int managers = 1, bool requireQuorum = true)
-        {
-            if (!string.Equals(LocalNodeState, "active", StringComparison.OrdinalIgnoreCase)) return $"its swarm state is {LocalNodeState}";
-            if (!IsManager) return "it is not a manager";
-            if (Problem != null) return Problem;
-            var self = Managers.FirstOrDefault(m => m.Id == NodeId);
-            if (self == null || !self.Healthy) return "it is not listed as a reachable manager yet";
-            if (requireQuorum && !HasQuorum) return $"{ReachableManagers} of {ManagerCount} managers are reachable";
-            if (Leader == null) return "the swarm has no leader yet";
-            if (ReachableManagers < managers) return $"{ReachableManagers} of the expected {managers} managers are reachable";
-            return null;
-        }
-
         public override string ToString() =>
             $"swarm {(string.IsNullOrEmpty(Cluster) ? "(none)" : Cluster)} from {Node}: {LocalNodeState}, {ReachableManagers}/{ManagerCount} managers reachable, quorum {QuorumSize}, leader {Leader ?? "none"}";
     }

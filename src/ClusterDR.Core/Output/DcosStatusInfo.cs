@@ -35,18 +35,4 @@ namespace ClusterDR
 
         public override string ToString() => Id;
     }
-
-    /// <summary>One backup of the DC/OS backup service (PowerShell type name ClusterDR.DcosBackupInfo).</summary>
-    public sealed class DcosBackupInfo : DcosStatusInfo
-    {
-        /// <summary>The label it was created with, read from its id (&lt;label&gt;-&lt;uuid&gt;); null when the id has another shape.</summary>
-        public string Label { get; set; }
-        public DcosRestoreInfo[] Restores { get; set; } = new DcosRestoreInfo[0];
-    }
-
-    /// <summary>One restore of a DC/OS backup (PowerShell type name ClusterDR.DcosRestoreInfo).</summary>
-    public sealed class DcosRestoreInfo : DcosStatusInfo
-    {
-        public string BackupId { get; set; }
-    }
 }
