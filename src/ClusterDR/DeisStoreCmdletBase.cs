@@ -5,7 +5,7 @@ using ClusterDR.Transport;
 namespace ClusterDR.Commands
 {
     /// <summary>The S3 gateway, keys and store/database nodes of the Deis store cmdlets.</summary>
-    public abstract class DeisStoreCmdletBase : NodeCmdletBase
+    public abstract class DeisStoreCmdletBase : SingleNodeCmdletBase
     {
         /// <summary>The store's S3 gateway, addressed path-style (http://deis-store.example.com).</summary>
         [Parameter(Mandatory = true)]
@@ -16,16 +16,10 @@ namespace ClusterDR.Commands
         [Parameter]
         public PSCredential Credential { get; set; }
 
-        protected const string NodeSet = "Node", SessionSet = "SshSession";
-
         /// <summary>A store node ("localhost" or user@host:port): Ceph guard, store volume, deisctl.</summary>
         [Parameter(Position = 0, ParameterSetName = NodeSet)]
         [Alias("ComputerName", "StoreNode")]
-        public virtual string Node { get; set; }
-
-        /// <summary>A Posh-SSH session (New-SSHSession) to a store node, instead of -Node.</summary>
-        [Parameter(Mandatory = true, ParameterSetName = SessionSet)]
-        public virtual object SshSession { get; set; }
+        public override string Node { get => base.Node; set => base.Node = value; }
 
         /// <summary>The node that runs the database (default: -Node).</summary>
         [Parameter]

@@ -6,6 +6,9 @@ namespace ClusterDR.Commands
     /// <summary>The OpenSSH options of every cmdlet that acts on nodes (-Node user@host:port).</summary>
     public abstract class NodeCmdletBase : ClusterDrCmdlet
     {
+        /// <summary>The parameter sets of -Node and -SshSession, where a cmdlet has them.</summary>
+        protected const string NodeSet = "Node", SessionSet = "SshSession";
+
         /// <summary>known_hosts file that SSH host keys are checked against (default: the ssh client's own).</summary>
         [Parameter]
         public string KnownHostsFile { get; set; }
