@@ -35,10 +35,10 @@ namespace ClusterDR.Commands
 
         private readonly List<Uri> _endpoints = new List<Uri>();
 
-        protected override void ProcessRecord()
+        protected override void ProcessRecord() => Run(() =>
         {
             if (Endpoint != null) _endpoints.AddRange(Endpoint);
-        }
+        });
 
         protected override void EndProcessing() => Run(() =>
         {
