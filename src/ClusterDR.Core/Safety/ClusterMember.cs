@@ -1,5 +1,3 @@
-using System;
-
 namespace ClusterDR
 {
     /// <summary>One member of a cluster as seen by a status query (PowerShell type name ClusterDR.ClusterMember).</summary>

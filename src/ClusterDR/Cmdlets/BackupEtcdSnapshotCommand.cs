@@ -1,7 +1,6 @@
 using System;
 using System.Management.Automation;
 using ClusterDR.Etcd;
-using ClusterDR.Transport;
 
 namespace ClusterDR.Commands
 {
