@@ -1,4 +1,4 @@
-# The two packages of a built module folder, dot-sourced by build.ps1 (Package) and tests/pester/Package.Tests.ps1.
+# The two packages of a built module folder, dot-sourced by build.psm1 (Package) and tests/pester/Package.Tests.ps1.
 
 function New-ModulePackage {
     <#

@@ -1,7 +1,6 @@
 using System;
 using System.Management.Automation;
 using ClusterDR.Etcd;
-using ClusterDR.Transport;
 
 namespace ClusterDR.Commands
 {
@@ -11,10 +10,8 @@ namespace ClusterDR.Commands
     /// </summary>
     [Cmdlet(VerbsData.Backup, "EtcdSnapshot", HelpUri = DocsUri.Base + "Backup-EtcdSnapshot.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = EndpointSet)]
     [OutputType(typeof(ClusterBackup))]
-    public sealed class BackupEtcdSnapshotCommand : EtcdCmdletBase
+    public sealed class BackupEtcdSnapshotCommand : EtcdNodeCmdletBase
     {
-        private const string EndpointSet = "Endpoint", NodeSet = "Node", SessionSet = "SshSession";
-
         /// <summary>The member's client URL. With -Node/-SshSession, as that node sees it.</summary>
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = EndpointSet, ValueFromPipelineByPropertyName = true)]
         [Parameter(ParameterSetName = NodeSet, ValueFromPipelineByPropertyName = true)]
@@ -31,15 +28,6 @@ namespace ClusterDR.Commands
         [Parameter]
         [ValidateBackupName]
         public string Label { get; set; }
-
-        /// <summary>Run etcdctl on this node ("localhost" or user@host:port) and stream the snapshot back.</summary>
-        [Parameter(Mandatory = true, ParameterSetName = NodeSet)]
-        [Alias("ComputerName")]
-        public string Node { get; set; }
-
-        /// <summary>A Posh-SSH session (New-SSHSession) to run etcdctl through.</summary>
-        [Parameter(Mandatory = true, ParameterSetName = SessionSet)]
-        public object SshSession { get; set; }
 
         /// <summary>etcdctl on the node.</summary>
         [Parameter(ParameterSetName = NodeSet)]
@@ -76,7 +64,7 @@ namespace ClusterDR.Commands
                 return;
             }
             req.Tls = NodeTls();
-            using (var shell = ShellFactory.Create(Node, SshSession, Ssh()))
+            using (var shell = Shell())
             {
                 req.Shell = shell;
                 var b = EtcdBackup.Run(req, Context);

@@ -14,25 +14,14 @@ namespace ClusterDR.Commands
     /// </summary>
     [Cmdlet(VerbsCommon.Get, "EtcdClusterStatus", HelpUri = DocsUri.Base + "Get-EtcdClusterStatus.md", DefaultParameterSetName = EndpointSet)]
     [OutputType(typeof(QuorumStatus))]
-    public sealed class GetEtcdClusterStatusCommand : EtcdCmdletBase
+    public sealed class GetEtcdClusterStatusCommand : EtcdNodeCmdletBase
     {
-        private const string EndpointSet = "Endpoint", NodeSet = "Node", SessionSet = "SshSession";
-
         /// <summary>Client URLs; with -Node/-SshSession, the one URL etcdctl uses on that node.</summary>
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = EndpointSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Parameter(ParameterSetName = NodeSet, ValueFromPipelineByPropertyName = true)]
         [Parameter(ParameterSetName = SessionSet, ValueFromPipelineByPropertyName = true)]
         [Alias("ClientUrl", "Endpoints")]
         public Uri[] Endpoint { get; set; }
-
-        /// <summary>Run etcdctl on this node ("localhost" or user@host:port).</summary>
-        [Parameter(Mandatory = true, ParameterSetName = NodeSet)]
-        [Alias("ComputerName")]
-        public string Node { get; set; }
-
-        /// <summary>A Posh-SSH session (New-SSHSession) to run etcdctl through.</summary>
-        [Parameter(Mandatory = true, ParameterSetName = SessionSet)]
-        public object SshSession { get; set; }
 
         /// <summary>etcdctl on the node.</summary>
         [Parameter(ParameterSetName = NodeSet)]
@@ -46,10 +35,10 @@ namespace ClusterDR.Commands
 
         private readonly List<Uri> _endpoints = new List<Uri>();
 
-        protected override void ProcessRecord()
+        protected override void ProcessRecord() => Run(() =>
         {
             if (Endpoint != null) _endpoints.AddRange(Endpoint);
-        }
+        });
 
         protected override void EndProcessing() => Run(() =>
         {
@@ -65,7 +54,7 @@ namespace ClusterDR.Commands
             else
             {
                 string endpoint = (_endpoints.FirstOrDefault() ?? new Uri("http://127.0.0.1:2379")).ToString().TrimEnd('/');
-                using (var shell = ShellFactory.Create(Node, SshSession, Ssh()))
+                using (var shell = Shell())
                     status = EtcdStatusReader.ReadOnNode(shell, endpoint, NodeTls(), EtcdctlPath, Cancellation);
             }
             if (!status.HasQuorum) WriteWarning($"The etcd cluster has no quorum: {status}.");

@@ -43,10 +43,10 @@ namespace ClusterDR.Commands
 
         private readonly List<string> _servers = new List<string>();
 
-        protected override void ProcessRecord()
+        protected override void ProcessRecord() => Run(() =>
         {
             if (Server != null) _servers.AddRange(Server);
-        }
+        });
 
         protected override void EndProcessing() => Run(() =>
         {

@@ -1,10 +1,6 @@
-using System;
 using System.Collections.Generic;
 using System.Management.Automation;
-using System.Net;
-using System.Security;
 using ClusterDR.Swarm;
-using ClusterDR.Transport;
 
 namespace ClusterDR.Commands
 {

@@ -1,8 +1,5 @@
 using System;
-using System.Collections.Generic;
 using System.Management.Automation;
-using System.Net;
-using System.Security;
 using ClusterDR.Swarm;
 using ClusterDR.Transport;
 
