@@ -292,7 +292,9 @@ Describe 'Deis store cmdlets against real Ceph radosgw, sshd and PostgreSQL' {
 
     It 'restores every object, file owner and the database, signing with SigV2' {
         $r = Get-ClusterBackup $script:backups -Kind deis-store | Restore-DeisStore @script:store -SignatureVersion 2 -IncludeDatabase -DatabaseLoadCommand $script:load -Confirm:$false
-        $r.PSObject.TypeNames[0] | Should -Be 'ClusterDR.RestoreResult'
+        # Its own type first, the shared one behind it (what views and scripts select on).
+        $r.PSObject.TypeNames[0] | Should -Be 'ClusterDR.DeisRestoreResult'
+        $r.PSObject.TypeNames | Should -Contain 'ClusterDR.RestoreResult'
         ($r.Parts | Where-Object Name -eq 'objects').Items | Should -Be $script:objects.Count
         ($r.Parts | Where-Object Name -eq 'buckets').Items | Should -Be 2
         $now = Get-ObjectHashes

@@ -77,7 +77,9 @@ Describe 'Swarm cmdlets against a real dockerd' {
 
         docker swarm leave --force | Out-Null
         $r = Get-ClusterBackup $script:backups -Kind swarm | Restore-SwarmManager @script:node -AdvertiseAddress 127.0.0.1 -ListenAddress 127.0.0.1:2377 -Confirm:$false
-        $r.PSObject.TypeNames[0] | Should -Be 'ClusterDR.RestoreResult'
+        # Its own type first, the shared one behind it (what views and scripts select on).
+        $r.PSObject.TypeNames[0] | Should -Be 'ClusterDR.SwarmRestoreResult'
+        $r.PSObject.TypeNames | Should -Contain 'ClusterDR.RestoreResult'
         $r.Swarm.HasQuorum | Should -BeTrue
         Get-Objects | Should -Be $script:objects
     }

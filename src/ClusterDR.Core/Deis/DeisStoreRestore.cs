@@ -40,7 +40,7 @@ namespace ClusterDR.Deis
     /// </summary>
     public static class DeisStoreRestore
     {
-        public static RestoreResult Run(DeisStoreRestoreRequest req, IOperationContext ctx)
+        public static DeisRestoreResult Run(DeisStoreRestoreRequest req, IOperationContext ctx)
         {
             using var debug = Transport.DebugLog.To(ctx);
             var clock = Stopwatch.StartNew();
@@ -65,7 +65,7 @@ namespace ClusterDR.Deis
                 throw new ClusterDrException(ErrorIds.InvalidNode, ErrorKind.InvalidArgument, "-ReSave needs -ControllerNode.");
 
             var parts = new List<DeisRestorePart>();
-            var result = new RestoreResult { Platform = DeisStore.Platform, Cluster = backup.Cluster, BackupPath = backup.Path, StartedUtc = started };
+            var result = new DeisRestoreResult { Platform = DeisStore.Platform, Cluster = backup.Cluster, BackupPath = backup.Path, StartedUtc = started };
             using (var s3 = DeisStore.Client(s3o))
             {
                 // Keys and guard first: nothing is written with wrong keys or onto a store that holds data.

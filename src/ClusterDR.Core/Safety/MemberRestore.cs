@@ -112,6 +112,8 @@ namespace ClusterDR.Safety
         protected abstract string CheckAction { get; }
         /// <summary>Compares the restored cluster with the backup's manifest (revision, znodes, object counts).</summary>
         protected abstract void Check();
+        /// <summary>The platform's result type (a RestoreResult with what else it reports).</summary>
+        protected virtual RestoreResult NewResult() => new RestoreResult();
         /// <summary>After the plan ran fully.</summary>
         protected virtual void Done() { }
         /// <summary>Clears up local leftovers (staging files), whatever happened.</summary>
@@ -145,14 +147,12 @@ namespace ClusterDR.Safety
 
                 // 3. The plan: stop all, move aside all, write, start all, wait, check.
                 Stamp = UtcStamp.Now();
-                Result = new RestoreResult
-                {
-                    Platform = Platform,
-                    Cluster = Backup.Cluster,
-                    BackupPath = Backup.Path,
-                    Members = Members.Select(Name).ToArray(),
-                    StartedUtc = started,
-                };
+                Result = NewResult();
+                Result.Platform = Platform;
+                Result.Cluster = Backup.Cluster;
+                Result.BackupPath = Backup.Path;
+                Result.Members = Members.Select(Name).ToArray();
+                Result.StartedUtc = started;
                 var running = Members.Where(m => WasRunning(m, before)).ToList();
                 var plan = new Plan(Ctx, Operation, ErrorIds.RestoreFailed);
                 foreach (var m in Members)

@@ -23,7 +23,7 @@ namespace ClusterDR.Swarm
     /// </summary>
     public static class SwarmRepair
     {
-        public static RestoreResult Run(SwarmRepairRequest req, IOperationContext ctx)
+        public static SwarmRestoreResult Run(SwarmRepairRequest req, IOperationContext ctx)
         {
             using var debug = Transport.DebugLog.To(ctx);
             var clock = Stopwatch.StartNew();
@@ -44,7 +44,7 @@ namespace ClusterDR.Swarm
             QuorumGuard.EnsureClusterIsDown(before.Quorum, req.Force, ctx);
 
             string who = $"swarm manager {sh.Node}";
-            var result = new RestoreResult
+            var result = new SwarmRestoreResult
             {
                 Platform = SwarmStatusReader.Platform,
                 Cluster = before.Cluster,

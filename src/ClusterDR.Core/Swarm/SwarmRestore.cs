@@ -30,7 +30,7 @@ namespace ClusterDR.Swarm
     /// </summary>
     public static class SwarmRestore
     {
-        public static RestoreResult Run(SwarmRestoreRequest req, IOperationContext ctx) => new Adapter(req, ctx).Run();
+        public static SwarmRestoreResult Run(SwarmRestoreRequest req, IOperationContext ctx) => (SwarmRestoreResult)new Adapter(req, ctx).Run();
 
         /// <summary>
         /// The single-member form of <see cref="MemberRestore{TMember}"/>: the member is the host's shell
@@ -42,6 +42,8 @@ namespace ClusterDR.Swarm
             private SwarmClusterStatus _before, _after;
             private bool _autolock;
             public Adapter(SwarmRestoreRequest req, IOperationContext ctx) : base(ctx) { _req = req; }
+            protected override RestoreResult NewResult() => new SwarmRestoreResult();
+            private SwarmRestoreResult SwarmResult => (SwarmRestoreResult)Result;
 
             private SwarmNodeOptions O => _req.Options;
             protected override string Operation => "Restore-SwarmManager";
@@ -111,7 +113,7 @@ namespace ClusterDR.Swarm
                     plan.Add(who, "Turn autolock back on (a new unlock key)", () =>
                     {
                         SwarmNode.SetAutolock(sh, O, true, Ct);
-                        Result.UnlockKey = SwarmNode.ReadUnlockKey(sh, O, rotate: false, Ct);
+                        SwarmResult.UnlockKey = SwarmNode.ReadUnlockKey(sh, O, rotate: false, Ct);
                     });
             }
 
@@ -127,7 +129,7 @@ namespace ClusterDR.Swarm
             protected override void Done()
             {
                 Result.Status = _after.Quorum;
-                Result.Swarm = _after;
+                SwarmResult.Swarm = _after;
                 if (_autolock) Ctx.WriteWarning("Autolock is on again with a NEW unlock key (the result's UnlockKey): store it where the old one was; the old key no longer unlocks this swarm.");
             }
         }

@@ -7,7 +7,7 @@ namespace ClusterDR.Commands
 {
     /// <summary>Recovers a swarm that lost quorum: --force-new-cluster from a surviving manager, then optional promotions.</summary>
     [Cmdlet(VerbsDiagnostic.Repair, "SwarmQuorum", HelpUri = DocsUri.Base + "Repair-SwarmQuorum.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = NodeSet)]
-    [OutputType(typeof(RestoreResult))]
+    [OutputType(typeof(SwarmRestoreResult))]
     public sealed class RepairSwarmQuorumCommand : SwarmCmdletBase
     {
         [Parameter]

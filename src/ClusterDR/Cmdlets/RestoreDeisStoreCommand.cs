@@ -6,7 +6,7 @@ namespace ClusterDR.Commands
 {
     /// <summary>Restores a Deis store backup onto a new platform whose store components are started.</summary>
     [Cmdlet(VerbsData.Restore, "DeisStore", HelpUri = DocsUri.Base + "Restore-DeisStore.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = NodeSet)]
-    [OutputType(typeof(RestoreResult))]
+    [OutputType(typeof(DeisRestoreResult))]
     public sealed class RestoreDeisStoreCommand : DeisStoreCmdletBase
     {
         private const string NodeLiteralPathSet = "NodeLiteralPath", SessionLiteralPathSet = "SshSessionLiteralPath";

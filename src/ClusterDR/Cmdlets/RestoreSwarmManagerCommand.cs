@@ -6,7 +6,7 @@ namespace ClusterDR.Commands
 {
     /// <summary>Restores a manager backup onto one host and forces a new one-manager cluster from it.</summary>
     [Cmdlet(VerbsData.Restore, "SwarmManager", HelpUri = DocsUri.Base + "Restore-SwarmManager.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = NodeSet)]
-    [OutputType(typeof(RestoreResult))]
+    [OutputType(typeof(SwarmRestoreResult))]
     public sealed class RestoreSwarmManagerCommand : SwarmDaemonCmdletBase
     {
         private const string NodeLiteralPathSet = "NodeLiteralPath", SessionLiteralPathSet = "SshSessionLiteralPath";
