@@ -5,6 +5,7 @@
 BeforeAll {
     $script:module = if ($env:CLUSTERDR_MODULE) { $env:CLUSTERDR_MODULE } else { Join-Path $PSScriptRoot '../../out/ClusterDR/ClusterDR.psd1' }
     Import-Module $script:module -Force
+    . (Join-Path $PSScriptRoot 'ConsoleView.ps1')
     $project = Join-Path $PSScriptRoot '../ClusterDR.Tests'
     $dll = Join-Path $project 'bin/Release/net10.0/ClusterDR.Tests.dll'
     if (-not (Test-Path $dll)) {
@@ -46,7 +47,6 @@ Describe 'DC/OS backup service cmdlets' {
         $b.Status | Should -Be 'STATUS_READY'
         $b.Label | Should -Be 'nightly.1'
         $b.ComponentStatus['marathon'] | Should -Be 'STATUS_READY'
-        . (Join-Path $PSScriptRoot 'ConsoleView.ps1')
         # The Id (what Restore-/Remove-DcosBackup take) comes first and whole.
         $view = Assert-FitsConsole $b -Columns Id, Status, Restores
         $view | Should -Match ('(?m)^' + [regex]::Escape($b.Id) + '\s+STATUS_READY\s+0\s*$')
@@ -59,7 +59,6 @@ Describe 'DC/OS backup service cmdlets' {
         $r.PSObject.TypeNames | Should -Contain 'ClusterDR.DcosRestoreInfo'
         $r.Status | Should -Be 'STATUS_READY'
         $r.BackupId | Should -BeLike 'nightly.1-*'
-        . (Join-Path $PSScriptRoot 'ConsoleView.ps1')
         $null = Assert-FitsConsole $r -Columns Id, Status, BackupId
         (Get-DcosBackup @dcos -Id $r.BackupId).Restores.Id | Should -Be $r.Id
     }

@@ -5,6 +5,7 @@
 BeforeAll {
     $script:module = if ($env:CLUSTERDR_MODULE) { $env:CLUSTERDR_MODULE } else { Join-Path $PSScriptRoot '../../out/ClusterDR/ClusterDR.psd1' }
     Import-Module $script:module -Force
+    . (Join-Path $PSScriptRoot 'ConsoleView.ps1')
     foreach ($program in 'dockerd', 'docker', 'nsenter', 'ip', 'busybox') {
         if (-not (Get-Command $program -ErrorAction SilentlyContinue)) { throw "$program is required: sh tests/tools/install-deps.sh" }
     }
@@ -50,7 +51,6 @@ Describe 'Swarm cmdlets against a real dockerd' {
         $s.Autolock | Should -BeFalse
         $s.Services | Should -Be 1
         $s.Secrets | Should -Be 1
-        . (Join-Path $PSScriptRoot 'ConsoleView.ps1')
         $null = Assert-FitsConsole $s
     }
 
@@ -99,7 +99,6 @@ Describe 'Swarm cmdlets against a real dockerd' {
         $m = Get-SwarmClassicManager -Endpoint 127.0.0.1:1 -TimeoutSec 2
         $m.Reachable | Should -BeFalse
         $m.Problem | Should -Not -BeNullOrEmpty
-        . (Join-Path $PSScriptRoot 'ConsoleView.ps1')
         $null = Assert-FitsConsole $m -Columns Endpoint, Role, Primary, Nodes, Strategy, Filters
     }
 }
