@@ -110,7 +110,7 @@ Describe 'The ClusterDR module' {
         $err = $null
         try { Test-ClusterBackup -Path /etc/hostname -ErrorAction Stop } catch { $err = $_ }
         $err.FullyQualifiedErrorId | Should -BeLike 'ManifestInvalid*'
-        $err.Exception.Message | Should -Be "'/etc/hostname' is not a gzip file, so not a ClusterDR backup."
+        $err.Exception.Message | Should -Be "'/etc/hostname' is neither a zstd nor a gzip file, so not a ClusterDR backup."
     }
 
     It 'names a path the file system cannot take in operator terms, not with the API''s exception' {
