@@ -81,14 +81,16 @@ namespace ClusterDR.Backups
         /// mod 2^32) with the tar length the manifest implies. A cut-off .tar.gz's last 8 bytes are not a trailer, so they
         /// pass with odds of about 2^-19 (a .tar.zst's 24 bytes carry a marker: practically never). What the manifest
         /// does not say, the writer makes small and bounded: directory entries come right after the manifest
-        /// (read here, headers only), and SharpZipLib pads the tar to its 10240-byte records (less than one record,
-        /// a multiple of 512). So the tar is Lo + d with d a multiple of 512 below <see cref="RecordSize"/> (plus
+        /// (read here, headers only), and SharpZipLib pads the tar to its 10240-byte records (a multiple of 512, less than
+        /// two records). So the tar is Lo + d with d a multiple of 512 up to 2 × <see cref="RecordSize"/> (plus
         /// the extra blocks a long non-ASCII name may take), which holds modulo 2^32 for archives over 4 GiB too.
         /// Deflate also never shrinks data more than 1032:1, which bounds a .tar.gz's own length from below.
         /// </summary>
         private void EnsurePlausibleLength()
         {
-            long lo = (512 + Round(_manifestSize)) + EndBlocks, slack = RecordSize - 512;
+            // SharpZipLib's end of archive is not GNU tar's: after the two end blocks it may write up to a whole extra
+            // record (AWholeArchiveListsWhereverItsTarEndsInARecord tries every residue), so allow two records.
+            long lo = (512 + Round(_manifestSize)) + EndBlocks, slack = 2 * RecordSize;
             foreach (var f in Manifest.Files) { lo += Header(f.Path, ref slack) + Round(f.Size); }
             TarEntry e;
             while ((e = NextEntry()) != null && e.IsDirectory) lo += Header(e.TarHeader.Name, ref slack);
