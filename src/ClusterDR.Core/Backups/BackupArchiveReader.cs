@@ -86,6 +86,7 @@ namespace ClusterDR.Backups
         {
             long lo = (512 + Round(_manifestSize)) + EndBlocks, slack = RecordSize - 512;
             foreach (var f in Manifest.Files) { lo += Header(f.Path, ref slack) + Round(f.Size); }
+            if (Manifest.Index != null) { lo += Manifest.Index.TarBytes; slack += Manifest.Index.TarSlack; }
             TarEntry e;
             while ((e = NextEntry()) != null && e.IsDirectory) lo += Header(e.TarHeader.Name, ref slack);
             var trailer = GzipTrailer.Read(Path);
@@ -100,10 +101,10 @@ namespace ClusterDR.Backups
         private const long RecordSize = 10240; // SharpZipLib's TarOutputStream: 20 blocks of 512
         private const long EndBlocks = 1024;   // two zero blocks end a tar
 
-        private static long Round(long size) => (size + 511) / 512 * 512;
+        internal static long Round(long size) => (size + 511) / 512 * 512;
 
         /// <summary>A tar header as SharpZipLib writes it: a GNU long-name entry first when the name has over 100 characters.</summary>
-        private static long Header(string name, ref long slack)
+        internal static long Header(string name, ref long slack)
         {
             if (name.Length <= 100) return 512;
             // SharpZipLib counts characters; a name with multi-byte characters may take more blocks, never fewer.
@@ -146,6 +147,7 @@ namespace ClusterDR.Backups
                 throw new ClusterDrException(ErrorIds.ManifestInvalid, ErrorKind.InvalidData,
                     $"'{Path}' has archive format version {m.FormatVersion}; this ClusterDR reads versions 1 to {BackupManifest.CurrentFormatVersion}.", Path);
             foreach (var f in m.Files) f.Path = ArchivePaths.Normalize(f.Path);
+            PayloadIndex.Validate(m, Path);
             return m;
         }
 

@@ -18,7 +18,7 @@ namespace ClusterDR.Backups
     /// finished backup. Every temporary file and the staging folder carry this writer's own random token and
     /// are created exclusively, so two runs of the same backup name never touch each other's files.
     /// </summary>
-    public sealed class BackupArchiveWriter : IDisposable
+    public sealed partial class BackupArchiveWriter : IDisposable
     {
         private readonly string _stagingDir;
         private readonly string _secondPath; // the large-manifest rewrite's second file
@@ -128,11 +128,12 @@ namespace ClusterDR.Backups
                     throw;
                 }
             }
-            lock (_files)
-            {
-                _files.Add(entry);
-                _modes[rel] = entryMode;
-            }
+            if (!Indexed(rel))
+                lock (_files)
+                {
+                    _files.Add(entry);
+                    _modes[rel] = entryMode;
+                }
             return entry;
         }
 
@@ -140,6 +141,7 @@ namespace ClusterDR.Backups
         public ClusterBackup Commit(BackupManifest manifest, IOperationContext ctx)
         {
             if (_broken) throw new InvalidOperationException("A streamed payload failed part-way; this archive cannot be finished.");
+            _index?.Finish(this, manifest);
             manifest.Files = new List<ManifestFile>(_files);
             if (string.IsNullOrEmpty(manifest.ToolVersion)) manifest.ToolVersion = BackupManifest.ToolVersionString;
             long total = 0;
@@ -326,7 +328,7 @@ namespace ClusterDR.Backups
                 if (_broken) throw new InvalidOperationException("A streamed payload failed part-way; this archive cannot take more.");
                 lock (_files)
                 {
-                    if (!_streamed.Add(path)) throw new ArgumentException($"'{path}' is already in this archive.", nameof(path));
+                    if (!Indexed(path) && !_streamed.Add(path)) throw new ArgumentException($"'{path}' is already in this archive.", nameof(path));
                 }
                 PutEntry(DirectTar(), path, size, DateTime.UtcNow, mode);
                 return _directTar;
@@ -338,12 +340,16 @@ namespace ClusterDR.Backups
             }
         }
 
-        internal void EndStreamedEntry(string path, bool failed)
+        internal void EndStreamedEntry(string path, bool failed, ManifestFile entry = null)
         {
             try
             {
                 if (failed) _broken = true;
-                else _directTar.CloseEntry();
+                else
+                {
+                    _directTar.CloseEntry();
+                    if (Indexed(path)) RecordIndexed(entry);
+                }
             }
             finally { _oneStream.Release(); }
         }
@@ -351,6 +357,7 @@ namespace ClusterDR.Backups
         /// <summary>A new private staging file for a payload path.</summary>
         internal FileStream CreateStagingFile(string rel)
         {
+            if (Indexed(rel)) throw new InvalidOperationException($"'{rel}' goes into the payload index: it must declare its length and stream.");
             string staged = Path.Combine(_stagingDir, rel.Replace('/', Path.DirectorySeparatorChar));
             lock (_files) Directory.CreateDirectory(Path.GetDirectoryName(staged));
             var file = new FileStream(staged, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
@@ -385,6 +392,7 @@ namespace ClusterDR.Backups
 
         private void Cleanup()
         {
+            _index?.Dispose();
             try { _direct?.Dispose(); } catch { }
             _direct = null;
             try { if (File.Exists(_secondPath)) File.Delete(_secondPath); } catch { }

@@ -59,6 +59,8 @@ namespace ClusterDR.Deis
         public const string ObjectsRoot = "s3";
         /// <summary>Objects whose key is not a clean relative path ("dir/" markers, "a//b", "./x", '%'): s3x/&lt;bucket&gt;/&lt;hex of the UTF-8 key&gt;.</summary>
         public const string EncodedObjectsRoot = "s3x";
+        /// <summary>The payload index that lists every object payload (path, size, SHA-256), so manifest.json stays small; older backups list them in manifest.json.</summary>
+        public const string ObjectIndexPayload = "index/objects.jsonl";
         public const string VolumePayload = "volume/store.tar";
         public const string DatabasePayload = "database/pg_dumpall.sql";
         /// <summary>Where Restore-DeisStore -Force moves an object it overwrites, in the same bucket: clusterdr-moved-aside/&lt;UTC stamp&gt;/&lt;key&gt;.</summary>
