@@ -103,10 +103,10 @@ namespace ClusterDR.Backups
 
         internal static long Round(long size) => (size + 511) / 512 * 512;
 
-        /// <summary>A tar header as SharpZipLib writes it: a GNU long-name entry first when the name has over 100 characters.</summary>
+        /// <summary>A tar header as SharpZipLib writes it: a GNU long-name entry first when the name has over 100 bytes of UTF-8 (not characters).</summary>
         internal static long Header(string name, ref long slack)
         {
-            if (name.Length <= 100) return 512;
+            if (Encoding.UTF8.GetByteCount(name) <= 100) return 512;
             // SharpZipLib counts characters; a name with multi-byte characters may take more blocks, never fewer.
             slack += Round(Encoding.UTF8.GetByteCount(name) + 1) - Round(name.Length + 1);
             return 512 + 512 + Round(name.Length + 1);

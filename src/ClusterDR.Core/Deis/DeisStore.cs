@@ -23,7 +23,7 @@ namespace ClusterDR.Deis
         /// <summary>"4" (SigV4, default) or "2" (the older S3 signature, for gateways that need it).</summary>
         public string SignatureVersion { get; set; } = "4";
         public string Region { get; set; } = "us-east-1";
-        public string[] Buckets { get; set; } = DeisStore.DefaultBuckets;
+        public string[] Buckets { get; set; } = (string[])DeisStore.DefaultBuckets.Clone(); // each request its own: a caller may change it
         /// <summary>Objects transferred at once.</summary>
         public int Parallelism { get; set; } = 16;
         /// <summary>A restore uploads objects bigger than this in parts of this size (S3's minimum part is 5 MiB).</summary>
