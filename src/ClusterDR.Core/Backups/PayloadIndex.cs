@@ -83,54 +83,87 @@ namespace ClusterDR.Backups
         /// </summary>
         public static IEnumerable<ManifestFile> ReadFiles(string archivePath)
         {
-            FileStream copy = null;
             BackupManifest m;
+            var copy = new TempLines("index");
             try
             {
                 using (var reader = BackupArchiveReader.Open(archivePath))
                 {
                     m = reader.Manifest;
-                    if (m.Index != null)
-                    {
-                        copy = CreateTemp("index");
-                        reader.ForEachEntry((name, entry, content) => { if (name == m.Index.Path) content.CopyTo(copy, 1 << 16); });
-                    }
-                }
-                foreach (var f in m.Files) yield return f;
-                if (copy == null) yield break;
-                using (var index = new PayloadIndexFile(copy, m.Index, archivePath))
-                {
-                    copy = null;
-                    foreach (var f in index.Files()) yield return f;
+                    if (m.Index != null) reader.ForEachEntry((name, entry, content) => { if (name == m.Index.Path) content.CopyTo(copy.Raw, 1 << 16); });
                 }
             }
-            finally { copy?.Dispose(); }
-        }
-
-        /// <summary>A new private temporary file (0600): an index being written or read never leaves this machine's user.</summary>
-        internal static FileStream CreateTemp(string purpose)
-        {
-            string path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"clusterdr-{purpose}-{Guid.NewGuid():N}");
-            var f = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read, 1 << 16, FileOptions.DeleteOnClose);
-            FileModes.TrySetOwnerOnly(path);
-            return f;
+            catch
+            {
+                copy.Dispose();
+                throw;
+            }
+            using (var index = new PayloadIndexFile(copy, m.Index, archivePath))
+            {
+                foreach (var f in m.Files) yield return f;
+                if (m.Index != null) foreach (var f in index.Files()) yield return f;
+            }
         }
     }
 
     /// <summary>
-    /// Collects the index lines of a backup being written, in archive order, in a private temporary file (memory stays
-    /// flat whatever the file count), and adds them as the index payload when the backup is committed.
+    /// A private temporary file (0600, deleted when closed) of text lines, written once and then read as often as needed,
+    /// one pass at a time: what would be a list of every file or object is kept here, so memory stays flat.
+    /// </summary>
+    internal sealed class TempLines : IDisposable
+    {
+        private static readonly UTF8Encoding Utf8 = new UTF8Encoding(false);
+        private readonly FileStream _file;
+        private readonly StreamWriter _writer;
+
+        public TempLines(string purpose)
+        {
+            string path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"clusterdr-{purpose}-{Guid.NewGuid():N}");
+            _file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read, 1 << 16, FileOptions.DeleteOnClose);
+            FileModes.TrySetOwnerOnly(path);
+            _writer = new StreamWriter(_file, Utf8, 1 << 16) { NewLine = "\n" };
+        }
+
+        public void Add(string line) => _writer.WriteLine(line);
+
+        /// <summary>The file itself, for bytes that come as they are (an index payload read from an archive).</summary>
+        public Stream Raw { get { _writer.Flush(); return _file; } }
+
+        public long Length { get { _writer.Flush(); return _file.Length; } }
+
+        public IEnumerable<string> Lines()
+        {
+            _writer.Flush();
+            _file.Position = 0;
+            using (var r = new StreamReader(_file, Utf8, false, 1 << 16, leaveOpen: true))
+            {
+                string line;
+                while ((line = r.ReadLine()) != null) yield return line;
+            }
+        }
+
+        public void CopyTo(Stream to)
+        {
+            _writer.Flush();
+            _file.Position = 0;
+            _file.CopyTo(to, 1 << 16);
+        }
+
+        public void Dispose() => _file.Dispose();
+    }
+
+    /// <summary>
+    /// Collects the index lines of a backup being written, in archive order (memory stays flat whatever the file count),
+    /// and adds them as the index payload when the backup is committed.
     /// </summary>
     internal sealed class PayloadIndexWriter : IDisposable
     {
-        private readonly FileStream _lines = PayloadIndex.CreateTemp("index");
-        private readonly StreamWriter _text;
+        private readonly TempLines _lines = new TempLines("index");
         private long _slack;
 
         public PayloadIndexWriter(string path, IEnumerable<string> roots)
         {
             Info = new PayloadIndexInfo { Path = ArchivePaths.Normalize(path), Roots = roots.ToList() };
-            _text = new StreamWriter(_lines, new UTF8Encoding(false), 1 << 16) { NewLine = "\n" };
         }
 
         public PayloadIndexInfo Info { get; }
@@ -140,7 +173,7 @@ namespace ClusterDR.Backups
         /// <summary>Called while the entry still holds the archive, so the lines are in the archive's order.</summary>
         public void Record(ManifestFile f)
         {
-            _text.WriteLine(PayloadIndex.Line(f));
+            _lines.Add(PayloadIndex.Line(f));
             Info.Files++;
             Info.Bytes += f.Size;
             Info.TarBytes += BackupArchiveReader.Header(f.Path, ref _slack) + BackupArchiveReader.Round(f.Size);
@@ -149,14 +182,11 @@ namespace ClusterDR.Backups
         /// <summary>Adds the index payload (streamed: its length is known) and its section to <paramref name="manifest"/>.</summary>
         public void Finish(BackupArchiveWriter writer, BackupManifest manifest)
         {
-            _text.Flush();
             Info.TarSlack = _slack;
-            long length = _lines.Length;
-            _lines.Position = 0;
             writer.AddStreamedPayload(Info.Path, sink =>
             {
-                sink.DeclareLength(length);
-                _lines.CopyTo(sink, 1 << 16);
+                sink.DeclareLength(_lines.Length);
+                _lines.CopyTo(sink);
             });
             manifest.Index = Info;
             manifest.FormatVersion = Math.Max(manifest.FormatVersion, PayloadIndex.FormatVersion);
@@ -166,51 +196,41 @@ namespace ClusterDR.Backups
     }
 
     /// <summary>
-    /// The verifier's side: the indexed entries of the archive as they stream past (name, size, SHA-256 in a private
-    /// temporary file) and the index payload itself, compared line by line once the archive is read. On success the
-    /// verified index can be kept for a restore (<see cref="Keep"/>), which then checks each entry against it again.
+    /// The verifier's side: the indexed entries of the archive as they stream past (name, size, SHA-256) and the index
+    /// payload itself, compared line by line once the archive is read. On success the verified index can be kept for a
+    /// restore (<see cref="Keep"/>), which then checks each entry against it again.
     /// </summary>
     internal sealed class PayloadIndexCheck : IDisposable
     {
         private readonly PayloadIndexInfo _ix;
         private readonly string _archive;
-        private readonly FileStream _seen = PayloadIndex.CreateTemp("seen");
-        private readonly StreamWriter _seenText;
-        private FileStream _index = PayloadIndex.CreateTemp("index");
+        private readonly TempLines _seen = new TempLines("seen");
+        private TempLines _index = new TempLines("index");
 
-        public PayloadIndexCheck(PayloadIndexInfo ix, string archive)
-        {
-            _ix = ix; _archive = archive;
-            _seenText = new StreamWriter(_seen, new UTF8Encoding(false), 1 << 16) { NewLine = "\n" };
-        }
+        public PayloadIndexCheck(PayloadIndexInfo ix, string archive) { _ix = ix; _archive = archive; }
 
         public bool Covers(string name) => PayloadIndex.Covers(_ix, name);
 
         /// <summary>Receives the index payload's bytes.</summary>
-        public Stream Sink => _index;
+        public Stream Sink => _index.Raw;
 
         public void Observe(string name, long size, string sha256) =>
-            _seenText.WriteLine(PayloadIndex.Line(new ManifestFile { Path = name, Size = size, Sha256 = sha256 }));
+            _seen.Add(PayloadIndex.Line(new ManifestFile { Path = name, Size = size, Sha256 = sha256 }));
 
         public string Description => $"{_ix.Files} file(s) listed in {_ix.Path}: SHA-256 match";
 
         /// <summary>Every indexed entry read is the one the index lists at its place, with its size and SHA-256; the totals are the manifest's.</summary>
         public void Complete()
         {
-            _seenText.Flush();
-            _seen.Position = 0;
-            _index.Flush();
-            _index.Position = 0;
-            using (var seen = new StreamReader(_seen, new UTF8Encoding(false), false, 1 << 16, leaveOpen: true))
-            using (var index = new StreamReader(_index, new UTF8Encoding(false), false, 1 << 16, leaveOpen: true))
+            using (var seen = _seen.Lines().GetEnumerator())
+            using (var index = _index.Lines().GetEnumerator())
             {
                 long n = 0, bytes = 0;
                 while (true)
                 {
-                    string s = seen.ReadLine(), l = index.ReadLine();
-                    if (s == null && l == null) break;
-                    var got = s == null ? null : JsonConvert.DeserializeObject<ManifestFile>(s);
-                    var want = l == null ? null : PayloadIndex.Parse(l, n + 1, _ix, _archive);
+                    var got = seen.MoveNext() ? JsonConvert.DeserializeObject<ManifestFile>(seen.Current) : null;
+                    var want = index.MoveNext() ? PayloadIndex.Parse(index.Current, n + 1, _ix, _archive) : null;
+                    if (got == null && want == null) break;
                     if (want == null)
                         throw new ClusterDrException(ErrorIds.UnexpectedEntry, ErrorKind.InvalidData, $"'{_archive}' holds '{got.Path}', which its index {_ix.Path} does not list.", _archive);
                     if (got == null)
@@ -250,29 +270,23 @@ namespace ClusterDR.Backups
     }
 
     /// <summary>
-    /// What a verified backup holds, for a restore that reads the archive again: the manifest's files by name and,
-    /// when the backup has an index, the verified index read in step with the archive (its lines are in archive order,
-    /// so nothing per file is held in memory). <see cref="Expect"/> gives each entry's expected size and SHA-256.
+    /// A backup's payload index in a private temporary file, for a restore that reads the archive again after verifying it:
+    /// its lines are in archive order, so <see cref="Expect"/> follows the archive and nothing per file is held in memory.
     /// </summary>
     public sealed class PayloadIndexFile : IDisposable
     {
-        private readonly FileStream _file;
+        private readonly TempLines _lines;
         private readonly PayloadIndexInfo _ix;
         private readonly string _archive;
         private IEnumerator<ManifestFile> _next;
 
-        internal PayloadIndexFile(FileStream file, PayloadIndexInfo ix, string archive) { _file = file; _ix = ix; _archive = archive; }
+        internal PayloadIndexFile(TempLines lines, PayloadIndexInfo ix, string archive) { _lines = lines; _ix = ix; _archive = archive; }
 
-        /// <summary>Every file the index lists, in archive order (a fresh pass each time).</summary>
+        /// <summary>Every file the index lists, in archive order (a fresh pass each time; not while <see cref="Expect"/> is in use).</summary>
         public IEnumerable<ManifestFile> Files()
         {
-            _file.Position = 0;
-            using (var r = new StreamReader(_file, new UTF8Encoding(false), false, 1 << 16, leaveOpen: true))
-            {
-                string line;
-                long n = 0;
-                while ((line = r.ReadLine()) != null) yield return PayloadIndex.Parse(line, ++n, _ix, _archive);
-            }
+            long n = 0;
+            foreach (var line in _lines.Lines()) yield return PayloadIndex.Parse(line, ++n, _ix, _archive);
         }
 
         public bool Covers(string name) => PayloadIndex.Covers(_ix, name);
@@ -299,7 +313,7 @@ namespace ClusterDR.Backups
         public void Dispose()
         {
             _next?.Dispose();
-            _file.Dispose();
+            _lines.Dispose();
         }
     }
 }

@@ -1,7 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.IO;
-using System.Text;
 using System.Threading;
 using Amazon.S3;
 using Amazon.S3.Model;
@@ -17,13 +15,7 @@ namespace ClusterDR.Deis
     /// </summary>
     internal sealed class DeisObjectListing : IDisposable
     {
-        private readonly FileStream _file = PayloadIndex.CreateTemp("deis-listing");
-        private readonly StreamWriter _text;
-
-        private DeisObjectListing()
-        {
-            _text = new StreamWriter(_file, new UTF8Encoding(false), 1 << 16) { NewLine = "\n" };
-        }
+        private readonly TempLines _lines = new TempLines("deis-listing");
 
         public int Objects { get; private set; }
         public long Bytes { get; private set; }
@@ -42,7 +34,6 @@ namespace ClusterDR.Deis
                         foreach (var x in page) listing.Add(bucket, x);
                     });
                 }
-                listing._text.Flush();
                 return listing;
             }
             catch
@@ -54,7 +45,7 @@ namespace ClusterDR.Deis
 
         private void Add(string bucket, S3Object x)
         {
-            _text.WriteLine(JsonConvert.SerializeObject(new Line { B = bucket, K = x.Key, S = x.Size, E = x.ETag }, Formatting.None));
+            _lines.Add(JsonConvert.SerializeObject(new Line { B = bucket, K = x.Key, S = x.Size, E = x.ETag }, Formatting.None));
             Objects++;
             Bytes += x.Size ?? 0;
             PerBucket[bucket]++;
@@ -63,19 +54,14 @@ namespace ClusterDR.Deis
         /// <summary>The listed objects in listing order, read from the file (one pass per call; not concurrently).</summary>
         public IEnumerable<(string Bucket, S3Object Obj)> Read()
         {
-            _file.Position = 0;
-            using (var r = new StreamReader(_file, new UTF8Encoding(false), false, 1 << 16, leaveOpen: true))
+            foreach (var line in _lines.Lines())
             {
-                string line;
-                while ((line = r.ReadLine()) != null)
-                {
-                    var l = JsonConvert.DeserializeObject<Line>(line);
-                    yield return (l.B, new S3Object { Key = l.K, Size = l.S, ETag = l.E });
-                }
+                var l = JsonConvert.DeserializeObject<Line>(line);
+                yield return (l.B, new S3Object { Key = l.K, Size = l.S, ETag = l.E });
             }
         }
 
-        public void Dispose() => _file.Dispose();
+        public void Dispose() => _lines.Dispose();
 
         private sealed class Line
         {

@@ -244,7 +244,15 @@ namespace ClusterDR.Deis
                         if (stop.IsCancellationRequested) break;
                     }
                 }
-                finally { work.CompleteAdding(); }
+                catch
+                {
+                    // The workers still use the queue: let them end before it goes.
+                    stop.Cancel();
+                    work.CompleteAdding();
+                    try { Task.WaitAll(workers); } catch (AggregateException) { }
+                    throw;
+                }
+                work.CompleteAdding();
                 while (!Task.WaitAll(workers, 200)) progress.Report(Interlocked.Read(ref done));
                 smallSeconds = clock.Elapsed.TotalSeconds;
                 foreach (var pair in listing.Read())
