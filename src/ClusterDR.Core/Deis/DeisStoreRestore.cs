@@ -113,7 +113,7 @@ namespace ClusterDR.Deis
 
                 string gw = s3o.GatewayUri.ToString();
                 var plan = new Plan(ctx, "Restore-DeisStore", ErrorIds.RestoreFailed);
-                var journal = new DeisRestoreJournal();
+                using var journal = new DeisRestoreJournal();
                 var undone = new List<string>();
                 void Undone(string what) { undone.Add(what); plan.SetState(gw, "as before the restore: " + string.Join("; ", undone)); }
                 var missing = buckets.Where(b => !existing.Contains(b)).ToList();
