@@ -23,16 +23,27 @@ namespace ClusterDR.Commands
     /// </summary>
     internal static class EngineTypes
     {
+        private static readonly object Gate = new object();
+        private static bool _done;
+
         // Not inlined into OnImport: naming an engine type there would make the JIT look for ClusterDR.Core before
         // DependencyFolder.Register ran.
         [MethodImpl(MethodImplOptions.NoInlining)]
         internal static void MakeResolvable()
         {
-            var accelerators = typeof(PSObject).Assembly.GetType("System.Management.Automation.TypeAccelerators");
-            var add = accelerators?.GetMethod("Add", BindingFlags.Public | BindingFlags.Static, null, new[] { typeof(string), typeof(Type) }, null);
-            if (add == null) return;
-            foreach (var type in typeof(ClusterBackup).Assembly.GetExportedTypes())
-                add.Invoke(null, new object[] { type.FullName, type });
+            // Once per process, under a lock: the accelerators are one process-wide Dictionary that is not safe to write from
+            // several threads, and runspaces importing the module at once (ForEach-Object -Parallel) would do just that.
+            // The engine's types never change within a process (its load context never unloads), so once is enough.
+            lock (Gate)
+            {
+                if (_done) return;
+                var accelerators = typeof(PSObject).Assembly.GetType("System.Management.Automation.TypeAccelerators");
+                var add = accelerators?.GetMethod("Add", BindingFlags.Public | BindingFlags.Static, null, new[] { typeof(string), typeof(Type) }, null);
+                if (add != null)
+                    foreach (var type in typeof(ClusterBackup).Assembly.GetExportedTypes())
+                        add.Invoke(null, new object[] { type.FullName, type });
+                _done = true;
+            }
         }
     }
 }

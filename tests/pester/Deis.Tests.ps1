@@ -349,7 +349,8 @@ Describe 'Deis store cmdlets against real Ceph radosgw, sshd and PostgreSQL' {
             $b.Verified | Should -BeTrue
             $b.Facts.objects | Should -Be "$($keys.Count)"
             # Keys that are not clean paths are hex-encoded in the archive, so none can name a path outside it.
-            @($b.Files.Path | Where-Object { $_ -like "s3x/$bucket/*" }).Count | Should -Be 8
+            # Objects are listed in the backup's payload index, not in manifest.json (Files).
+            @([ClusterDR.Backups.PayloadIndex]::ReadFiles($b.Path) | Where-Object { $_.Path -like "s3x/$bucket/*" }).Count | Should -Be 8
             foreach ($k in $keys) { $null = Invoke-RawS3 DELETE $bucket $k }
             $null = Wait-Task $script:s3.DeleteBucketAsync($bucket)
             $r = $b | Restore-DeisStore -GatewayUri $script:gateway -Credential $script:cred -SignatureVersion $sig -SkipVolume -Confirm:$false -ErrorAction Stop

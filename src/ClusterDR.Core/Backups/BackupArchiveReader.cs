@@ -92,6 +92,7 @@ namespace ClusterDR.Backups
             // record (AWholeArchiveListsWhereverItsTarEndsInARecord tries every residue), so allow two records.
             long lo = (512 + Round(_manifestSize)) + EndBlocks, slack = 2 * RecordSize;
             foreach (var f in Manifest.Files) { lo += Header(f.Path, ref slack) + Round(f.Size); }
+            if (Manifest.Index != null) { lo += Manifest.Index.TarBytes; slack += Manifest.Index.TarSlack; }
             TarEntry e;
             while ((e = NextEntry()) != null && e.IsDirectory) lo += Header(e.TarHeader.Name, ref slack);
             var trailer = _codec.ReadTarLength(Path);
@@ -116,12 +117,12 @@ namespace ClusterDR.Backups
         private const long RecordSize = 10240; // SharpZipLib's TarOutputStream: 20 blocks of 512
         private const long EndBlocks = 1024;   // two zero blocks end a tar
 
-        private static long Round(long size) => (size + 511) / 512 * 512;
+        internal static long Round(long size) => (size + 511) / 512 * 512;
 
-        /// <summary>A tar header as SharpZipLib writes it: a GNU long-name entry first when the name has over 100 characters.</summary>
-        private static long Header(string name, ref long slack)
+        /// <summary>A tar header as SharpZipLib writes it: a GNU long-name entry first when the name has over 100 bytes of UTF-8 (not characters).</summary>
+        internal static long Header(string name, ref long slack)
         {
-            if (name.Length <= 100) return 512;
+            if (Encoding.UTF8.GetByteCount(name) <= 100) return 512;
             // SharpZipLib counts characters; a name with multi-byte characters may take more blocks, never fewer.
             slack += Round(Encoding.UTF8.GetByteCount(name) + 1) - Round(name.Length + 1);
             return 512 + 512 + Round(name.Length + 1);
@@ -162,6 +163,7 @@ namespace ClusterDR.Backups
                 throw new ClusterDrException(ErrorIds.ManifestInvalid, ErrorKind.InvalidData,
                     $"'{Path}' has archive format version {m.FormatVersion}; this ClusterDR reads versions 1 to {BackupManifest.CurrentFormatVersion}.", Path);
             foreach (var f in m.Files) f.Path = ArchivePaths.Normalize(f.Path);
+            PayloadIndex.Validate(m, Path);
             return m;
         }
 

@@ -19,7 +19,7 @@ namespace ClusterDR.Backups
     /// finished backup. Every temporary file and the staging folder carry this writer's own random token and
     /// are created exclusively, so two runs of the same backup name never touch each other's files.
     /// </summary>
-    public sealed class BackupArchiveWriter : IDisposable
+    public sealed partial class BackupArchiveWriter : IDisposable
     {
         private readonly string _stagingDir;
         private readonly string _secondPath; // the large-manifest rewrite's second file
@@ -143,11 +143,12 @@ namespace ClusterDR.Backups
                     throw;
                 }
             }
-            lock (_files)
-            {
-                _files.Add(entry);
-                _modes[rel] = entryMode;
-            }
+            if (!Indexed(rel))
+                lock (_files)
+                {
+                    _files.Add(entry);
+                    _modes[rel] = entryMode;
+                }
             return entry;
         }
 
@@ -155,6 +156,7 @@ namespace ClusterDR.Backups
         public ClusterBackup Commit(BackupManifest manifest, IOperationContext ctx)
         {
             if (_broken) throw new InvalidOperationException("A streamed payload failed part-way; this archive cannot be finished.");
+            _index?.Finish(this, manifest);
             manifest.Files = new List<ManifestFile>(_files);
             if (string.IsNullOrEmpty(manifest.ToolVersion)) manifest.ToolVersion = BackupManifest.ToolVersionString;
             long total = 0;
@@ -341,7 +343,7 @@ namespace ClusterDR.Backups
                 if (_broken) throw new InvalidOperationException("A streamed payload failed part-way; this archive cannot take more.");
                 lock (_files)
                 {
-                    if (!_streamed.Add(path)) throw new ArgumentException($"'{path}' is already in this archive.", nameof(path));
+                    if (!Indexed(path) && !_streamed.Add(path)) throw new ArgumentException($"'{path}' is already in this archive.", nameof(path));
                 }
                 PutEntry(DirectTar(), path, size, DateTime.UtcNow, mode);
                 return _directTar;
@@ -353,12 +355,16 @@ namespace ClusterDR.Backups
             }
         }
 
-        internal void EndStreamedEntry(string path, bool failed)
+        internal void EndStreamedEntry(string path, bool failed, ManifestFile entry = null)
         {
             try
             {
                 if (failed) _broken = true;
-                else _directTar.CloseEntry();
+                else
+                {
+                    _directTar.CloseEntry();
+                    if (Indexed(path)) RecordIndexed(entry);
+                }
             }
             finally { _oneStream.Release(); }
         }
@@ -366,6 +372,7 @@ namespace ClusterDR.Backups
         /// <summary>A new private staging file for a payload path.</summary>
         internal FileStream CreateStagingFile(string rel)
         {
+            if (Indexed(rel)) throw new InvalidOperationException($"'{rel}' goes into the payload index: it must declare its length and stream.");
             string staged = Path.Combine(_stagingDir, rel.Replace('/', Path.DirectorySeparatorChar));
             lock (_files) Directory.CreateDirectory(Path.GetDirectoryName(staged));
             var file = new FileStream(staged, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
@@ -400,6 +407,7 @@ namespace ClusterDR.Backups
 
         private void Cleanup()
         {
+            _index?.Dispose();
             try { _direct?.Dispose(); } catch { }
             _direct = null;
             try { if (File.Exists(_secondPath)) File.Delete(_secondPath); } catch { }

@@ -10,10 +10,11 @@ namespace ClusterDR.Backups
     /// </summary>
     public sealed class BackupManifest
     {
-        public const int CurrentFormatVersion = 1;
+        /// <summary>The newest version this ClusterDR reads. It writes 1, or <see cref="PayloadIndex.FormatVersion"/> for a backup with a payload index.</summary>
+        public const int CurrentFormatVersion = 2;
         public const string EntryName = "manifest.json";
 
-        [JsonProperty("formatVersion")] public int FormatVersion { get; set; } = CurrentFormatVersion;
+        [JsonProperty("formatVersion")] public int FormatVersion { get; set; } = 1;
         /// <summary>etcd, swarm, zookeeper, deis-store …</summary>
         [JsonProperty("kind")] public string Kind { get; set; }
         [JsonProperty("cluster")] public string Cluster { get; set; }
@@ -24,6 +25,8 @@ namespace ClusterDR.Backups
         [JsonProperty("files")] public List<ManifestFile> Files { get; set; } = new List<ManifestFile>();
         /// <summary>Platform facts (etcd revision, member and cluster ids, swarm node id …), all as strings.</summary>
         [JsonProperty("facts")] public Dictionary<string, string> Facts { get; set; } = new Dictionary<string, string>();
+        /// <summary>Where the files not listed in <see cref="Files"/> are listed (absent in most backups, and in those written before it existed).</summary>
+        [JsonProperty("index", NullValueHandling = NullValueHandling.Ignore)] public PayloadIndexInfo Index { get; set; }
 
         public string Fact(string name) => Facts != null && Facts.TryGetValue(name, out var v) ? v : null;
 

@@ -14,6 +14,18 @@ namespace ClusterDR.Backups
     {
         public static ClusterBackup Verify(string path, IOperationContext ctx, string expectedKind = null)
         {
+            var result = Verify(path, ctx, expectedKind, out var index);
+            index?.Dispose();
+            return result;
+        }
+
+        /// <summary>
+        /// Verifies, and hands over the verified payload index (null when the backup has none) for a restore that reads
+        /// the archive again; the caller disposes it.
+        /// </summary>
+        public static ClusterBackup Verify(string path, IOperationContext ctx, string expectedKind, out PayloadIndexFile verifiedIndex)
+        {
+            verifiedIndex = null;
             using (var reader = BackupArchiveReader.Open(path))
             {
                 var manifest = reader.Manifest;
@@ -23,57 +35,71 @@ namespace ClusterDR.Backups
                 var expected = manifest.Files.ToDictionary(f => f.Path, StringComparer.Ordinal);
                 var seen = new HashSet<string>(StringComparer.Ordinal);
                 var checksRun = new List<string>();
-                long total = manifest.Files.Sum(f => f.Size), done = 0;
-                var progress = new ProgressReporter(ctx, "Verifying " + Path.GetFileName(reader.Path), total);
-                var buffer = new byte[1 << 16];
-                reader.ForEachEntry((name, entry, content) =>
+                using (var index = manifest.Index == null ? null : new PayloadIndexCheck(manifest.Index, reader.Path))
                 {
-                    Safety.CancellationScope.Effective(ctx.Cancellation).ThrowIfCancellationRequested();
-                    if (entry.IsDirectory) return;
-                    if (!expected.TryGetValue(name, out var file))
-                        throw new ClusterDrException(ErrorIds.UnexpectedEntry, ErrorKind.InvalidData,
-                            $"'{reader.Path}' holds '{name}', which its manifest does not list.", reader.Path);
-                    if (!seen.Add(name))
-                        throw new ClusterDrException(ErrorIds.UnexpectedEntry, ErrorKind.InvalidData, $"'{reader.Path}' holds '{name}' twice.", reader.Path);
-                    var checks = PayloadChecks.For(manifest, file);
-                    using (var hashing = new HashingStream(Stream.Null))
+                    long total = manifest.Files.Sum(f => f.Size) + (manifest.Index?.Bytes ?? 0), done = 0;
+                    var progress = new ProgressReporter(ctx, "Verifying " + Path.GetFileName(reader.Path), total);
+                    var buffer = new byte[1 << 16];
+                    reader.ForEachEntry((name, entry, content) =>
                     {
-                        int n;
-                        while ((n = content.Read(buffer, 0, buffer.Length)) > 0)
+                        Safety.CancellationScope.Effective(ctx.Cancellation).ThrowIfCancellationRequested();
+                        if (entry.IsDirectory) return;
+                        // An indexed file's expected hash is in the index, the archive's last entry: compared when it has been read.
+                        bool indexed = index != null && index.Covers(name);
+                        ManifestFile file;
+                        if (indexed) file = new ManifestFile { Path = name, Size = entry.Size };
+                        else if (!expected.TryGetValue(name, out file))
+                            throw new ClusterDrException(ErrorIds.UnexpectedEntry, ErrorKind.InvalidData,
+                                $"'{reader.Path}' holds '{name}', which its manifest does not list.", reader.Path);
+                        else if (!seen.Add(name))
+                            throw new ClusterDrException(ErrorIds.UnexpectedEntry, ErrorKind.InvalidData, $"'{reader.Path}' holds '{name}' twice.", reader.Path);
+                        var checks = PayloadChecks.For(manifest, file);
+                        var indexCopy = index != null && name == manifest.Index.Path ? index.Sink : null;
+                        using (var hashing = new HashingStream(Stream.Null))
                         {
-                            hashing.Write(buffer, 0, n);
-                            foreach (var c in checks) c.Sink.Write(buffer, 0, n);
-                            done += n;
-                            progress.Report(done);
+                            int n;
+                            while ((n = content.Read(buffer, 0, buffer.Length)) > 0)
+                            {
+                                hashing.Write(buffer, 0, n);
+                                foreach (var c in checks) c.Sink.Write(buffer, 0, n);
+                                indexCopy?.Write(buffer, 0, n);
+                                done += n;
+                                progress.Report(done);
+                            }
+                            if (indexed) index.Observe(name, hashing.BytesWritten, hashing.HashHex());
+                            else if (hashing.BytesWritten != file.Size || hashing.HashHex() != file.Sha256)
+                            {
+                                reader.EnsureComplete(); // a cut-off archive is "corrupt", not "changed"
+                                throw PayloadIndexCheck.Mismatch(reader.Path, file, hashing.BytesWritten, hashing.HashHex(), "its manifest");
+                            }
                         }
-                        if (hashing.BytesWritten != file.Size || hashing.HashHex() != file.Sha256)
+                        foreach (var c in checks)
                         {
-                            reader.EnsureComplete(); // a cut-off archive is "corrupt", not "changed"
-                            throw new ClusterDrException(ErrorIds.PayloadHashMismatch, ErrorKind.InvalidData,
-                                $"'{name}' in '{reader.Path}' does not match its manifest (expected {file.Size} bytes, SHA-256 {file.Sha256}; found {hashing.BytesWritten} bytes, SHA-256 {hashing.HashHex()}). The backup is damaged.",
-                                reader.Path, surfaceAsIs: true);
+                            c.Complete();
+                            checksRun.Add(c.Description);
                         }
-                    }
-                    foreach (var c in checks)
+                    });
+                    reader.EnsureComplete();
+                    var missing = expected.Keys.Where(k => !seen.Contains(k)).ToList();
+                    if (missing.Count > 0)
+                        throw new ClusterDrException(ErrorIds.PayloadMissing, ErrorKind.InvalidData,
+                            $"'{reader.Path}' lacks {string.Join(", ", missing)}, listed in its manifest: the archive is truncated or incomplete.", reader.Path);
+                    if (index != null)
                     {
-                        c.Complete();
-                        checksRun.Add(c.Description);
+                        index.Complete();
+                        checksRun.Insert(0, index.Description);
                     }
-                });
-                reader.EnsureComplete();
-                var missing = expected.Keys.Where(k => !seen.Contains(k)).ToList();
-                if (missing.Count > 0)
-                    throw new ClusterDrException(ErrorIds.PayloadMissing, ErrorKind.InvalidData,
-                        $"'{reader.Path}' lacks {string.Join(", ", missing)}, listed in its manifest: the archive is truncated or incomplete.", reader.Path);
-                progress.Complete();
-                var result = new ClusterBackup(reader.Path, manifest, new FileInfo(reader.Path).Length)
-                {
-                    Verified = true,
-                    VerifiedUtc = DateTime.UtcNow,
-                    Verification = $"{manifest.Files.Count} file(s), {total} bytes: SHA-256 match" +
-                                   (checksRun.Count > 0 ? "; " + string.Join("; ", checksRun) : ""),
-                };
-                return result;
+                    progress.Complete();
+                    var result = new ClusterBackup(reader.Path, manifest, new FileInfo(reader.Path).Length)
+                    {
+                        Verified = true,
+                        VerifiedUtc = DateTime.UtcNow,
+                        Verification = $"{manifest.Files.Count + (manifest.Index?.Files ?? 0)} file(s), {total} bytes: SHA-256 match" +
+                                       (checksRun.Count > 0 ? "; " + string.Join("; ", checksRun) : ""),
+                    };
+                    verifiedIndex = index?.Keep();
+                    return result;
+                }
             }
         }
     }

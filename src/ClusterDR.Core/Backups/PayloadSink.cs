@@ -72,7 +72,7 @@ namespace ClusterDR.Backups
             var entry = new ManifestFile { Path = _path, Size = _hashing.BytesWritten, Sha256 = _hashing.HashHex() };
             if (_holdsArchive)
             {
-                _writer.EndStreamedEntry(_path, failed: false);
+                _writer.EndStreamedEntry(_path, failed: false, entry);
                 _holdsArchive = false;
             }
             else

@@ -214,14 +214,16 @@ namespace ClusterDR.Deis
     /// where they were moved aside (and that copy removed), buckets it created are deleted. Objects that
     /// were there before and were not overwritten are never touched.
     /// </summary>
-    internal sealed class DeisRestoreJournal
+    internal sealed class DeisRestoreJournal : IDisposable
     {
-        private readonly ConcurrentQueue<(string Bucket, string Key)> _created = new ConcurrentQueue<(string, string)>();
+        // One line per object the restore uploaded, in a private temporary file: a restore of 100,000 objects keeps none in memory.
+        private readonly object _createdGate = new object();
+        private TempLines _created = new TempLines("deis-created");
         private readonly ConcurrentQueue<(string Bucket, string Key, string Aside, long Size)> _moved = new ConcurrentQueue<(string, string, string, long)>();
         private readonly List<string> _buckets = new List<string>();
 
         public void CreatedBucket(string bucket) { lock (_buckets) _buckets.Add(bucket); }
-        public void CreatedObject(string bucket, string key) => _created.Enqueue((bucket, key));
+        public void CreatedObject(string bucket, string key) { lock (_createdGate) _created.Add(Newtonsoft.Json.JsonConvert.SerializeObject(new[] { bucket, key })); }
         public void MovedAside(string bucket, string key, string aside, long size) => _moved.Enqueue((bucket, key, aside, size));
 
         public IEnumerable<(string Bucket, string Key, string Aside, long Size)> Moved => _moved;
@@ -250,15 +252,19 @@ namespace ClusterDR.Deis
                     failed.Add($"{m.Bucket}/{m.Key} (its old content is kept at {m.Bucket}/{m.Aside}): {ex.Message}");
                 }
             }
-            while (_created.TryDequeue(out var c))
-            {
-                try
+            TempLines created;
+            lock (_createdGate) { created = _created; _created = new TempLines("deis-created"); }
+            using (created)
+                foreach (var line in created.Lines())
                 {
-                    DeisStore.S3(o, $"Deleting {c.Bucket}/{c.Key}", () => s3.DeleteObjectAsync(c.Bucket, c.Key, ct), c.Bucket + "/" + c.Key);
-                    deleted++;
+                    var c = Newtonsoft.Json.JsonConvert.DeserializeObject<string[]>(line);
+                    try
+                    {
+                        DeisStore.S3(o, $"Deleting {c[0]}/{c[1]}", () => s3.DeleteObjectAsync(c[0], c[1], ct), c[0] + "/" + c[1]);
+                        deleted++;
+                    }
+                    catch (Exception ex) { failed.Add($"{c[0]}/{c[1]}: {ex.Message}"); }
                 }
-                catch (Exception ex) { failed.Add($"{c.Bucket}/{c.Key}: {ex.Message}"); }
-            }
             string done = $"removed {deleted} object(s) the restore had uploaded and put back {putBack} object(s) it had overwritten";
             ctx.WriteVerbose($"Restore-DeisStore undo: {done}.");
             if (failed.Count > 0)
@@ -266,6 +272,8 @@ namespace ClusterDR.Deis
                     $"The undo {done}, but could not undo {failed.Count} object(s): {string.Join("; ", failed.Take(20))}{(failed.Count > 20 ? "; …" : "")}", o.GatewayUri);
             return done;
         }
+
+        public void Dispose() { lock (_createdGate) _created.Dispose(); }
 
         /// <summary>Deletes the buckets the restore created (they are empty again once <see cref="UndoObjects"/> ran); throws listing the ones it could not delete.</summary>
         public string UndoBuckets(AmazonS3Client s3, DeisS3Options o)

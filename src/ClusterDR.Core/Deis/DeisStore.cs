@@ -23,7 +23,7 @@ namespace ClusterDR.Deis
         /// <summary>"4" (SigV4, default) or "2" (the older S3 signature, for gateways that need it).</summary>
         public string SignatureVersion { get; set; } = "4";
         public string Region { get; set; } = "us-east-1";
-        public string[] Buckets { get; set; } = DeisStore.DefaultBuckets;
+        public string[] Buckets { get; set; } = (string[])DeisStore.DefaultBuckets.Clone(); // each request its own: a caller may change it
         /// <summary>Objects transferred at once.</summary>
         public int Parallelism { get; set; } = 16;
         /// <summary>A restore uploads objects bigger than this in parts of this size (S3's minimum part is 5 MiB).</summary>
@@ -59,6 +59,8 @@ namespace ClusterDR.Deis
         public const string ObjectsRoot = "s3";
         /// <summary>Objects whose key is not a clean relative path ("dir/" markers, "a//b", "./x", '%'): s3x/&lt;bucket&gt;/&lt;hex of the UTF-8 key&gt;.</summary>
         public const string EncodedObjectsRoot = "s3x";
+        /// <summary>The payload index that lists every object payload (path, size, SHA-256), so manifest.json stays small; older backups list them in manifest.json.</summary>
+        public const string ObjectIndexPayload = "index/objects.jsonl";
         public const string VolumePayload = "volume/store.tar";
         public const string DatabasePayload = "database/pg_dumpall.sql";
         /// <summary>Where Restore-DeisStore -Force moves an object it overwrites, in the same bucket: clusterdr-moved-aside/&lt;UTC stamp&gt;/&lt;key&gt;.</summary>

@@ -53,13 +53,11 @@ namespace ClusterDR.Deis
                 DeisStore.ReadKeysFromNode(sh, req.Nodes, s3o, ct);
 
             using (var s3 = DeisStore.Client(s3o))
+            // Prove the keys and list every object before anything is written.
+            using (var listing = DeisObjectListing.Of(s3, s3o, ct))
             {
-                // Prove the keys and list every object before anything is written.
-                var listing = new Dictionary<string, List<S3Object>>();
-                foreach (var bucket in s3o.Buckets)
-                    listing[bucket] = List(s3, s3o, bucket, ct);
-                long totalBytes = listing.Values.SelectMany(l => l).Sum(o => o.Size ?? 0);
-                int totalObjects = listing.Values.Sum(l => l.Count);
+                long totalBytes = listing.Bytes;
+                int totalObjects = listing.Objects;
 
                 var created = DateTime.UtcNow;
                 string cluster = ceph?.Cluster ?? s3o.GatewayUri.Host;
@@ -72,7 +70,7 @@ namespace ClusterDR.Deis
                     ["objects"] = totalObjects.ToString(CultureInfo.InvariantCulture),
                     ["objectBytes"] = totalBytes.ToString(CultureInfo.InvariantCulture),
                 };
-                foreach (var kv in listing) facts["objects." + kv.Key] = kv.Value.Count.ToString(CultureInfo.InvariantCulture);
+                foreach (var kv in listing.PerBucket) facts["objects." + kv.Key] = kv.Value.ToString(CultureInfo.InvariantCulture);
                 ClusterBackup result = null;
                 BackupArchiveWriter writer = null;
                 try
@@ -81,8 +79,8 @@ namespace ClusterDR.Deis
                     plan.Add(target, $"Copy {totalObjects} object(s), {totalBytes} bytes of bucket(s) {string.Join(", ", s3o.Buckets)} into the backup", () =>
                     {
                         writer = req.Archive.CreateWriter(req.Directory, fileName);
-                        // Room for every object's line in the manifest, so the objects stream into the archive in one pass.
-                        writer.ManifestReserve = (int)Math.Min(int.MaxValue / 2, 64 * 1024 + listing.Sum(kv => kv.Value.Sum(x => 160L + 2 * DeisStore.ArchiveName(kv.Key, x.Key).Length)));
+                        // The objects are listed in an index payload, not in manifest.json: the manifest stays small (and fits its default room) whatever their number.
+                        writer.IndexPayloadsUnder(DeisStore.ObjectIndexPayload, DeisStore.ObjectsRoot + "/", DeisStore.EncodedObjectsRoot + "/");
                         DownloadAll(s3, s3o, listing, writer, ctx);
                     });
                     if (req.IncludeVolume && sh != null)
@@ -122,14 +120,20 @@ namespace ClusterDR.Deis
         internal static List<S3Object> List(AmazonS3Client s3, DeisS3Options o, string bucket, CancellationToken ct)
         {
             var all = new List<S3Object>();
+            ListPages(s3, o, bucket, ct, all.AddRange);
+            return all;
+        }
+
+        /// <summary>Every object of <paramref name="bucket"/>, a page (up to 1000) at a time.</summary>
+        internal static void ListPages(AmazonS3Client s3, DeisS3Options o, string bucket, CancellationToken ct, Action<List<S3Object>> page)
+        {
             string token = null;
             do
             {
-                var page = DeisStore.S3(o, $"Listing bucket {bucket}", () => s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket, ContinuationToken = token }, ct));
-                if (page.S3Objects != null) all.AddRange(page.S3Objects);
-                token = page.IsTruncated == true ? page.NextContinuationToken : null;
+                var p = DeisStore.S3(o, $"Listing bucket {bucket}", () => s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket, ContinuationToken = token }, ct));
+                if (p.S3Objects != null) page(p.S3Objects);
+                token = p.IsTruncated == true ? p.NextContinuationToken : null;
             } while (token != null);
-            return all;
         }
 
         /// <summary>Objects up to this size are read into memory by the parallel workers and then written into the archive at once.</summary>
@@ -185,13 +189,12 @@ namespace ClusterDR.Deis
         /// <see cref="RangesInFlight"/> parallel ranged GETs written in order. Memory stays bounded by
         /// <see cref="MemoryBudget"/> plus the ranges in flight, whatever the store's size.
         /// </summary>
-        private static void DownloadAll(AmazonS3Client s3, DeisS3Options o, Dictionary<string, List<S3Object>> listing, BackupArchiveWriter writer, IOperationContext ctx)
+        private static void DownloadAll(AmazonS3Client s3, DeisS3Options o, DeisObjectListing listing, BackupArchiveWriter writer, IOperationContext ctx)
         {
             var ct = ctx.Cancellation;
-            var all = listing.SelectMany(kv => kv.Value.Select(x => (bucket: kv.Key, obj: x))).ToList();
-            var small = all.Where(x => (x.obj.Size ?? 0) <= InMemoryLimit).ToList();
-            var large = all.Where(x => (x.obj.Size ?? 0) > InMemoryLimit).ToList();
-            long total = all.Sum(x => x.obj.Size ?? 0), done = 0;
+            bool IsSmall((string Bucket, S3Object Obj) x) => (x.Obj.Size ?? 0) <= InMemoryLimit;
+            long total = listing.Bytes, done = 0;
+            int smallCount = 0, largeCount = 0;
             var progress = new ProgressReporter(ctx, "Copying the Deis store's objects", total);
             var errors = new ConcurrentQueue<Exception>();
             var pool = new BufferPool();
@@ -200,11 +203,14 @@ namespace ClusterDR.Deis
             double smallSeconds = 0;
             using (var stop = CancellationTokenSource.CreateLinkedTokenSource(Safety.CancellationScope.Effective(ct)))
             {
-                var work = new ConcurrentQueue<(string bucket, S3Object obj)>(small);
-                var workers = Enumerable.Range(0, Math.Max(1, o.Parallelism)).Select(_ => Task.Run(() =>
+                // Fed from the listing file as the workers take them: a few objects per worker wait, never the whole listing.
+                int workerCount = Math.Max(1, o.Parallelism);
+                using var work = new BlockingCollection<(string bucket, S3Object obj)>(4 * workerCount);
+                var workers = Enumerable.Range(0, workerCount).Select(_ => Task.Run(() =>
                 {
-                    while (!stop.IsCancellationRequested && work.TryDequeue(out var item))
+                    foreach (var item in work.GetConsumingEnumerable())
                     {
+                        if (stop.IsCancellationRequested) continue;
                         try
                         {
                             long need = Math.Max(64 * 1024, item.obj.Size ?? 0);
@@ -226,11 +232,34 @@ namespace ClusterDR.Deis
                         catch (Exception ex) { errors.Enqueue(ex); stop.Cancel(); }
                     }
                 })).ToArray();
+                try
+                {
+                    foreach (var item in listing.Read())
+                    {
+                        if (!IsSmall(item)) continue;
+                        smallCount++;
+                        // Progress comes from this (the calling) thread while it waits for room in the queue.
+                        while (!stop.IsCancellationRequested && !work.TryAdd(item, 200)) progress.Report(Interlocked.Read(ref done));
+                        if (stop.IsCancellationRequested) break;
+                    }
+                }
+                catch
+                {
+                    // The workers still use the queue: let them end before it goes.
+                    stop.Cancel();
+                    work.CompleteAdding();
+                    try { Task.WaitAll(workers); } catch (AggregateException) { }
+                    throw;
+                }
+                work.CompleteAdding();
                 while (!Task.WaitAll(workers, 200)) progress.Report(Interlocked.Read(ref done));
                 smallSeconds = clock.Elapsed.TotalSeconds;
-                foreach (var item in large)
+                foreach (var pair in listing.Read())
                 {
+                    if (IsSmall(pair)) continue;
                     if (!errors.IsEmpty || stop.IsCancellationRequested) break;
+                    var item = (bucket: pair.Bucket, obj: pair.Obj);
+                    largeCount++;
                     try
                     {
                         writer.AddStreamedPayload(DeisStore.ArchiveName(item.bucket, item.obj.Key), sink =>
@@ -242,7 +271,7 @@ namespace ClusterDR.Deis
             }
             if (errors.TryDequeue(out var first)) throw first is ClusterDrException ? first : DeisStore.Map(first, o, "Downloading objects");
             ct.ThrowIfCancellationRequested();
-            ctx.WriteVerbose($"Copied {all.Count} object(s), {done} bytes from {o.GatewayUri} ({small.Count} read whole in parallel, {large.Count} in parallel ranges; {smallSeconds:0.0} s + {clock.Elapsed.TotalSeconds - smallSeconds:0.0} s).");
+            ctx.WriteVerbose($"Copied {listing.Objects} object(s), {done} bytes from {o.GatewayUri} ({smallCount} read whole in parallel, {largeCount} in parallel ranges; {smallSeconds:0.0} s + {clock.Elapsed.TotalSeconds - smallSeconds:0.0} s).");
         }
 
         /// <summary>One object, whole, into a (pooled) buffer; size and MD5 checked.</summary>

@@ -46,7 +46,8 @@ namespace ClusterDR.Deis
             var clock = Stopwatch.StartNew();
             var started = DateTime.UtcNow;
             var ct = ctx.Cancellation;
-            var backup = BackupVerifier.Verify(req.BackupPath, ctx, DeisStore.Kind);
+            var backup = BackupVerifier.Verify(req.BackupPath, ctx, DeisStore.Kind, out var verifiedIndex);
+            using var index = verifiedIndex;
             var m = backup.Manifest;
             var s3o = req.S3;
             var buckets = (m.Fact("buckets") ?? "").Split(new[] { ',' }, StringSplitOptions.RemoveEmptyEntries);
@@ -75,8 +76,15 @@ namespace ClusterDR.Deis
                 foreach (var b in buckets.Where(existing.Contains))
                     before[b] = DeisStoreBackup.List(s3, s3o, b, ct).ToDictionary(x => x.Key, StringComparer.Ordinal);
                 var full = before.Where(kv => kv.Value.Count > 0).Select(kv => kv.Key).ToList();
-                var objects = m.Files.Where(f => DeisStore.TryParseArchiveName(f.Path, out _, out _)).ToList();
-                int clashes = objects.Count(f => DeisStore.TryParseArchiveName(f.Path, out var b, out var k) && before.TryGetValue(b, out var held) && held.ContainsKey(k));
+                // One pass over the objects' list (the index file, for a backup that has one): nothing per object is kept.
+                int objectCount = 0, clashes = 0;
+                long objectBytes = 0;
+                foreach (var f in ObjectFiles(m, index))
+                {
+                    objectCount++;
+                    objectBytes += f.Size;
+                    if (DeisStore.TryParseArchiveName(f.Path, out var b, out var k) && before.TryGetValue(b, out var held) && held.ContainsKey(k)) clashes++;
+                }
                 string aside = DeisStore.MovedAsidePrefix + UtcStamp.Of(started) + "/";
                 if (before.Values.Any(held => held.Keys.Any(k => k.StartsWith(aside, StringComparison.Ordinal))))
                     aside = DeisStore.MovedAsidePrefix + UtcStamp.Of(started) + "-" + Guid.NewGuid().ToString("N").Substring(0, 6) + "/";
@@ -105,7 +113,7 @@ namespace ClusterDR.Deis
 
                 string gw = s3o.GatewayUri.ToString();
                 var plan = new Plan(ctx, "Restore-DeisStore", ErrorIds.RestoreFailed);
-                var journal = new DeisRestoreJournal();
+                using var journal = new DeisRestoreJournal();
                 var undone = new List<string>();
                 void Undone(string what) { undone.Add(what); plan.SetState(gw, "as before the restore: " + string.Join("; ", undone)); }
                 var missing = buckets.Where(b => !existing.Contains(b)).ToList();
@@ -127,9 +135,9 @@ namespace ClusterDR.Deis
                     }
                     parts.Add(new DeisRestorePart { Name = "buckets", Items = missing.Count });
                 }, undo: () => Undone(journal.UndoBuckets(s3, s3o)));
-                plan.Add(gw, $"Upload {objects.Count} object(s), {objects.Sum(f => f.Size)} bytes" + (clashes > 0 ? $" ({clashes} key(s) exist already: the same content is kept, different content is first copied to <bucket>/{aside}<key>)" : ""), () =>
+                plan.Add(gw, $"Upload {objectCount} object(s), {objectBytes} bytes" + (clashes > 0 ? $" ({clashes} key(s) exist already: the same content is kept, different content is first copied to <bucket>/{aside}<key>)" : ""), () =>
                 {
-                    try { parts.AddRange(UploadAll(s3, s3o, backup, buckets, before, aside, journal, result, ctx)); }
+                    try { parts.AddRange(UploadAll(s3, s3o, backup, index, objectBytes, buckets, before, aside, journal, result, ctx)); }
                     catch (Exception ex)
                     {
                         // The plan undoes only steps that finished: the objects of this one go back here, also after Ctrl+C.
@@ -229,7 +237,11 @@ namespace ClusterDR.Deis
         /// <paramref name="aside"/>; then the object is uploaded (in parts above PartSize) and checked by HEAD.
         /// Every change is in <paramref name="journal"/> before it is made.
         /// </summary>
-        private static DeisRestorePart[] UploadAll(AmazonS3Client s3, DeisS3Options o, ClusterBackup backup, string[] buckets,
+        /// <summary>The object payloads a verified backup holds: listed in manifest.json (older backups) or in its index.</summary>
+        private static IEnumerable<ManifestFile> ObjectFiles(BackupManifest m, PayloadIndexFile index) =>
+            m.Files.Concat(index?.Files() ?? Enumerable.Empty<ManifestFile>()).Where(f => DeisStore.TryParseArchiveName(f.Path, out _, out _));
+
+        private static DeisRestorePart[] UploadAll(AmazonS3Client s3, DeisS3Options o, ClusterBackup backup, PayloadIndexFile index, long total, string[] buckets,
             Dictionary<string, Dictionary<string, S3Object>> before, string aside, DeisRestoreJournal journal, RestoreResult result, IOperationContext ctx)
         {
             var ct = ctx.Cancellation;
@@ -240,7 +252,7 @@ namespace ClusterDR.Deis
             var gate = new SemaphoreSlim(Math.Max(1, o.Parallelism));
             var tasks = new List<Task>();
             var errors = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
-            long total = backup.Manifest.Files.Where(f => DeisStore.TryParseArchiveName(f.Path, out _, out _)).Sum(f => f.Size), done = 0, keptBytes = 0, movedBytes = 0;
+            long done = 0, keptBytes = 0, movedBytes = 0;
             int count = 0, kept = 0, moved = 0, seq = 0;
             var progress = new ProgressReporter(ctx, "Uploading the Deis store's objects", total);
             using (var stop = CancellationTokenSource.CreateLinkedTokenSource(ct))
@@ -253,7 +265,11 @@ namespace ClusterDR.Deis
                         {
                             if (entry.IsDirectory || !DeisStore.TryParseArchiveName(name, out var bucket, out var key)) return;
                             if (!errors.IsEmpty) return;
-                            if (!buckets.Contains(bucket) || !expected.TryGetValue(name, out var file))
+                            // An indexed object is checked against the verified index's line for it, read in step with the archive.
+                            ManifestFile file = null;
+                            if (index != null && index.Covers(name)) file = index.Expect(name);
+                            else expected.TryGetValue(name, out file);
+                            if (!buckets.Contains(bucket) || file == null)
                                 throw new ClusterDrException(ErrorIds.UnexpectedEntry, ErrorKind.InvalidData, $"'{backup.Path}' holds '{name}', which its manifest does not list.", backup.Path);
                             var staged = new StagedObject { Bucket = bucket, Key = key, Sha256 = file.Sha256 };
                             using (var hashing = new ReadHashingStream(content))
@@ -265,6 +281,7 @@ namespace ClusterDR.Deis
                             S3Object held = null;
                             if (before.TryGetValue(bucket, out var inBucket)) inBucket.TryGetValue(key, out held);
                             gate.Wait(ct);
+                            if (tasks.Count >= 4 * Math.Max(1, o.Parallelism)) tasks.RemoveAll(t => t.IsCompleted); // memory stays flat over 100,000 objects
                             tasks.Add(Task.Run(async () =>
                             {
                                 string doing = $"Comparing {bucket}/{key} with the object the gateway holds";
@@ -306,6 +323,7 @@ namespace ClusterDR.Deis
                             progress.Report(Interlocked.Read(ref done));
                         });
                     }
+                    if (errors.IsEmpty) index?.EnsureAllRead();
                     Task.WaitAll(tasks.ToArray());
                 }
                 finally

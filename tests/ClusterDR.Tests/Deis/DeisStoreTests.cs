@@ -177,16 +177,17 @@ namespace ClusterDR.Tests.Deis
             }, ctx);
             Assert.Equal("deis-store", backup.Kind);
             Assert.Equal(objects.Count.ToString(), backup.Facts["objects"]);
-            Assert.Contains(backup.Files, f => f.Path == "s3/db_wal/basebackups_005/empty" && f.Size == 0);
-            Assert.Contains(backup.Files, f => f.Path.StartsWith("s3x/registry/", StringComparison.Ordinal) && f.Size == 0);
-            Assert.Contains(backup.Files, f => f.Path == "s3/registry/registry/images/big/layer" && f.Size == 16 * 1024 * 1024 + 12345);
-            Assert.Contains(backup.Files, f => f.Path == DeisStore.VolumePayload);
-            Assert.Contains(backup.Files, f => f.Path == DeisStore.DatabasePayload);
-            Assert.All(backup.Files, f => Assert.Matches("^[0-9a-f]{64}$", f.Sha256));
+            // The objects are listed in the payload index, manifest.json lists the index, the volume and the dump.
+            var files = PayloadIndex.ReadFiles(backup.Path).ToList();
+            Assert.Equal(new[] { DeisStore.DatabasePayload, DeisStore.ObjectIndexPayload, DeisStore.VolumePayload }, backup.Files.Select(f => f.Path).OrderBy(p => p, StringComparer.Ordinal));
+            Assert.Contains(files, f => f.Path == "s3/db_wal/basebackups_005/empty" && f.Size == 0);
+            Assert.Contains(files, f => f.Path.StartsWith("s3x/registry/", StringComparison.Ordinal) && f.Size == 0);
+            Assert.Contains(files, f => f.Path == "s3/registry/registry/images/big/layer" && f.Size == 16 * 1024 * 1024 + 12345);
+            Assert.All(files, f => Assert.Matches("^[0-9a-f]{64}$", f.Sha256));
             Assert.DoesNotContain(ctx.Verbose.Concat(ctx.Warnings).Concat(ctx.Asked), m => m.Contains(CephS3.Secret));
             // Objects stream straight into a stored archive: two large ones by ranges, the rest whole.
             Assert.Contains(ctx.Verbose, v => v.Contains($"{objects.Count - 2} read whole in parallel, 2 in parallel ranges"));
-            Assert.True(new FileInfo(backup.Path).Length > backup.Files.Where(f => f.Path.StartsWith("s3")).Sum(f => f.Size), "objects are stored uncompressed by default");
+            Assert.True(new FileInfo(backup.Path).Length > files.Where(f => f.Path.StartsWith("s3")).Sum(f => f.Size), "objects are stored uncompressed by default");
 
             // -WhatIf on a wiped target: every step reported, nothing touched.
             Wipe(s3);
@@ -535,9 +536,10 @@ namespace ClusterDR.Tests.Deis
             o.Buckets = new[] { "registry" };
             var backup = DeisStoreBackup.Run(new DeisStoreBackupRequest { S3 = o, Nodes = Nodes(), IncludeVolume = false, Directory = _out }, new RecordingContext());
             // Only the clean key is stored by name; no entry can name a path outside the archive's tree, and each decodes to its key.
-            Assert.Equal(new[] { "s3/registry/plain/key" }, backup.Files.Where(f => f.Path.StartsWith("s3/", StringComparison.Ordinal)).Select(f => f.Path));
-            Assert.All(backup.Files, f => Assert.Equal(f.Path, ArchivePaths.Normalize(f.Path)));
-            Assert.Equal(DotKeys.OrderBy(k => k, StringComparer.Ordinal), backup.Files.Select(f => DeisStore.TryParseArchiveName(f.Path, out _, out var k) ? k : null).OrderBy(k => k, StringComparer.Ordinal));
+            var files = PayloadIndex.ReadFiles(backup.Path).ToList();
+            Assert.Equal(new[] { "s3/registry/plain/key" }, files.Where(f => f.Path.StartsWith("s3/", StringComparison.Ordinal)).Select(f => f.Path));
+            Assert.All(files, f => Assert.Equal(f.Path, ArchivePaths.Normalize(f.Path)));
+            Assert.Equal(DotKeys.OrderBy(k => k, StringComparer.Ordinal), files.Where(f => f.Path != DeisStore.ObjectIndexPayload).Select(f => DeisStore.TryParseArchiveName(f.Path, out _, out var k) ? k : null).OrderBy(k => k, StringComparer.Ordinal));
             Wipe(s3);
             var result = DeisStoreRestore.Run(new DeisStoreRestoreRequest { BackupPath = backup.Path, S3 = S3(signature: signature), Nodes = Nodes(), RestoreVolume = false }, new RecordingContext());
             Assert.Equal(DotKeys.Length, result.Parts.Single(p => p.Name == "objects").Items);
