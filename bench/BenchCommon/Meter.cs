@@ -49,6 +49,8 @@ namespace ClusterDR.Bench.Common
         /// <summary>Highest sampled sum of the tree's RSS (every <see cref="Meter.SampleMs"/> ms): counts concurrent processes (a pipe into gzip) together.</summary>
         public long TreeRssPeakKb = -1;
         public int Samples;
+        /// <summary>Highest sampled RSS of each process name in the tree (e.g. "pwsh" apart from the etcdctl it runs).</summary>
+        public Dictionary<string, long> PeakRssKbByComm = new Dictionary<string, long>();
         public int ExitCode;
         public string Stdout = "", Stderr = "";
         /// <summary>CPU seconds of watched processes (servers) during the run, by the name given.</summary>
@@ -173,7 +175,11 @@ namespace ClusterDR.Bench.Common
                     if (pid == timePid) continue;
                     if (ignore.Count > 0 && ignore.Contains(Proc.Comm(pid) ?? "")) continue;
                     long kb = Proc.RssKb(pid);
-                    if (kb > 0) sum += kb;
+                    if (kb <= 0) continue;
+                    sum += kb;
+                    string comm = Proc.Comm(pid) ?? "?";
+                    lock (m.PeakRssKbByComm)
+                        if (!m.PeakRssKbByComm.TryGetValue(comm, out long old) || kb > old) m.PeakRssKbByComm[comm] = kb;
                 }
                 if (sum > peak) peak = sum;
                 n++;

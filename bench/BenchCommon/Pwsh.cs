@@ -57,12 +57,13 @@ namespace ClusterDR.Bench.Common
             throw new DirectoryNotFoundException("The repository root (with " + marker + ") was not found above the current directory.");
         }
 
-        /// <summary>A script file: the module import, then <paramref name="body"/>. Errors stop the script with exit code 1.</summary>
-        public static string Script(string dir, string name, string body)
+        /// <summary>A script file: <paramref name="param"/> (a param() block must come first), the module import, then <paramref name="body"/>. Errors stop the script with exit code 1.</summary>
+        public static string Script(string dir, string name, string body, string param = null)
         {
             Directory.CreateDirectory(dir);
             string path = Path.Combine(dir, name);
             System.IO.File.WriteAllText(path,
+                (param != null ? param.Trim() + "\n" : "") +
                 "$ErrorActionPreference = 'Stop'\n" +
                 "$ProgressPreference = 'SilentlyContinue'\n" +
                 "Import-Module -Name $env:" + ModuleVariable + "\n" +
