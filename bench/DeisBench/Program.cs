@@ -495,6 +495,9 @@ INSERT INTO api_push SELECT md5('p' || g || r)::uuid, 'app-' || g, 1, md5('s' ||
         private static string MB(double kb) => double.IsNaN(kb) || kb < 0 ? "n/a" : (kb / 1024).ToString("0", Inv) + " MB";
         private static string MiB(double b) => double.IsNaN(b) || b < 0 ? "n/a" : (b / 1048576).ToString("0.0", Inv) + " MiB";
 
+        /// <summary>The tree's top processes by sampled peak RSS ("dotnet 150 MB, docker 24 MB"): which process a tree peak belongs to.</summary>
+        private static string ByComm(Measurement m) => string.Join(", ", m.PeakRssKbByComm.OrderByDescending(kv => kv.Value).Take(3).Select(kv => $"{kv.Key} {kv.Value / 1024.0:0} MB"));
+
         private string Report()
         {
             var sb = new StringBuilder();
@@ -550,13 +553,13 @@ INSERT INTO api_push SELECT md5('p' || g || r)::uuid, 'app-' || g, 1, md5('s' ||
                 sb.AppendLine();
                 sb.AppendLine("Every run, in the order it ran:");
                 sb.AppendLine();
-                sb.AppendLine("| round | # | side | wall | CPU | peak RSS (tree sum / largest process) | timings | output | load before | check |");
+                sb.AppendLine("| round | # | side | wall | CPU | peak RSS (tree sum / largest process; by name) | timings | output | load before | check |");
                 sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
                 foreach (var r in s.Runs)
                 {
                     var t = r.S.Select(kv => $"{kv.Key} {F(kv.Value)}").ToList();
                     if (r.Script != null) t.Insert(0, $"pwsh {F(r.Script.PwshStartS)} + import {F(r.Script.ImportS)} + cmdlet {F(r.Script.CmdletS)} + exit {F(r.Script.ExitS)}, VmHWM {MB(r.Script.HwmKb)}");
-                    sb.AppendLine($"| {r.Round} | {r.Order} | {(r.Who == "manual" ? "s3cmd" : "ours")} | {F(r.M.WallS)} | {F(r.M.CpuS)} | {MB(r.M.TreeRssPeakKb)} / {MB(r.M.MaxRssKb)} | {string.Join(", ", t)} | {MiB(r.OutputBytes)} | {r.Load} | {r.Note} |");
+                    sb.AppendLine($"| {r.Round} | {r.Order} | {(r.Who == "manual" ? "s3cmd" : "ours")} | {F(r.M.WallS)} | {F(r.M.CpuS)} | {MB(r.M.TreeRssPeakKb)} / {MB(r.M.MaxRssKb)}; {ByComm(r.M)} | {string.Join(", ", t)} | {MiB(r.OutputBytes)} | {r.Load} | {r.Note} |");
                 }
             }
             return sb.ToString();

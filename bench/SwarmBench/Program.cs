@@ -515,6 +515,9 @@ end) vs the documented by-hand procedure, on one dockerd in its own network name
         private static string MB(double kb) => double.IsNaN(kb) || kb < 0 ? "n/a" : (kb / 1024).ToString("0", Inv) + " MB";
         private static string MiB(double b) => double.IsNaN(b) || b < 0 ? "n/a" : (b / 1048576).ToString("0.0", Inv) + " MiB";
 
+        /// <summary>The tree's top processes by sampled peak RSS ("dotnet 150 MB, docker 24 MB"): which process a tree peak belongs to.</summary>
+        private static string ByComm(Measurement m) => string.Join(", ", m.PeakRssKbByComm.OrderByDescending(kv => kv.Value).Take(3).Select(kv => $"{kv.Key} {kv.Value / 1024.0:0} MB"));
+
         private string Report()
         {
             var sb = new StringBuilder();
@@ -574,13 +577,13 @@ end) vs the documented by-hand procedure, on one dockerd in its own network name
                 sb.AppendLine();
                 sb.AppendLine("Every run, in the order it ran:");
                 sb.AppendLine();
-                sb.AppendLine("| round | # | phase | side | wall | CPU | peak RSS (tree sum / largest process) | timings | archive | load before | check |");
+                sb.AppendLine("| round | # | phase | side | wall | CPU | peak RSS (tree sum / largest process; by name) | timings | archive | load before | check |");
                 sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
                 foreach (var r in s.Runs)
                 {
                     var t = r.S.Select(kv => $"{kv.Key} {F(kv.Value)}").ToList();
                     if (r.Script != null) t.Insert(0, $"pwsh {F(r.Script.PwshStartS)} + import {F(r.Script.ImportS)} + cmdlet {F(r.Script.CmdletS)} + exit {F(r.Script.ExitS)}");
-                    sb.AppendLine($"| {r.Round} | {r.Order} | {r.Phase} | {r.Who} | {F(r.M.WallS)} | {F(r.M.CpuS)} | {MB(r.M.TreeRssPeakKb)} / {MB(r.M.MaxRssKb)} | {string.Join(", ", t)} | " +
+                    sb.AppendLine($"| {r.Round} | {r.Order} | {r.Phase} | {r.Who} | {F(r.M.WallS)} | {F(r.M.CpuS)} | {MB(r.M.TreeRssPeakKb)} / {MB(r.M.MaxRssKb)}; {ByComm(r.M)} | {string.Join(", ", t)} | " +
                         $"{(r.ArchiveBytes >= 0 ? MiB(r.ArchiveBytes) : "")} | {r.Load} | {r.Note} |");
                 }
             }

@@ -91,17 +91,20 @@ namespace ClusterDR.Bench
             }
             sb.AppendLine("Every run, in the order it ran (load = `uptime` 1/5/15-minute averages before → after):");
             sb.AppendLine();
-            sb.AppendLine("| round | # | phase | side | node | wall | CPU | peak RSS (tree sum / largest process) | timings | archive | load before → after | check |");
+            sb.AppendLine("| round | # | phase | side | node | wall | CPU | peak RSS (tree sum / largest process; by name) | timings | archive | load before → after | check |");
             sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
             foreach (var r in s.Runs)
             {
                 var t = r.S.Select(kv => $"{kv.Key} {F(kv.Value)}").ToList();
                 if (r.Script != null) t.Insert(0, $"pwsh {F(r.Script.PwshStartS)} + import {F(r.Script.ImportS)} + cmdlet {F(r.Script.CmdletS)} + exit {F(r.Script.ExitS)}");
-                sb.AppendLine($"| {r.Round} | {r.Order} | {r.Phase} | {r.Who} | {r.Node} | {F(r.M.WallS)} | {F(r.M.CpuS)} | {MB(r.M.TreeRssPeakKb)} / {MB(r.M.MaxRssKb)} | {string.Join(", ", t)} | " +
+                sb.AppendLine($"| {r.Round} | {r.Order} | {r.Phase} | {r.Who} | {r.Node} | {F(r.M.WallS)} | {F(r.M.CpuS)} | {MB(r.M.TreeRssPeakKb)} / {MB(r.M.MaxRssKb)}; {ByComm(r.M)} | {string.Join(", ", t)} | " +
                     $"{(r.ArchiveBytes >= 0 ? MiB(r.ArchiveBytes) : "")} | {r.LoadBefore} → {r.LoadAfter} | {r.Note} |");
             }
             foreach (var n in s.Notes) { sb.AppendLine(); sb.Append(n); }
         }
+
+        /// <summary>The tree's top processes by sampled peak RSS ("dotnet 150 MB, docker 24 MB"): which process a tree peak belongs to.</summary>
+        private static string ByComm(Measurement m) => string.Join(", ", m.PeakRssKbByComm.OrderByDescending(kv => kv.Value).Take(3).Select(kv => $"{kv.Key} {kv.Value / 1024.0:0} MB"));
 
         /// <summary>Durations between the engine's step announcements; before the first one: guard, probes, verification.</summary>
         public static string Steps(string title, List<(double Ms, string What)> marks, double endMs)
