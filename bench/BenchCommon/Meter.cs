@@ -170,10 +170,18 @@ namespace ClusterDR.Bench.Common
             while (Proc.IsAlive(timePid))
             {
                 long sum = 0;
-                foreach (int pid in Proc.Tree(timePid))
+                var tree = Proc.Tree(timePid);
+                var exe = new Dictionary<int, string>();
+                foreach (int p in tree) exe.TryAdd(p, Proc.Exe(p));
+                foreach (int pid in tree)
                 {
                     if (pid == timePid) continue;
                     if (ignore.Count > 0 && ignore.Contains(Proc.Comm(pid) ?? "")) continue;
+                    // A child still running its parent's program is a fork that has not exec'd yet (pwsh starting
+                    // docker: comm "Pipeline Execut", the parent's whole RSS) or a shell's subshell: its pages are
+                    // the parent's, already counted. Without this a 150 MB pwsh sampled mid-fork counted twice.
+                    int ppid = Proc.ParentPid(pid);
+                    if (exe[pid] != null && exe.TryGetValue(ppid, out var parentExe) && exe[pid] == parentExe) continue;
                     long kb = Proc.RssKb(pid);
                     if (kb <= 0) continue;
                     sum += kb;

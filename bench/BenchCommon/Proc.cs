@@ -58,6 +58,20 @@ namespace ClusterDR.Bench.Common
             return (long.Parse(f[11], Inv) + long.Parse(f[12], Inv)) / 100.0;
         }
 
+        /// <summary>The parent's PID (field 4 of /proc/PID/stat), -1 when the process is gone.</summary>
+        public static int ParentPid(int pid)
+        {
+            var f = Stat(pid);
+            return f == null ? -1 : int.Parse(f[1], Inv);
+        }
+
+        /// <summary>The program the process runs (/proc/PID/exe), null when it is gone or not readable.</summary>
+        public static string Exe(int pid)
+        {
+            try { return new FileInfo($"/proc/{pid}/exe").LinkTarget; }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException) { return null; }
+        }
+
         public static bool IsAlive(int pid)
         {
             var f = Stat(pid);
