@@ -53,7 +53,7 @@ namespace ClusterDR.Bench
         public string Pwsh, Module;
         public int Window = 2000;
         public string Heap = "1g";
-        public int BasePort = 43400;
+        public int BasePort = 21400;
         public int PollMs = 250;
         public int WatchMs = 50;
         public string WorkDir = Path.GetTempPath();
@@ -86,7 +86,7 @@ vs the manual stop, tar, start procedure, on a throwaway 3-node ZooKeeper ensemb
   --heap SIZE          JVM -Xmx of every node, passed as ZK_HEAP to zk-ensemble.sh (default 1g)
   --poll-ms N          the manual procedure's srvr polling interval (default 250, the engines' own)
   --watch-ms N         interval of the outside srvr watcher that times both sides (default 50)
-  --base-port N        client ports N+4, N+8, N+12 (default 43400; moved up when taken)
+  --base-port N        client ports N+4, N+8, N+12 (default 21400, below the ephemeral range; moved up when taken)
   --work-dir DIR       where the ensemble, the archives and the tars go (default $TMPDIR or /tmp)
   --ensemble-script F  tests/tools/zk-ensemble.sh (default: found above the current directory)
   --report FILE        also write the markdown results to FILE

@@ -10,5 +10,9 @@ sh "$node/stop.sh"; mark stopped
 tar -C "$data" -czf "$tar" version-2; mark tarred
 sh "$node/start.sh"
 # srvr answers "Mode: ..." only while the server serves; 250 ms is the engine's own poll interval.
-until echo srvr | busybox nc -w 1 127.0.0.1 "$port" 2>/dev/null | grep -q '^Mode: '; do sleep 0.25; done
+polls=0
+until echo srvr | busybox nc -w 1 127.0.0.1 "$port" 2>/dev/null | grep -q '^Mode: '; do
+    polls=$((polls + 1)); [ "$polls" -gt 1200 ] && { echo "the server did not serve again within 300 s" >&2; exit 1; }
+    sleep 0.25
+done
 mark serving

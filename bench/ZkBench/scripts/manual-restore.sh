@@ -15,7 +15,10 @@ while [ $# -ge 4 ]; do
 done
 mark untarred
 set -- $args; while [ $# -ge 4 ]; do sh "$1/start.sh"; shift 4; done
+polls=0
 while :; do
+    # An operator gives up at some point too: 5 minutes (the engine's default wait is 2).
+    polls=$((polls + 1)); [ "$polls" -gt 1200 ] && { echo "the ensemble did not serve with one leader within 300 s" >&2; exit 1; }
     serving=0 leaders=0 total=0
     set -- $args
     while [ $# -ge 4 ]; do
