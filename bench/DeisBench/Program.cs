@@ -536,8 +536,12 @@ INSERT INTO api_push SELECT md5('p' || g || r)::uuid, 'app-' || g, 1, md5('s' ||
                 Row("Backup: peak RSS of the tree", r => r.M.PeakRssKb, MB);
                 Row("Output size (ours: the archive at .Path; s3cmd: the files it wrote + the dump)", r => r.OutputBytes, MiB);
                 double objMiB = s.ObjectBytes / 1048576.0;
-                sb.AppendLine($"| Object throughput (MiB/s over the whole run) | {(objMiB / Stats.Median(s.Runs.Where(r => r.Who == "ours").Select(r => r.M.WallS))).ToString("0.0", Inv)} | | " +
-                    $"{(s.Manual ? (objMiB / Stats.Median(s.Runs.Where(r => r.Who == "manual").Select(r => r.M.WallS))).ToString("0.0", Inv) : "n/a")} | | |");
+                string Rate(string who)
+                {
+                    double wall = Stats.Median(s.Runs.Where(r => r.Who == who).Select(r => r.M.WallS));
+                    return double.IsNaN(wall) ? "n/a" : $"{(objMiB / wall).ToString("0.0", Inv)} MiB/s, {(s.Objects / wall).ToString("0", Inv)} objects/s";
+                }
+                sb.AppendLine($"| Throughput over the whole run | {Rate("ours")} | | {Rate("manual")} | | |");
                 var rs = s.Runs.Where(r => r.Script != null).Select(r => r.Script).ToList();
                 if (rs.Count > 0)
                 {
