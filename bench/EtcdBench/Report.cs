@@ -1,129 +1,177 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.Globalization;
-using System.IO;
 using System.Linq;
-using System.Runtime.InteropServices;
 using System.Text;
+using ClusterDR.Bench.Common;
 
 namespace ClusterDR.Bench
 {
+    /// <summary>The markdown report, one section per mode.</summary>
     public static class Report
     {
-        public const double RatioTarget = 1.10;
-        public const double RssTargetMb = 100;
+        public const double RatioTarget = 1.10, EngineRssTargetMb = 100;
 
-        public static double Median(IEnumerable<double> xs)
+        public static string F(double v, string fmt = "0.00") => double.IsNaN(v) || double.IsInfinity(v) ? "n/a" : v.ToString(fmt, CultureInfo.InvariantCulture);
+        public static string Mb(double bytes) => F(bytes / 1048576.0, "0.0");
+        public static string MbKb(double kb) => kb < 0 ? "n/a" : F(kb / 1024.0, "0.0");
+        private static string Ok(double ratio) => double.IsNaN(ratio) ? "" : ratio <= RatioTarget ? " ✅" : " ❌";
+
+        private static double MedianWall(IEnumerable<Run> rs) => Stats.Median(rs.Where(r => r.M != null).Select(r => r.M.WallS));
+        private static string Range(IEnumerable<Run> rs)
         {
-            var a = xs.Where(x => !double.IsNaN(x)).OrderBy(x => x).ToArray();
-            if (a.Length == 0) return double.NaN;
-            return a.Length % 2 == 1 ? a[a.Length / 2] : (a[a.Length / 2 - 1] + a[a.Length / 2]) / 2;
+            var w = rs.Where(r => r.M != null).Select(r => r.M.WallS).ToList();
+            return w.Count < 2 ? "" : $" ({F(w.Min())}–{F(w.Max())})";
         }
+        private static double MaxPeak(IEnumerable<Run> rs) => rs.Where(r => r.M != null).Select(r => (double)r.M.PeakRssKb).DefaultIfEmpty(double.NaN).Max();
+        private static double MaxHwm(IEnumerable<Run> rs) => rs.Where(r => r.PwshHwmKb > 0).Select(r => (double)r.PwshHwmKb).DefaultIfEmpty(-1).Max();
 
-        private static string F(double v, string fmt = "0.00") => double.IsNaN(v) ? "n/a" : v.ToString(fmt, CultureInfo.InvariantCulture);
-        private static string Mb(long bytes) => (bytes / 1048576.0).ToString("0.0", CultureInfo.InvariantCulture);
-
-        public static string Markdown(Options o, List<SizeInfo> sizes, List<Sample> samples, Breakdown bd, List<string> notes,
-            EtcdFixture etcd, string loadBefore, string loadAfter, bool haveTime)
+        public static string StartupSection(StartupCost s)
         {
             var sb = new StringBuilder();
-            void L(string s = "") => sb.Append(s).Append('\n');
-
-            L("# etcd backup benchmark: ClusterDR engine vs `etcdctl snapshot save`");
-            L();
-            L($"- when: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; machine: {Environment.ProcessorCount} cores, {MemTotalGb():0} GB RAM, {RuntimeInformation.OSDescription}; runtime .NET {Environment.Version}");
-            L($"- etcd {Version("etcd", "--version")}, etcdctl {Version(o.Etcdctl, "version")}; one member on {etcd.Url}, quota {EtcdFixture.QuotaBytes >> 30} GiB ({(etcd.QuotaLogLine != null ? "etcd logged: `" + etcd.QuotaLogLine.Substring(etcd.QuotaLogLine.IndexOf("recognized", StringComparison.Ordinal) < 0 ? 0 : etcd.QuotaLogLine.IndexOf("recognized", StringComparison.Ordinal)) + "`" : "NOT confirmed in etcd's log")})");
-            L($"- data: {o.ValueKb} KB values (half random bytes, half repetitive JSON-like text), {o.Writers} concurrent PUTs through the v3 JSON gateway");
-            L($"- load average (1/5/15 min, runnable, last pid) before: `{loadBefore}`, after: `{loadAfter}`; bench niceness {ProcStatus.Nice()} (etcd, etcdctl and the engine child inherit it)");
-            L($"- rounds: {o.Warmup} untimed warm-up + {o.Rounds} timed per tool and size, order alternating (odd rounds etcdctl first); outputs deleted after every run; no writes while measuring");
-            L("- **ours** = a child process `EtcdBench --backup-only URL DIR` running `EtcdBackup.Run(…, SilentContext.Instance)` (status + member list + quorum guard, gRPC snapshot with 2× SHA-256 streamed into a stored tar.gz .partial in one pass, manifest patched at the front, fsync, rename); wall = parent's Stopwatch around the child; *engine* = the child's own Stopwatch around `EtcdBackup.Run`");
-            L("- **etcdctl** = `ETCDCTL_API=3 etcdctl --endpoints URL snapshot save FILE` (gRPC, raw db → FILE.part, fsync, rename); wall = Stopwatch around the process");
-            L($"- peak RSS = max RSS from `/usr/bin/time -f %M`{(haveTime ? "" : " (not installed: child's VmHWM only)")}; ours also reports its own VmHWM from /proc/self/status. CPU = user+sys of the tool; *etcd CPU* = the etcd server's CPU during the run; *others* = machine busy CPU minus both (competing work, e.g. other builds)");
-            L();
-
-            L("## Summary");
-            L();
-            L($"| db size | etcdctl median s | ours median s (process) | ours median s (engine only) | ratio ours/etcdctl (target ≤ {RatioTarget:0.00}) | engine-only ratio | best/best ratio (min ours / min etcdctl) | ours peak RSS MB (max of rounds; target < {RssTargetMb:0}) | etcdctl peak RSS MB | archive MB | snapshot bytes identical | others CPU s, median (etcdctl / ours) |");
-            L("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:--:|---:|");
-            foreach (var s in sizes)
-            {
-                var e = samples.Where(x => x.SizeMb == s.Mb && x.Tool == "etcdctl").ToList();
-                var u = samples.Where(x => x.SizeMb == s.Mb && x.Tool == "ours").ToList();
-                double me = Median(e.Select(x => x.WallS)), mu = Median(u.Select(x => x.WallS)), mi = Median(u.Select(x => x.EngineS));
-                double ratio = mu / me;
-                long rss = u.Count == 0 ? -1 : u.Max(x => Math.Max(x.MaxRssKb, x.VmHwmKb));
-                long erss = e.Count == 0 ? -1 : e.Max(x => x.MaxRssKb);
-                L($"| {Mb(s.DbSize)} MB | {F(me)} | {F(mu)} | {F(mi)} | **{F(ratio)}** {(ratio <= RatioTarget ? "✅" : "❌")} | {F(mi / me)} | {F(u.Select(x => x.WallS).DefaultIfEmpty(double.NaN).Min() / e.Select(x => x.WallS).DefaultIfEmpty(double.NaN).Min())} | **{F(rss / 1024.0, "0.0")}** {(rss / 1024.0 < RssTargetMb ? "✅" : "❌")} | {F(erss / 1024.0, "0.0")} | {F(Median(u.Select(x => (double)x.OutBytes)) / 1048576.0, "0.0")} | {(s.Identical == null ? "n/a" : s.Identical.Value ? "yes" : "NO")} | {F(Median(e.Select(x => x.OtherCpuS)))} / {F(Median(u.Select(x => x.OtherCpuS)))} |");
-            }
-            L();
-
-            L("## Every run");
-            L();
-            L("| db size MB | round | tool | wall s | MB/s | engine s | peak RSS MB | tool CPU s | etcd CPU s | others CPU s | output MB | managed alloc MB | GCs gen0/gen2 |");
-            L("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-            foreach (var x in samples)
-                L($"| {Mb(x.DbSize)} | {x.Round} | {x.Tool} | {F(x.WallS)} | {F(x.DbSize / 1048576.0 / x.WallS, "0")} | {F(x.EngineS)} | {F(Math.Max(x.MaxRssKb, x.VmHwmKb) / 1024.0, "0.0")} | {F(x.ToolCpuS)} | {F(x.EtcdCpuS)} | {F(x.OtherCpuS)} | {Mb(x.OutBytes)} | {(x.AllocatedBytes < 0 ? "" : Mb(x.AllocatedBytes))} | {(x.Gen0 < 0 ? "" : x.Gen0 + "/" + x.Gen2)} |");
-            L();
-            L("| db size MB | keys | fill s | etcd RSS MB after fill | load before | load after | revision unchanged |");
-            L("|---:|---:|---:|---:|---|---|:--:|");
-            foreach (var s in sizes)
-                L($"| {Mb(s.DbSize)} | {s.Keys} | {F(s.FillS, "0.0")} | {F(s.EtcdRssKb / 1024.0, "0")} | `{s.LoadBefore}` | `{s.LoadAfter}` | {(s.Revision == s.RevisionAfter ? "yes" : "NO")} |");
-            L();
-
-            if (bd != null)
-            {
-                L($"## Breakdown (db {Mb(bd.DbSize)} MB, fastest of {bd.Passes} passes per step, in the parent process)");
-                L();
-                L($"gzip Fastest output {Mb(bd.GzipBytes)} MB for a {Mb(bd.SnapshotBytes)} MB snapshot; the engine's archives are the last engine row's size.");
-                L("*client CPU* = this process (plus its child processes where the step runs one). The rows run in the parent process after the timed rounds, so JIT is already done: compare them with each other, not with the child-process rounds above.");
-                L();
-                L("| step | what | wall s | MB/s | client CPU s | etcd CPU s | others CPU s | |");
-                L("|---|---|---:|---:|---:|---:|---:|---|");
-                foreach (var st in bd.Best)
-                    L($"| {st.Name} | {st.What} | {F(st.WallS)} | {F(st.Bytes / 1048576.0 / st.WallS, "0")} | {F(st.SelfCpuS)} | {F(st.EtcdCpuS)} | {F(st.OtherCpuS)} | {st.Extra} |");
-                L();
-                Breakdown.Step S(string prefix) => bd.Best.FirstOrDefault(x => x.Name.StartsWith(prefix, StringComparison.Ordinal));
-                double W(string prefix) => S(prefix)?.WallS ?? double.NaN;
-                double C(string prefix) => S(prefix)?.SelfCpuS ?? double.NaN;
-                L("Derived (differences of the rows above; wall differences are noisy when *others* is high, CPU differences less so):");
-                L();
-                L($"- gRPC stream alone (A) {F(W("A."))} s wall, {F(C("A."))} s client CPU, vs etcdctl {F(W("etcdctl"))} s wall, {F(C("etcdctl"))} s CPU");
-                L($"- two SHA-256 while streaming (B − A): {F(W("B.") - W("A."))} s wall, {F(C("B.") - C("A."))} s CPU (one pass over a cached file, G: {F(W("G."))} s)");
-                L($"- pre-flight (C): {F(W("C."))} s; archive write + fsync + rename (D − B − C): {F(W("D.") - W("B.") - W("C."))} s (a plain copy + fsync of the file, J: {F(W("J."))} s)");
-                L($"- engine ratios to the etcdctl row of this table: defaults (D) {F(W("D.") / W("etcdctl"))}, Fastest (E) {F(W("E.") / W("etcdctl"))}, JSON gateway (F) {F(W("F.") / W("etcdctl"))}, -Node via LocalShell (K) {F(W("K.") / W("etcdctl"))}");
-                L();
-            }
-            if (notes.Count > 0)
-            {
-                L("## Notes");
-                L();
-                foreach (var n in notes) L("- " + n);
-                L();
-            }
+            sb.Append("## pwsh start + Import-Module ClusterDR (reported apart)\n\n");
+            sb.Append("`pwsh -NoProfile -NonInteractive -File` of a script that only imports the module; part of every pwsh figure below.\n\n");
+            sb.Append("| median wall s | CPU s | peak RSS MB | pwsh RSS after import, idle after a full GC, MB | pwsh high-water mark after import, MB | rounds |\n|---:|---:|---:|---:|---:|---:|\n");
+            sb.Append($"| {F(s.MedianWallS)}{Range(s.Runs.Select(m => new Run { M = m }))} | {F(s.MedianCpuS)} | {MbKb(s.MedianPeakRssKb)} | {MbKb(s.MedianIdleRssKb)} | {MbKb(s.MedianImportHwmKb)} | {s.Runs.Count} |\n");
             return sb.ToString();
         }
 
-        private static double MemTotalGb() => ProcStatus.Kb("/proc/meminfo", "MemTotal") / 1048576.0;
-
-        private static string Version(string exe, string arg)
+        public static string BackupSection(Options o, List<SetInfo> sets, List<Run> runs, List<string> tools, StartupCost startup, List<string> notes)
         {
-            try
+            var sb = new StringBuilder();
+            void L(string s = "") => sb.Append(s).Append('\n');
+            L("## Backup (issue #12 items 1–2): `Backup-EtcdSnapshot -Endpoint URL -Path DIR` through pwsh vs by hand");
+            L();
+            L($"Single-member etcd, {o.Warmup} untimed warm-up + {o.Rounds} timed rounds per tool, the first tool rotating each round; every output deleted after its run; no writes while measuring. ");
+            L("Ratio = median wall / median wall of `etcdctl snapshot save`. Archive/snapshot = output size / etcdctl's snapshot file size.");
+            L();
+            foreach (var si in sets)
             {
-                var psi = new ProcessStartInfo(exe) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-                psi.ArgumentList.Add(arg);
-                psi.Environment["ETCDCTL_API"] = "3";
-                using (var p = Process.Start(psi))
+                var rs = runs.Where(r => r.DataSet == si.Set).ToList();
+                double snap = Stats.Median(rs.Where(r => r.Tool == "etcdctl snapshot save").Select(r => (double)r.OutBytes));
+                double baseWall = MedianWall(rs.Where(r => r.Tool == "etcdctl snapshot save"));
+                L($"### {si.Set}: dbSize {Mb(si.DbSize)} MB");
+                L();
+                L($"{si.Description}; {si.Keys} keys, {Mb(si.ValueBytes)} MB of keys+values written in {F(si.FillS, "0")} s; revision {si.Revision} {(si.Revision == si.RevisionAfter ? "unchanged" : "MOVED to " + si.RevisionAfter)} while measuring; etcd RSS {MbKb(si.EtcdRssKb)} MB.");
+                L();
+                L("| tool | median wall s (min–max) | ratio to etcdctl | CPU s | peak RSS MB (max) | archive MB | archive / snapshot | etcd CPU s | others CPU s |");
+                L("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+                foreach (var t in tools)
                 {
-                    string s = p.StandardOutput.ReadToEnd();
-                    p.StandardError.ReadToEnd();
-                    p.WaitForExit();
-                    var first = s.Split('\n').FirstOrDefault() ?? "";
-                    int i = first.IndexOf(':');
-                    return (i >= 0 ? first.Substring(i + 1) : first).Trim();
+                    var tr = rs.Where(r => r.Tool == t).ToList();
+                    double w = MedianWall(tr), ratio = w / baseWall;
+                    double outB = Stats.Median(tr.Select(r => (double)r.OutBytes));
+                    bool ours = t.StartsWith("Backup-", StringComparison.Ordinal);
+                    L($"| {(ours ? "**" + t + "**" : t)} | {F(w)}{Range(tr)} | {(ours && !t.Contains("-CompressionLevel") ? "**" + F(ratio) + "**" + Ok(ratio) : F(ratio))} | {F(Stats.Median(tr.Select(r => r.M.CpuS)))} | {MbKb(MaxPeak(tr))} | {Mb(outB)} | {F(outB / snap, "0.000")} | {F(Stats.Median(tr.Select(r => r.M.WatchedTotalCpuS)))} | {F(Stats.Median(tr.Select(r => r.M.OthersCpuS)))} |");
                 }
+                var def = rs.Where(r => r.Tool == tools[0]).ToList();
+                double net = MedianWall(def) - startup.MedianWallS;
+                L($"| _{tools[0]} minus pwsh start+import ({F(startup.MedianWallS)} s)_ | {F(net)} | {F(net / baseWall)} | {F(Stats.Median(def.Select(r => r.M.CpuS)) - startup.MedianCpuS)} | | | | | |");
+                L();
+                L($"pwsh's own high-water mark in the backup runs (VmHWM): max {MbKb(MaxHwm(def))} MB, against {MbKb(startup.MedianImportHwmKb)} MB after Import-Module alone.");
+                L();
+                L("<details><summary>every run</summary>\n");
+                L("| round | tool | wall s | CPU s | peak RSS MB (largest process / tree sum) | out MB | etcd CPU s | others CPU s | load after |");
+                L("|---:|---|---:|---:|---:|---:|---:|---:|---|");
+                foreach (var r in rs)
+                    L($"| {r.Round} | {r.Tool} | {F(r.M.WallS)} | {F(r.M.CpuS)} | {MbKb(r.M.MaxRssKb)} / {MbKb(r.M.TreeRssPeakKb)} | {Mb(r.OutBytes)} | {F(r.M.WatchedTotalCpuS)} | {F(r.M.OthersCpuS)} | `{r.M.LoadAvgAfter}` |");
+                L("\n</details>\n");
             }
-            catch { return "?"; }
+            foreach (var n in notes) L("- " + n);
+            return sb.ToString();
+        }
+
+        public static string RestoreSection(string title, RestoreInput input, List<Run> runs, StartupCost startup, List<string> notes, int size)
+        {
+            var sb = new StringBuilder();
+            void L(string s = "") => sb.Append(s).Append('\n');
+            L($"## {title}");
+            L();
+            L($"Snapshot: dbSize {Mb(input.DbSize)} MB, revision {input.Revision}, {input.Keys} keys (cluster-like). Both ways restore the same data: the by-hand script the etcdctl snapshot file, " +
+              "the cmdlet the Backup-EtcdSnapshot archive taken at the same revision. " +
+              (size > 1 ? $"Each run starts from the same disaster: {size - 1} of {size} members stopped (no quorum), the first still running. " : "Each run starts with the member stopped. ") +
+              "A run ends when the tool exits (the cmdlet waits for all members healthy, the script polls `etcdctl endpoint health` every 0.2 s); right after, every member is checked to be healthy, at or past the snapshot's revision and serving every key itself (serializable count). " +
+              "Old data dirs moved aside are deleted after each run. Ratio = median wall / median wall by hand (target ≤ 1.10).");
+            L();
+            L("| way | median wall s (min–max) | ratio to by hand | CPU s | peak RSS MB (max, etcd servers excluded) | pwsh VmHWM MB | healthy and serving all keys |");
+            L("|---|---:|---:|---:|---:|---:|---:|");
+            double hand = MedianWall(runs.Where(r => r.Tool == RestoreBench.ByHand));
+            foreach (var way in new[] { RestoreBench.Ours, RestoreBench.ByHand })
+            {
+                var tr = runs.Where(r => r.Tool == way).ToList();
+                double w = MedianWall(tr), ratio = w / hand;
+                L($"| {(way == RestoreBench.Ours ? "**" + way + " -Confirm:$false**" : way)} | {F(w)}{Range(tr)} | {(way == RestoreBench.Ours ? "**" + F(ratio) + "**" + Ok(ratio) : "1.00")} | {F(Stats.Median(tr.Select(r => r.M.CpuS)))} | {MbKb(MaxPeak(tr))} | {MbKb(MaxHwm(tr))} | {tr.Count(r => r.Note == null)} of {tr.Count} |");
+            }
+            var ours = runs.Where(r => r.Tool == RestoreBench.Ours).ToList();
+            double net = MedianWall(ours) - startup.MedianWallS;
+            L($"| _{RestoreBench.Ours} minus pwsh start+import_ | {F(net)} | {F(net / hand)} | | | | |");
+            L();
+            L("<details><summary>every run</summary>\n");
+            L("| round | way | wall s | CPU s | peak RSS MB (largest / tree sum) | others CPU s | check |");
+            L("|---:|---|---:|---:|---:|---:|---|");
+            foreach (var r in runs) L($"| {r.Round} | {r.Tool} | {F(r.M.WallS)} | {F(r.M.CpuS)} | {MbKb(r.M.MaxRssKb)} / {MbKb(r.M.TreeRssPeakKb)} | {F(r.M.OthersCpuS)} | {r.Note ?? "ok"} |");
+            L("\n</details>\n");
+            foreach (var n in notes) L("- " + n);
+            return sb.ToString();
+        }
+
+        public static string ParallelSection(Options o, List<EtcdStatus> dbs, List<Run> runs, StartupCost startup, List<string> notes, List<string> failures)
+        {
+            var sb = new StringBuilder();
+            void L(string s = "") => sb.Append(s).Append('\n');
+            L("## Parallel (issue #12 item 5): five clusters from one pwsh");
+            L();
+            L($"Five single-member etcd clusters with cluster-like data (dbSize {string.Join(", ", dbs.Select(d => Mb(d.DbSize)))} MB); each way is one `pwsh -File` run (start + import included), {o.Warmup} warm-up + {o.ParallelRounds} timed rounds, order rotating; each backup into its own directory; archives counted after every run, the first timed run of each way also checked with Test-ClusterBackup.");
+            L();
+            L("| way | median wall s (min–max) | per backup s | CPU s | peak RSS MB (max) | pwsh VmHWM MB | archives MB | problems |");
+            L("|---|---:|---:|---:|---:|---:|---:|---|");
+            foreach (var (way, n) in new[] { (ParallelBench.Alone, 1), (ParallelBench.Sequential, ParallelBench.Clusters), (ParallelBench.Parallel, ParallelBench.Clusters) })
+            {
+                var tr = runs.Where(r => r.Tool == way).ToList();
+                double w = MedianWall(tr);
+                L($"| {way} | {F(w)}{Range(tr)} | {F(w / n)} | {F(Stats.Median(tr.Where(r => r.M != null).Select(r => r.M.CpuS)))} | {MbKb(MaxPeak(tr))} | {MbKb(MaxHwm(tr))} | {Mb(Stats.Median(tr.Where(r => r.OutBytes > 0).Select(r => (double)r.OutBytes)))} | {string.Join("; ", tr.Where(r => r.Note != null).Select(r => $"round {r.Round}: {r.Note.Split('\n')[0]}"))} |");
+            }
+            double alone = MedianWall(runs.Where(r => r.Tool == ParallelBench.Alone)), seq = MedianWall(runs.Where(r => r.Tool == ParallelBench.Sequential)), par = MedianWall(runs.Where(r => r.Tool == ParallelBench.Parallel));
+            L();
+            L($"- sequential / parallel: **{F(seq / par)}×** faster in parallel; parallel / one alone: **{F(par / alone)}×**; without pwsh start+import ({F(startup.MedianWallS)} s): {F((seq - startup.MedianWallS) / (par - startup.MedianWallS))}× and {F((par - startup.MedianWallS) / (alone - startup.MedianWallS))}×. (2 cores: 5 backups cannot all run at once.)");
+            foreach (var f in failures) L($"- **FAILED** {f.Replace("\n", " ")}");
+            foreach (var n in notes) L("- " + n);
+            return sb.ToString();
+        }
+
+        public static string ScaleSection(Options o, SetInfo si, List<Run> backups, List<Run> restores, RestoreInput input, StartupCost startup, List<string> notes)
+        {
+            var sb = new StringBuilder();
+            void L(string s = "") => sb.Append(s).Append('\n');
+            L("## Scale (issue #12 item 4, etcd): a database at the 8 GiB quota");
+            L();
+            L($"Cluster-like data: dbSize {Mb(si.DbSize)} MB (target {o.ScaleMb} MB; quota {EtcdCluster.QuotaBytes >> 20} MB), {si.Keys} keys, {Mb(si.ValueBytes)} MB written in {F(si.FillS, "0")} s ({o.ScaleWriters} writers, transactions of up to {EtcdCluster.TxnMaxOps} puts / {EtcdCluster.TxnMaxBytes / 1000} KB); revision {(si.Revision == si.RevisionAfter ? "unchanged" : "MOVED")}; etcd RSS {MbKb(si.EtcdRssKb)} MB. {o.ScaleRounds} timed round(s), no warm-up.");
+            L();
+            double idle = startup.MedianIdleRssKb;
+            L($"pwsh's own memory: {MbKb(idle)} MB resident after Import-Module (idle, after a full GC), high-water mark {MbKb(startup.MedianImportHwmKb)} MB. *Engine over pwsh* = the pwsh process's VmHWM during the run minus that idle RSS (target < {EngineRssTargetMb:0} MB).");
+            L();
+            L("| run | median wall s | ratio to etcdctl / by hand | CPU s | peak RSS MB, whole tree (max) | pwsh VmHWM MB (max) | engine over pwsh MB | output MB |");
+            L("|---|---:|---:|---:|---:|---:|---:|---:|");
+            double bBase = MedianWall(backups.Where(r => r.Tool == ScaleBench.Etcdctl)), rBase = MedianWall(restores.Where(r => r.Tool == RestoreBench.ByHand));
+            void Row(string name, List<Run> tr, double baseWall, bool ours)
+            {
+                double w = MedianWall(tr), hwm = MaxHwm(tr);
+                L($"| {(ours ? "**" + name + "**" : name)} | {F(w)}{Range(tr)} | {(ours ? "**" + F(w / baseWall) + "**" + Ok(w / baseWall) : "1.00")} | {F(Stats.Median(tr.Select(r => r.M.CpuS)))} | {MbKb(MaxPeak(tr))} | {MbKb(hwm)} | {(ours ? "**" + MbKb(hwm - idle) + "**" + (hwm < 0 ? "" : (hwm - idle) / 1024 < EngineRssTargetMb ? " ✅" : " ❌") : "")} | {Mb(Stats.Median(tr.Where(r => r.OutBytes > 0).Select(r => (double)r.OutBytes)))} |");
+            }
+            Row("Backup-EtcdSnapshot (defaults)", backups.Where(r => r.Tool == ScaleBench.Ours).ToList(), bBase, true);
+            Row("etcdctl snapshot save", backups.Where(r => r.Tool == ScaleBench.Etcdctl).ToList(), bBase, false);
+            Row("Restore-EtcdSnapshot, 1 member", restores.Where(r => r.Tool == RestoreBench.Ours).ToList(), rBase, true);
+            Row("by hand: stop, etcdctl snapshot restore, start, poll health", restores.Where(r => r.Tool == RestoreBench.ByHand).ToList(), rBase, false);
+            L();
+            L("The whole tree's peak includes the programs a cmdlet runs (etcdctl snapshot restore maps the database it writes), so the pwsh process's own VmHWM is what judges the engine.");
+            L();
+            L("<details><summary>every run</summary>\n");
+            L("| round | run | wall s | CPU s | peak RSS MB (largest / tree sum) | pwsh VmHWM MB | etcd CPU s | others CPU s | check |");
+            L("|---:|---|---:|---:|---:|---:|---:|---:|---|");
+            foreach (var r in backups.Concat(restores)) L($"| {r.Round} | {r.Tool} | {F(r.M.WallS)} | {F(r.M.CpuS)} | {MbKb(r.M.MaxRssKb)} / {MbKb(r.M.TreeRssPeakKb)} | {MbKb(r.PwshHwmKb)} | {F(r.M.WatchedTotalCpuS)} | {F(r.M.OthersCpuS)} | {r.Note ?? "ok"} |");
+            L("\n</details>\n");
+            foreach (var n in notes) L("- " + n);
+            return sb.ToString();
         }
     }
 }

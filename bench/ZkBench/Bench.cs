@@ -8,19 +8,24 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Threading;
 using ClusterDR.Backups;
+using ClusterDR.Bench.Common;
 using ClusterDR.Safety;
 using ClusterDR.ZooKeeper;
 
 namespace ClusterDR.Bench
 {
-    /// <summary>One measured run of one side: named timings in ms and the load before and after.</summary>
+    /// <summary>One measured run of one side: the process tree's cost, named timings in seconds, the load before and after.</summary>
     public sealed class Run
     {
-        public string Phase, Who;
+        public string Set, Phase, Who;
         public int Round, Order;
         public string Node;
         public string LoadBefore, LoadAfter;
-        public Dictionary<string, double> Ms = new Dictionary<string, double>();
+        public Measurement M;
+        /// <summary>ours only: the pwsh run with its split (pwsh start, import, cmdlet, exit).</summary>
+        public ScriptRun Script;
+        public Dictionary<string, double> S = new Dictionary<string, double>();
+        public long ArchiveBytes = -1;
         public string Note = "";
     }
 
@@ -38,16 +43,32 @@ namespace ClusterDR.Bench
         public void Reset() { Marks.Clear(); _clock.Restart(); }
     }
 
+    /// <summary>What one data set produced, for the report.</summary>
+    public sealed class SetResult
+    {
+        public string Name, Heap, LoadLine;
+        public ZnodeSet Set;
+        public long Loaded;
+        public int Rounds, Warmup;
+        public List<Run> Runs = new List<Run>();
+        public List<string> Notes = new List<string>();
+        public string StartUptime, EndUptime;
+    }
+
     public sealed class Bench
     {
+        // JVMs that start.sh leaves running: never counted as the command's memory.
+        private static readonly string[] Servers = { "java" };
         private readonly Options _o;
-        private readonly List<Run> _runs = new List<Run>();
-        private readonly List<string> _notes = new List<string>();
+        private readonly List<SetResult> _results = new List<SetResult>();
+        private SetResult _cur;
         private Ensemble _zk;
-        private string _work, _archives, _tars;
+        private Pwsh _pwsh;
+        private StartupCost _startup;
+        private string _work, _archives, _tars, _specs, _scripts, _repo;
         private long _loaded;
         private volatile int _signals;
-        private string _loadLine, _startUptime, _endUptime;
+        private readonly CancellationTokenSource _cts = new CancellationTokenSource();
 
         public Bench(Options o) { _o = o; }
 
@@ -61,33 +82,83 @@ namespace ClusterDR.Bench
             try
             {
                 string script = Ensemble.FindScript(_o.Script);
+                _repo = Pwsh.RepoRoot();
+                _pwsh = Pwsh.Find(_repo, _o.Pwsh, _o.Module);
+                _scripts = Path.Combine(AppContext.BaseDirectory, "scripts");
                 Directory.CreateDirectory(_work);
                 _archives = Path.Combine(_work, "archives"); Directory.CreateDirectory(_archives);
                 _tars = Path.Combine(_work, "tars"); Directory.CreateDirectory(_tars);
-                _startUptime = Machine.Uptime();
-                Log($"nice {Machine.Nice()}; {_startUptime}");
-                int basePort = Ensemble.FreeBasePort(_o.BasePort, 3);
-                var sw = Stopwatch.StartNew();
-                _zk = Ensemble.Start(script, Path.Combine(_work, "ensemble"), 3, basePort, _o.Heap);
-                _zk.WaitAllServing(TimeSpan.FromSeconds(90), 200);
-                Log($"3 nodes serving in {sw.Elapsed.TotalSeconds:0.0} s ({string.Join(", ", _zk.Servers)}, -Xmx{_o.Heap})");
-                Load();
-                for (int w = 1; w <= _o.Warmup; w++)
+                _specs = Path.Combine(_work, "specs");
+                Log($"nice {Machine.Nice()}; {Machine.Uptime()}; pwsh: {_pwsh.Description}; module {_pwsh.ModuleManifest}");
+                _startup = _pwsh.MeasureStartup(Path.Combine(_work, "startup"), 3, _cts.Token);
+                Log($"pwsh start + Import-Module: {_startup.MedianWallS:0.00} s, idle VmRSS {_startup.MedianIdleRssKb / 1024:0} MB");
+                foreach (var mode in _o.Modes)
                 {
-                    Log($"warm-up {w}/{_o.Warmup} (not measured)");
+                    CheckInterrupted();
+                    RunSet(script, mode);
+                }
+                string report = Report.Build(_o, _pwsh, _startup, _results);
+                Console.WriteLine(report);
+                if (_o.Report != null) File.WriteAllText(_o.Report, report);
+                return 0;
+            }
+            catch (Exception ex)
+            {
+                Log("FAILED: " + ex);
+                if (_zk != null) Log(_zk.Logs());
+                if (_results.Count > 0 && _o.Report != null)
+                {
+                    // What was measured before the failure is still worth reading.
+                    File.WriteAllText(_o.Report, Report.Build(_o, _pwsh, _startup, _results) + "\n\n**FAILED:** " + ex.Message.Replace("\n", " ") + "\n");
+                    Log("partial report in " + _o.Report);
+                }
+                return 1;
+            }
+            finally
+            {
+                Cleanup();
+            }
+        }
+
+        /// <summary>One data set on a fresh ensemble: load, warm-up, rounds (ours and manual alternating), breakdown.</summary>
+        private void RunSet(string script, string mode)
+        {
+            bool scale = mode == "scale";
+            var set = mode == "cluster" ? ZnodeSet.Cluster(_o.Znodes)
+                : mode == "random" ? ZnodeSet.Random(_o.Znodes, _o.PayloadBytes)
+                : ZnodeSet.Random(_o.ScaleZnodes, _o.ScalePayloadBytes);
+            set.Name = mode;
+            set.Measure();
+            _cur = new SetResult
+            {
+                Name = mode, Set = set, Heap = scale ? _o.ScaleHeap : _o.Heap, Rounds = scale ? _o.ScaleRounds : _o.Rounds,
+                Warmup = scale ? 0 : _o.Warmup, StartUptime = Machine.Uptime(),
+            };
+            _results.Add(_cur);
+            int basePort = Ensemble.FreeBasePort(_o.BasePort, 3);
+            var sw = Stopwatch.StartNew();
+            _zk = Ensemble.Start(script, Path.Combine(_work, "ensemble-" + mode), 3, basePort, _cur.Heap);
+            try
+            {
+                _zk.WaitAllServing(TimeSpan.FromSeconds(90), 200);
+                Log($"[{mode}] 3 nodes serving in {sw.Elapsed.TotalSeconds:0.0} s ({string.Join(", ", _zk.Servers)}, -Xmx{_cur.Heap})");
+                Load(set);
+                for (int w = 1; w <= _cur.Warmup; w++)
+                {
+                    Log($"[{mode}] warm-up {w}/{_cur.Warmup} (not measured)");
                     var follower = _zk.Follower();
                     Settle(); string a = BackupOurs(-w, 1, follower);
                     Settle(); string t = BackupManual(-w, 2, follower);
                     Settle(); RestoreOurs(-w, 3, a);
                     Settle(); RestoreManual(-w, 4, t);
                     File.Delete(a); File.Delete(t);
-                    _runs.RemoveAll(x => x.Round < 0);
+                    _cur.Runs.RemoveAll(x => x.Round < 0);
                 }
-                for (int r = 1; r <= _o.Rounds; r++)
+                for (int r = 1; r <= _cur.Rounds; r++)
                 {
                     bool oursFirst = r % 2 == 1;
                     var follower = _zk.Follower();
-                    Log($"round {r}/{_o.Rounds}: backups of follower {follower.Name}, {(oursFirst ? "ours" : "manual")} first");
+                    Log($"[{mode}] round {r}/{_cur.Rounds}: backups of follower {follower.Name}, {(oursFirst ? "ours" : "manual")} first");
                     string archive = null, tar = null;
                     int order = 1;
                     foreach (bool ours in new[] { oursFirst, !oursFirst })
@@ -104,30 +175,25 @@ namespace ClusterDR.Bench
                     }
                     File.Delete(archive); File.Delete(tar);
                 }
-                if (_o.Breakdown) BreakdownRuns();
-                _endUptime = Machine.Uptime();
-                string report = Report.Build(_o, _runs, _notes, _loadLine, _startUptime, _endUptime);
-                Console.WriteLine(report);
-                if (_o.Report != null) File.WriteAllText(_o.Report, report);
-                return 0;
-            }
-            catch (Exception ex)
-            {
-                Log("FAILED: " + ex);
-                if (_zk != null) Log(_zk.Logs());
-                return 1;
+                if (_o.Breakdown && !scale) BreakdownRuns();
+                _cur.EndUptime = Machine.Uptime();
             }
             finally
             {
-                Cleanup();
+                var zk = _zk;
+                _zk = null;
+                zk.StopAll();
+                try { Directory.Delete(zk.Dir, true); } catch (IOException ex) { Log("could not delete " + zk.Dir + ": " + ex.Message); }
             }
         }
 
         private void OnSignal(PosixSignalContext ctx)
         {
             ctx.Cancel = true;
+            _cts.Cancel();
+            Meter.KillCurrent();
             if (Interlocked.Increment(ref _signals) > 1) { Cleanup(); Environment.Exit(130); }
-            Log("interrupted: stopping after the current step (again to stop at once)");
+            Log("interrupted: stopping (again to stop at once)");
         }
 
         private void CheckInterrupted()
@@ -144,89 +210,80 @@ namespace ClusterDR.Bench
             Log("ensemble stopped by PID, " + _work + " deleted");
         }
 
-        /// <summary>/zkbench/dNNN/kNNNNNNN: --znodes leaves under 1000-child parents, written to the leader in one pipelined session.</summary>
-        private void Load()
+        /// <summary>Writes the data set to the leader in one pipelined session and waits until every node holds it.</summary>
+        private void Load(ZnodeSet set)
         {
             string leaderAddr = _zk.WaitAllServing(TimeSpan.FromSeconds(30), 200);
-            var paths = new List<string>(_o.Znodes + _o.Znodes / 1000 + 2) { "/zkbench" };
-            for (int i = 0; i < _o.Znodes; i++)
-            {
-                if (i % 1000 == 0) paths.Add($"/zkbench/d{i / 1000:D4}");
-                paths.Add($"/zkbench/d{i / 1000:D4}/k{i:D7}");
-            }
-            var payload = new byte[_o.PayloadBytes];
-            var rnd = new Random(42);
             var sw = Stopwatch.StartNew();
             long created;
             ZkClient.TryParseAddress(leaderAddr, out var host, out var port);
             using (var wire = new ZkWire(host, port))
-                created = wire.CreateMany(paths, i => { rnd.NextBytes(payload); return payload; }, _o.Window,
-                    n => Log($"  {n} of {paths.Count} created"));
+                created = wire.CreateMany(set.Paths, set.Data, _o.Window, n => { if (n % 100000 < 16384) Log($"  {n} of {set.Paths.Count} created"); });
             double loadS = sw.Elapsed.TotalSeconds;
             _loaded = Ensemble.MntrZnodeCount(leaderAddr);
-            // The followers apply the same transactions; wait until each holds them too.
             var wait = Stopwatch.StartNew();
             foreach (var m in _zk.Members)
                 while (Ensemble.MntrZnodeCount(m.ClientAddress) < _loaded)
                 {
-                    if (wait.Elapsed > TimeSpan.FromSeconds(60)) throw new TimeoutException($"{m.Name} did not reach {_loaded} znodes");
+                    if (wait.Elapsed > TimeSpan.FromSeconds(120)) throw new TimeoutException($"{m.Name} did not reach {_loaded} znodes");
                     Thread.Sleep(200);
                 }
-            if (_loaded < _o.Znodes) throw new InvalidOperationException($"mntr counts {_loaded} znodes, fewer than --znodes {_o.Znodes}");
-            _loadLine = $"{created} znodes created ({_o.Znodes} leaves of {_o.PayloadBytes} random bytes under {paths.Count - _o.Znodes} parents) in {loadS:0.0} s " +
+            if (_loaded < set.Paths.Count) throw new InvalidOperationException($"mntr counts {_loaded} znodes, fewer than the {set.Paths.Count} written");
+            _cur.Loaded = _loaded;
+            _cur.LoadLine = $"{set.Description}: {created} znodes, {set.DataBytes / 1048576.0:0.0} MiB of znode data, created in {loadS:0.0} s " +
                 $"({created / loadS:0} creates/s, one session, {_o.Window} in flight); mntr zk_znode_count = {_loaded} on every node";
-            Log(_loadLine);
+            Log(_cur.LoadLine);
         }
 
-        /// <summary>Every node serving with one leader and holding the loaded znodes, then a short pause.</summary>
+        /// <summary>Every node serving with one leader, then a short pause.</summary>
         private void Settle()
         {
             CheckInterrupted();
-            _zk.WaitAllServing(TimeSpan.FromSeconds(60), 200);
+            _zk.WaitAllServing(TimeSpan.FromSeconds(90), 200);
             Thread.Sleep(1000);
         }
 
-        private Run Begin(string phase, string who, int round, int order, string node)
-        {
-            var run = new Run { Phase = phase, Who = who, Round = round, Order = order, Node = node, LoadBefore = Machine.Load(Machine.Uptime()) };
-            return run;
-        }
+        private Run Begin(string phase, string who, int round, int order, string node) =>
+            new Run { Set = _cur.Name, Phase = phase, Who = who, Round = round, Order = order, Node = node, LoadBefore = Machine.Load(Machine.Uptime()) };
 
         private void End(Run run)
         {
             run.LoadAfter = Machine.Load(Machine.Uptime());
-            _runs.Add(run);
-            Log($"  {run.Phase} {run.Who}: {string.Join(", ", run.Ms.Select(kv => $"{kv.Key} {kv.Value:0} ms"))} {run.Note} (load {run.LoadBefore} -> {run.LoadAfter})");
+            _cur.Runs.Add(run);
+            Log($"  {run.Phase} {run.Who}: wall {run.M.WallS:0.00} s, cpu {run.M.CpuS:0.00} s, peak {run.M.PeakRssKb / 1024.0:0} MB; " +
+                $"{string.Join(", ", run.S.Select(kv => $"{kv.Key} {kv.Value:0.00} s"))} {run.Note} (load {run.LoadBefore} -> {run.LoadAfter})");
         }
 
-        private static ZkMemberSpec Copy(ZkMemberSpec m) => new ZkMemberSpec
+        private static Dictionary<string, object> Spec(ZkMemberSpec m) => new Dictionary<string, object>
         {
-            Id = m.Id, Name = m.Name, Node = "localhost", ClientAddress = m.ClientAddress, DataDir = m.DataDir,
-            StartCommand = m.StartCommand, StopCommand = m.StopCommand,
+            ["Id"] = m.Id, ["Name"] = m.Name, ["Node"] = "localhost", ["ClientAddress"] = m.ClientAddress, ["DataDir"] = m.DataDir,
+            ["StartCommand"] = m.StartCommand, ["StopCommand"] = m.StopCommand,
         };
 
-        private string BackupOurs(int round, int order, ZkMemberSpec node, IOperationContext ctx = null)
+        private TimeSpan Timeout => TimeSpan.FromMinutes(_cur.Name == "scale" ? 30 : 10);
+
+        /// <summary>Backup-ZkState through pwsh, as a user runs it.</summary>
+        private string BackupOurs(int round, int order, ZkMemberSpec node)
         {
             var run = Begin("backup", "ours", round, order, node.Name);
-            (ctx as TimingContext)?.Reset();
             var clock = Stopwatch.StartNew();
-            ClusterBackup backup;
-            double watchWindow;
+            ScriptRun sr;
             using (var watch = new ServeWatcher(node.ClientAddress, clock, _o.WatchMs))
             {
-                backup = ZkBackup.Run(new ZkBackupRequest
+                sr = TimedScript.Run(_pwsh, Path.Combine(_scripts, "zk-backup.ps1"), new Dictionary<string, object>
                 {
-                    Member = Copy(node), Servers = _zk.Servers, Directory = _archives, Label = "r" + round, Cluster = "zkbench",
-                }, ctx ?? SilentContext.Instance);
-                run.Ms["call"] = clock.Elapsed.TotalMilliseconds;
+                    ["Member"] = Spec(node), ["Servers"] = _zk.Servers, ["Directory"] = _archives, ["Label"] = "r" + round.ToString(CultureInfo.InvariantCulture).Replace("-", "w"), ["Cluster"] = "zkbench",
+                }, _specs, _cts.Token, ignoreComm: Servers, timeout: Timeout);
                 WaitWatcher(watch);
-                watchWindow = watch.WindowMs;
+                run.S["srvr down->serving"] = watch.WindowMs / 1000;
             }
-            run.Ms["downtimeMs fact"] = double.Parse((string)backup.Facts["downtimeMs"], CultureInfo.InvariantCulture);
-            run.Ms["srvr down->serving"] = watchWindow;
-            run.Note = $"archive {backup.SizeBytes / 1024.0 / 1024:0.0} MiB, znodeCount fact {backup.Facts["znodeCount"]}";
+            run.M = sr.M; run.Script = sr;
+            run.S["downtimeMs fact"] = double.Parse(sr.Fact("downtimeMs"), CultureInfo.InvariantCulture) / 1000;
+            string path = sr.Str("path");
+            run.ArchiveBytes = new FileInfo(path).Length;
+            run.Note = $"{Path.GetFileName(path)}, znodeCount fact {sr.Fact("znodeCount")}";
             End(run);
-            return backup.Path;
+            return path;
         }
 
         private static void WaitWatcher(ServeWatcher watch)
@@ -235,43 +292,40 @@ namespace ClusterDR.Bench
             while (double.IsNaN(watch.WindowMs) && sw.ElapsedMilliseconds < 5000) Thread.Sleep(10);
         }
 
+        /// <summary>The by-hand backup (scripts/manual-backup.sh): stop, tar -czf version-2, start, poll srvr.</summary>
         private string BackupManual(int round, int order, ZkMemberSpec node)
         {
-            string nodeDir = _zk.NodeDir(node);
             string tar = Path.Combine(_tars, $"{node.Name}-r{round}.tar.gz");
             var run = Begin("backup", "manual", round, order, node.Name);
             var clock = Stopwatch.StartNew();
-            double watchWindow;
+            ManualRun mr;
             using (var watch = new ServeWatcher(node.ClientAddress, clock, _o.WatchMs))
             {
-                Sh("sh " + Q(Path.Combine(nodeDir, "stop.sh")));
-                run.Ms["stop"] = clock.Elapsed.TotalMilliseconds;
-                Sh($"tar -C {Q(node.DataDir)} -czf {Q(tar)} version-2");
-                run.Ms["tar"] = clock.Elapsed.TotalMilliseconds - run.Ms["stop"];
-                Sh("sh " + Q(Path.Combine(nodeDir, "start.sh")));
-                while (!Ensemble.Srvr(node.ClientAddress).Serving)
-                {
-                    if (clock.Elapsed > TimeSpan.FromMinutes(2)) throw new TimeoutException($"{node.Name} did not serve again after the manual backup\n{_zk.Logs()}");
-                    Thread.Sleep(_o.PollMs);
-                }
-                run.Ms["stop->serving"] = clock.Elapsed.TotalMilliseconds;
+                ZkClient.TryParseAddress(node.ClientAddress, out _, out var port);
+                var c = new Command("sh", Path.Combine(_scripts, "manual-backup.sh"), _zk.NodeDir(node), node.DataDir, port.ToString(CultureInfo.InvariantCulture), tar) { Timeout = Timeout };
+                mr = TimedScript.Manual(c, _cts.Token, Servers);
                 WaitWatcher(watch);
-                watchWindow = watch.WindowMs;
+                run.S["srvr down->serving"] = watch.WindowMs / 1000;
             }
-            run.Ms["srvr down->serving"] = watchWindow;
-            run.Note = $"tar.gz {new FileInfo(tar).Length / 1024.0 / 1024:0.0} MiB";
+            run.M = mr.M;
+            run.S["stop"] = mr.Mark("stopped");
+            run.S["tar"] = mr.Mark("tarred") - mr.Mark("stopped");
+            run.S["stop->serving"] = mr.Mark("serving");
+            run.ArchiveBytes = new FileInfo(tar).Length;
             End(run);
             return tar;
         }
 
-        private void RestoreOurs(int round, int order, string archive, IOperationContext ctx = null)
+        /// <summary>Restore-ZkState -Force through pwsh; it returns once all 3 serve with one leader.</summary>
+        private void RestoreOurs(int round, int order, string archive)
         {
             var run = Begin("restore", "ours", round, order, "all");
-            (ctx as TimingContext)?.Reset();
-            var clock = Stopwatch.StartNew();
-            var result = ZkRestore.Run(new ZkRestoreRequest { BackupPath = archive, Members = _zk.Members.Select(Copy).ToList(), Force = true }, ctx ?? SilentContext.Instance);
-            run.Ms["call->serving"] = clock.Elapsed.TotalMilliseconds;
-            if (result == null) throw new InvalidOperationException("ZkRestore.Run returned null (a step was declined)");
+            var sr = TimedScript.Run(_pwsh, Path.Combine(_scripts, "zk-restore.ps1"), new Dictionary<string, object>
+            {
+                ["Path"] = archive, ["Member"] = _zk.Members.Select(Spec).ToList(),
+            }, _specs, _cts.Token, ignoreComm: Servers, timeout: Timeout);
+            run.M = sr.M; run.Script = sr;
+            run.S["spawn->serving"] = sr.UntilDoneS;
             bool allServing = _zk.AllServingOneLeader(out _);
             run.Note = CheckCount() + (allServing ? "" : "; NOT all serving right after the call");
             End(run);
@@ -279,27 +333,21 @@ namespace ClusterDR.Bench
             WriteMarker();
         }
 
+        /// <summary>The by-hand restore (scripts/manual-restore.sh): stop all, move aside, untar, myid, start all, poll srvr.</summary>
         private void RestoreManual(int round, int order, string tar)
         {
             var run = Begin("restore", "manual", round, order, "all");
-            var clock = Stopwatch.StartNew();
-            Sh(string.Join("; ", _zk.Members.Select(m => "sh " + Q(Path.Combine(_zk.NodeDir(m), "stop.sh")))));
-            run.Ms["stop all"] = clock.Elapsed.TotalMilliseconds;
-            var sb = new StringBuilder("set -e; ");
+            var c = new Command("sh", Path.Combine(_scripts, "manual-restore.sh"), tar, "manual-r" + round.ToString(CultureInfo.InvariantCulture)) { Timeout = Timeout };
             foreach (var m in _zk.Members)
             {
-                string d = m.DataDir.TrimEnd('/');
-                sb.Append($"mv {Q(d)} {Q(d + ".manual-r" + round)}; mkdir {Q(d)}; tar -C {Q(d)} -xzf {Q(tar)}; echo {m.Id} > {Q(d + "/myid")}; ");
+                ZkClient.TryParseAddress(m.ClientAddress, out _, out var port);
+                c.Args.AddRange(new[] { _zk.NodeDir(m), m.DataDir.TrimEnd('/'), m.Id.ToString(CultureInfo.InvariantCulture), port.ToString(CultureInfo.InvariantCulture) });
             }
-            Sh(sb.ToString());
-            run.Ms["move+untar"] = clock.Elapsed.TotalMilliseconds - run.Ms["stop all"];
-            Sh(string.Join("; ", _zk.Members.Select(m => "sh " + Q(Path.Combine(_zk.NodeDir(m), "start.sh")))));
-            while (!_zk.AllServingOneLeader(out _))
-            {
-                if (clock.Elapsed > TimeSpan.FromMinutes(2)) throw new TimeoutException($"the manual restore did not serve with one leader\n{_zk.Logs()}");
-                Thread.Sleep(_o.PollMs);
-            }
-            run.Ms["stop->serving"] = clock.Elapsed.TotalMilliseconds;
+            var mr = TimedScript.Manual(c, _cts.Token, Servers);
+            run.M = mr.M;
+            run.S["stop all"] = mr.Mark("stopped");
+            run.S["move+untar"] = mr.Mark("untarred") - mr.Mark("stopped");
+            run.S["spawn->serving"] = mr.Mark("serving");
             run.Note = CheckCount();
             End(run);
             DeleteAside("data.manual-");
@@ -315,7 +363,7 @@ namespace ClusterDR.Bench
         private void WriteMarker()
         {
             if (!_o.WriteAfterRestore) return;
-            string leader = _zk.WaitAllServing(TimeSpan.FromSeconds(60), 200);
+            string leader = _zk.WaitAllServing(TimeSpan.FromSeconds(90), 200);
             ZkClient.TryParseAddress(leader, out var host, out var port);
             using (var wire = new ZkWire(host, port))
                 wire.CreateMany(new[] { "/zkbench-marker-" + (++_markers).ToString(CultureInfo.InvariantCulture) }, i => new byte[1], 1);
@@ -341,37 +389,36 @@ namespace ClusterDR.Bench
                 }
         }
 
-        /// <summary>One more backup and restore (not in the table) with a context that timestamps each engine step.</summary>
+        private static ZkMemberSpec Copy(ZkMemberSpec m) => new ZkMemberSpec
+        {
+            Id = m.Id, Name = m.Name, Node = "localhost", ClientAddress = m.ClientAddress, DataDir = m.DataDir,
+            StartCommand = m.StartCommand, StopCommand = m.StopCommand,
+        };
+
+        /// <summary>
+        /// One more backup and restore (not in the tables), in this process, calling the engines that the
+        /// cmdlets call with a context that timestamps each plan step: where the cmdlet's time goes.
+        /// </summary>
         private void BreakdownRuns()
         {
             Settle();
             var follower = _zk.Follower();
             var bctx = new TimingContext();
-            string archive = BackupOurs(0, 1, follower, bctx);
-            double bEnd = _runs.Last().Ms["call"];
-            _runs.RemoveAt(_runs.Count - 1);
-            _notes.Add(Report.Steps("Backup-ZkState (ZkBackup.Run) step by step, extra untimed run", bctx.Marks, bEnd));
+            var clock = Stopwatch.StartNew();
+            var backup = ZkBackup.Run(new ZkBackupRequest
+            {
+                Member = Copy(follower), Servers = _zk.Servers, Directory = _archives, Label = "steps", Cluster = "zkbench",
+            }, bctx);
+            _cur.Notes.Add(Report.Steps("Backup-ZkState's engine (ZkBackup.Run, in the bench process) step by step, extra untimed run", bctx.Marks, clock.Elapsed.TotalMilliseconds));
             Settle();
             var rctx = new TimingContext();
-            RestoreOurs(0, 2, archive, rctx);
-            double rEnd = _runs.Last().Ms["call->serving"];
-            _runs.RemoveAt(_runs.Count - 1);
-            _notes.Add(Report.Steps("Restore-ZkState (ZkRestore.Run -Force) step by step, extra untimed run", rctx.Marks, rEnd));
-            File.Delete(archive);
-        }
-
-        private static string Q(string s) => "'" + s.Replace("'", "'\\''") + "'";
-
-        private static void Sh(string script)
-        {
-            var psi = new ProcessStartInfo("sh") { UseShellExecute = false, RedirectStandardError = true };
-            psi.ArgumentList.Add("-c"); psi.ArgumentList.Add(script);
-            using (var p = Process.Start(psi))
-            {
-                string err = p.StandardError.ReadToEnd();
-                p.WaitForExit();
-                if (p.ExitCode != 0) throw new InvalidOperationException($"sh -c \"{script}\" failed ({p.ExitCode}): {err}");
-            }
+            clock.Restart();
+            ZkRestore.Run(new ZkRestoreRequest { BackupPath = backup.Path, Members = _zk.Members.Select(Copy).ToList(), Force = true }, rctx);
+            _cur.Notes.Add(Report.Steps("Restore-ZkState's engine (ZkRestore.Run -Force, in the bench process) step by step, extra untimed run", rctx.Marks, clock.Elapsed.TotalMilliseconds));
+            CheckCount();
+            DeleteAside("data.clusterdr-");
+            WriteMarker();
+            File.Delete(backup.Path);
         }
     }
 }

@@ -10,9 +10,9 @@ using System.Threading;
 namespace ClusterDR.Bench
 {
     /// <summary>
-    /// Backup-ZkState's node downtime and Restore-ZkState's time-to-serving (the engines, ZkBackup.Run and
-    /// ZkRestore.Run) against the manual stop, tar, start procedure, on a throwaway 3-node ZooKeeper
-    /// ensemble on 127.0.0.1 holding at least --znodes znodes. See bench/ZOOKEEPER.md or --help.
+    /// Backup-ZkState and Restore-ZkState as users run them (pwsh -File, end to end) against the manual
+    /// stop, tar, start procedure, on a throwaway 3-node ZooKeeper ensemble on 127.0.0.1, per data set
+    /// (cluster-like, incompressible, a million-znode scale run). See bench/ZOOKEEPER.md or --help.
     /// </summary>
     public static class Program
     {
@@ -41,13 +41,19 @@ namespace ClusterDR.Bench
 
     public sealed class Options
     {
+        public List<string> Modes = new List<string> { "cluster", "random" };
         public int Znodes = 100000;
         public int Rounds = 3;
         public int Warmup = 1;
-        public int PayloadBytes = 32;
+        public int PayloadBytes = 1024;
+        public int ScaleZnodes = 1000000;
+        public int ScalePayloadBytes = 32;
+        public int ScaleRounds = 1;
+        public string ScaleHeap = "2g";
+        public string Pwsh, Module;
         public int Window = 2000;
-        public string Heap = "512m";
-        public int BasePort = 43400;
+        public string Heap = "1g";
+        public int BasePort = 21400;
         public int PollMs = 250;
         public int WatchMs = 50;
         public string WorkDir = Path.GetTempPath();
@@ -58,19 +64,29 @@ namespace ClusterDR.Bench
         public bool Help;
 
         public const string Usage =
-@"ZkBench: Backup-ZkState / Restore-ZkState engines vs the manual stop, tar, start procedure, on a throwaway
-3-node ZooKeeper ensemble on 127.0.0.1.
+@"ZkBench: Backup-ZkState / Restore-ZkState through pwsh (pwsh -NoProfile -NonInteractive -File, end to end)
+vs the manual stop, tar, start procedure, on a throwaway 3-node ZooKeeper ensemble on 127.0.0.1.
   nice -n 10 dotnet run -c Release --project bench/ZkBench -- [options]
-  --znodes N           znodes to load (default 100000; written over the wire protocol, pipelined)
+  --mode LIST          data sets to run, comma-separated, each on a fresh ensemble (default cluster,random):
+                       cluster  znodes shaped like a DC/OS master's (Marathon JSON, SDK framework blobs)
+                       random   /zkbench/dNNNN/kNNNNNNN leaves of --payload-bytes random bytes
+                       scale    --scale-znodes random leaves of --scale-payload-bytes; peak RSS vs idle pwsh
+  --znodes N           znodes of the cluster and random sets (default 100000; written over the wire, pipelined)
+  --payload-bytes N    data of each random leaf (default 1024)
   --rounds N           measured rounds; each round runs both backups and both restores, alternating
-                       which goes first (default 3)
-  --warmup N           untimed rounds first (JIT of the engine, page cache of the tools; default 1)
-  --payload-bytes N    data of each znode (default 32)
+                       which goes first (default 3; scale: --scale-rounds, default 1)
+  --warmup N           untimed rounds first (page cache, pwsh's disk cache; default 1; scale: none)
+  --scale-znodes N     leaves of the scale set (default 1000000)
+  --scale-payload-bytes N   (default 32)
+  --scale-heap SIZE    JVM -Xmx of every node for the scale set (default 2g)
+  --scale-rounds N     (default 1)
+  --pwsh FILE          the pwsh to run (default: out/tools/pwsh's pwsh.dll under dotnet, else pwsh on PATH)
+  --module PSD1        the module manifest (default out/ClusterDR/ClusterDR.psd1: ./build.sh build first)
   --window N           create requests in flight while loading (default 2000)
-  --heap SIZE          JVM -Xmx of every node, passed as ZK_HEAP to zk-ensemble.sh (default 512m)
+  --heap SIZE          JVM -Xmx of every node, passed as ZK_HEAP to zk-ensemble.sh (default 1g)
   --poll-ms N          the manual procedure's srvr polling interval (default 250, the engines' own)
   --watch-ms N         interval of the outside srvr watcher that times both sides (default 50)
-  --base-port N        client ports N+4, N+8, N+12 (default 43400; moved up when taken)
+  --base-port N        client ports N+4, N+8, N+12 (default 21400, below the ephemeral range; moved up when taken)
   --work-dir DIR       where the ensemble, the archives and the tars go (default $TMPDIR or /tmp)
   --ensemble-script F  tests/tools/zk-ensemble.sh (default: found above the current directory)
   --report FILE        also write the markdown results to FILE
@@ -78,7 +94,7 @@ namespace ClusterDR.Bench
                        do not write one marker znode after each restore (untimed). Without that write,
                        every restore is a new leader epoch without transactions, and from the second
                        round on Backup-ZkState's catch-up check times out (see bench/ZOOKEEPER.md)
-  --no-breakdown       skip the extra untimed runs that time each engine step
+  --no-breakdown       skip the extra untimed in-process engine runs that time each step (never in scale)
   --load-only HOST:PORT N   (debug) write N znodes /zkload/kN to a running server and exit";
 
         public static Options Parse(string[] args)
@@ -96,7 +112,18 @@ namespace ClusterDR.Bench
                 }
                 switch (a)
                 {
+                    case "--mode":
+                        o.Modes = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+                        foreach (var m in o.Modes)
+                            if (m != "cluster" && m != "random" && m != "scale") throw new ArgumentException($"--mode: '{m}' is not cluster, random or scale.");
+                        break;
                     case "--znodes": o.Znodes = NextInt(1); break;
+                    case "--scale-znodes": o.ScaleZnodes = NextInt(1); break;
+                    case "--scale-payload-bytes": o.ScalePayloadBytes = NextInt(0); break;
+                    case "--scale-heap": o.ScaleHeap = Next(); break;
+                    case "--scale-rounds": o.ScaleRounds = NextInt(1); break;
+                    case "--pwsh": o.Pwsh = Next(); break;
+                    case "--module": o.Module = Next(); break;
                     case "--rounds": o.Rounds = NextInt(1); break;
                     case "--warmup": o.Warmup = NextInt(0); break;
                     case "--payload-bytes": o.PayloadBytes = NextInt(0); break;
