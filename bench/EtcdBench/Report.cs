@@ -31,7 +31,7 @@ namespace ClusterDR.Bench
             var sb = new StringBuilder();
             sb.Append("## pwsh start + Import-Module ClusterDR (reported apart)\n\n");
             sb.Append("`pwsh -NoProfile -NonInteractive -File` of a script that only imports the module; part of every pwsh figure below.\n\n");
-            sb.Append("| median wall s | CPU s | peak RSS MB | pwsh RSS after import, idle after a full GC, MB | pwsh high-water mark after import, MB | rounds |\n|---:|---:|---:|---:|---:|---:|\n");
+            sb.Append("| median wall s | CPU s | peak RSS MB | pwsh RSS right after import, MB | pwsh VmHWM after import, MB | rounds |\n|---:|---:|---:|---:|---:|---:|\n");
             sb.Append($"| {F(s.MedianWallS)}{Range(s.Runs.Select(m => new Run { M = m }))} | {F(s.MedianCpuS)} | {MbKb(s.MedianPeakRssKb)} | {MbKb(s.MedianIdleRssKb)} | {MbKb(s.MedianImportHwmKb)} | {s.Runs.Count} |\n");
             return sb.ToString();
         }
@@ -147,8 +147,8 @@ namespace ClusterDR.Bench
             L();
             L($"Cluster-like data: dbSize {Mb(si.DbSize)} MB (target {o.ScaleMb} MB; quota {EtcdCluster.QuotaBytes >> 20} MB), {si.Keys} keys, {Mb(si.ValueBytes)} MB written in {F(si.FillS, "0")} s ({o.ScaleWriters} writers, transactions of up to {EtcdCluster.TxnMaxOps} puts / {EtcdCluster.TxnMaxBytes / 1000} KB); revision {(si.Revision == si.RevisionAfter ? "unchanged" : "MOVED")}; etcd RSS {MbKb(si.EtcdRssKb)} MB. {o.ScaleRounds} timed round(s), no warm-up.");
             L();
-            double idle = startup.MedianIdleRssKb;
-            L($"pwsh's own memory: {MbKb(idle)} MB resident after Import-Module (idle, after a full GC), high-water mark {MbKb(startup.MedianImportHwmKb)} MB. *Engine over pwsh* = the pwsh process's VmHWM during the run minus that idle RSS (target < {EngineRssTargetMb:0} MB).");
+            double idle = startup.MedianImportHwmKb;
+            L($"pwsh's own memory: {MbKb(startup.MedianImportHwmKb)} MB high-water mark (VmHWM) of a pwsh that only imported the module ({MbKb(startup.MedianIdleRssKb)} MB resident at that point). *Engine over pwsh* = the pwsh process's VmHWM during the run minus that high-water mark (target < {EngineRssTargetMb:0} MB).");
             L();
             L("| run | median wall s | ratio to etcdctl / by hand | CPU s | peak RSS MB, whole tree (max) | pwsh VmHWM MB (max) | engine over pwsh MB | output MB |");
             L("|---|---:|---:|---:|---:|---:|---:|---:|");

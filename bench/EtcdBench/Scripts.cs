@@ -12,7 +12,7 @@ namespace ClusterDR.Bench
         public const string ResultPrefix = "BENCH-RESULT ";
 
         /// <summary>Appended to every pwsh script: pwsh's own peak RSS (kernel high-water mark of this process).</summary>
-        private const string Hwm = "function Get-BenchHwm { [long](((Get-Content \"/proc/$PID/status\") | Where-Object { $_ -like 'VmHWM:*' }) -replace '\\D', '') }\n";
+        private const string Hwm = "function Get-BenchHwm { [long][regex]::Match([IO.File]::ReadAllText(\"/proc/$PID/status\"), 'VmHWM:\\s*(\\d+)').Groups[1].Value }\n";
 
         /// <summary>Backup-EtcdSnapshot with its defaults; -CompressionLevel only for a named variant. The archive path comes from the output object.</summary>
         public static string Backup(string dir) => Pwsh.Script(dir, "backup.ps1", Hwm + @"
@@ -34,14 +34,14 @@ $r = Restore-EtcdSnapshot -LiteralPath $Archive -Member $members -Confirm:$false
 
         /// <summary>Several clusters from one pwsh: one after the other, or ForEach-Object -Parallel (each runspace imports the module itself).</summary>
         public static string Many(string dir) => Pwsh.Script(dir, "many.ps1", Hwm + @"
-$endpoints = $Endpoints -split ','
+$list = $Endpoints -split ','   # not $endpoints: names are case-insensitive, and $Endpoints is a [string]
 if ($Mode -eq 'parallel') {
-    $results = $endpoints | ForEach-Object -ThrottleLimit 5 -Parallel {
+    $results = $list | ForEach-Object -ThrottleLimit 5 -Parallel {
         Import-Module -Name $env:CLUSTERDR_BENCH_MODULE
         Backup-EtcdSnapshot -Endpoint $_ -Path (Join-Path $using:OutDir ('c' + ([uri]$_).Port))
     }
 } else {
-    $results = foreach ($e in $endpoints) { Backup-EtcdSnapshot -Endpoint $e -Path (Join-Path $OutDir ('c' + ([uri]$e).Port)) }
+    $results = foreach ($e in $list) { Backup-EtcdSnapshot -Endpoint $e -Path (Join-Path $OutDir ('c' + ([uri]$e).Port)) }
 }
 '" + ResultPrefix + @"' + (@{ paths = @($results | ForEach-Object { $_.Path }); vmHwmKb = Get-BenchHwm } | ConvertTo-Json -Compress)
 ", param: "param([Parameter(Mandatory)][string]$Endpoints, [Parameter(Mandatory)][string]$OutDir, [ValidateSet('parallel', 'sequential')][string]$Mode = 'parallel')");
