@@ -133,7 +133,7 @@ namespace ClusterDR.Bench
             }
             double alone = MedianWall(runs.Where(r => r.Tool == ParallelBench.Alone)), seq = MedianWall(runs.Where(r => r.Tool == ParallelBench.Sequential)), par = MedianWall(runs.Where(r => r.Tool == ParallelBench.Parallel));
             L();
-            L($"- sequential / parallel: **{F(seq / par)}×** faster in parallel; parallel / one alone: **{F(par / alone)}×**; without pwsh start+import ({F(startup.MedianWallS)} s): {F((seq - startup.MedianWallS) / (par - startup.MedianWallS))}× and {F((par - startup.MedianWallS) / (alone - startup.MedianWallS))}×. (2 cores: 5 backups cannot all run at once.)");
+            L($"- speed-up of -Parallel (sequential / parallel wall): **{F(seq / par)}×**; parallel / one alone: **{F(par / alone)}×**; the same without pwsh start+import ({F(startup.MedianWallS)} s, measured apart): {F((seq - startup.MedianWallS) / (par - startup.MedianWallS))}× and {F((par - startup.MedianWallS) / (alone - startup.MedianWallS))}×. ({Environment.ProcessorCount} cores: five backups and five etcd servers share them.)");
             foreach (var f in failures) L($"- **FAILED** {f.Replace("\n", " ")}");
             foreach (var n in notes) L("- " + n);
             return sb.ToString();
@@ -168,7 +168,7 @@ namespace ClusterDR.Bench
             L("<details><summary>every run</summary>\n");
             L("| round | run | wall s | CPU s | peak RSS MB (largest / tree sum) | pwsh VmHWM MB | etcd CPU s | others CPU s | check |");
             L("|---:|---|---:|---:|---:|---:|---:|---:|---|");
-            foreach (var r in backups.Concat(restores)) L($"| {r.Round} | {r.Tool} | {F(r.M.WallS)} | {F(r.M.CpuS)} | {MbKb(r.M.MaxRssKb)} / {MbKb(r.M.TreeRssPeakKb)} | {MbKb(r.PwshHwmKb)} | {F(r.M.WatchedTotalCpuS)} | {F(r.M.OthersCpuS)} | {r.Note ?? "ok"} |");
+            foreach (var r in backups.Concat(restores)) L($"| {r.Round} | {r.Tool} | {F(r.M.WallS)} | {F(r.M.CpuS)} | {MbKb(r.M.MaxRssKb)} / {MbKb(r.M.TreeRssPeakKb)} | {MbKb(r.PwshHwmKb)} | {(r.M.WatchedCpuS.Count == 0 ? "n/a" : F(r.M.WatchedTotalCpuS))} | {F(r.M.OthersCpuS)} | {r.Note ?? "ok"} |");
             L("\n</details>\n");
             foreach (var n in notes) L("- " + n);
             return sb.ToString();
