@@ -17,6 +17,9 @@ namespace ClusterDR.Bench
         public static string MbKb(double kb) => kb < 0 ? "n/a" : F(kb / 1024.0, "0.0");
         private static string Ok(double ratio) => double.IsNaN(ratio) ? "" : ratio <= RatioTarget ? " ✅" : " ❌";
 
+        /// <summary>A wall time minus pwsh start+import; n/a when the machine's noise makes it meaningless (≤ 0).</summary>
+        private static double Net(double wall, StartupCost s) => wall - s.MedianWallS > 0 ? wall - s.MedianWallS : double.NaN;
+
         private static double MedianWall(IEnumerable<Run> rs) => Stats.Median(rs.Where(r => r.M != null).Select(r => r.M.WallS));
         private static string Range(IEnumerable<Run> rs)
         {
@@ -65,7 +68,7 @@ namespace ClusterDR.Bench
                     L($"| {(ours ? "**" + t + "**" : t)} | {F(w)}{Range(tr)} | {(ours && !t.Contains("-CompressionLevel") ? "**" + F(ratio) + "**" + Ok(ratio) : F(ratio))} | {F(Stats.Median(tr.Select(r => r.M.CpuS)))} | {MbKb(MaxPeak(tr))} | {Mb(outB)} | {F(outB / snap, "0.000")} | {F(Stats.Median(tr.Select(r => r.M.WatchedTotalCpuS)))} | {F(Stats.Median(tr.Select(r => r.M.OthersCpuS)))} |");
                 }
                 var def = rs.Where(r => r.Tool == tools[0]).ToList();
-                double net = MedianWall(def) - startup.MedianWallS;
+                double net = Net(MedianWall(def), startup);
                 L($"| _{tools[0]} minus pwsh start+import ({F(startup.MedianWallS)} s)_ | {F(net)} | {F(net / baseWall)} | {F(Stats.Median(def.Select(r => r.M.CpuS)) - startup.MedianCpuS)} | | | | | |");
                 L();
                 L($"pwsh's own high-water mark in the backup runs (VmHWM): max {MbKb(MaxHwm(def))} MB, against {MbKb(startup.MedianImportHwmKb)} MB after Import-Module alone.");
@@ -103,7 +106,7 @@ namespace ClusterDR.Bench
                 L($"| {(way == RestoreBench.Ours ? "**" + way + " -Confirm:$false**" : way)} | {F(w)}{Range(tr)} | {(way == RestoreBench.Ours ? "**" + F(ratio) + "**" + Ok(ratio) : "1.00")} | {F(Stats.Median(tr.Select(r => r.M.CpuS)))} | {MbKb(MaxPeak(tr))} | {MbKb(MaxHwm(tr))} | {tr.Count(r => r.Note == null)} of {tr.Count} |");
             }
             var ours = runs.Where(r => r.Tool == RestoreBench.Ours).ToList();
-            double net = MedianWall(ours) - startup.MedianWallS;
+            double net = Net(MedianWall(ours), startup);
             L($"| _{RestoreBench.Ours} minus pwsh start+import_ | {F(net)} | {F(net / hand)} | | | | |");
             L();
             L("<details><summary>every run</summary>\n");
@@ -133,7 +136,7 @@ namespace ClusterDR.Bench
             }
             double alone = MedianWall(runs.Where(r => r.Tool == ParallelBench.Alone)), seq = MedianWall(runs.Where(r => r.Tool == ParallelBench.Sequential)), par = MedianWall(runs.Where(r => r.Tool == ParallelBench.Parallel));
             L();
-            L($"- speed-up of -Parallel (sequential / parallel wall): **{F(seq / par)}×**; parallel / one alone: **{F(par / alone)}×**; the same without pwsh start+import ({F(startup.MedianWallS)} s, measured apart): {F((seq - startup.MedianWallS) / (par - startup.MedianWallS))}× and {F((par - startup.MedianWallS) / (alone - startup.MedianWallS))}×. ({Environment.ProcessorCount} cores: five backups and five etcd servers share them.)");
+            L($"- speed-up of -Parallel (sequential / parallel wall): **{F(seq / par)}×**; parallel / one alone: **{F(par / alone)}×**; the same without pwsh start+import ({F(startup.MedianWallS)} s, measured apart): {F(Net(seq, startup) / Net(par, startup))}× and {F(Net(par, startup) / Net(alone, startup))}×. ({Environment.ProcessorCount} cores: five backups and five etcd servers share them.)");
             foreach (var f in failures) L($"- **FAILED** {f.Replace("\n", " ")}");
             foreach (var n in notes) L("- " + n);
             return sb.ToString();
