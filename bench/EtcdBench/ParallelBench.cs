@@ -32,9 +32,9 @@ namespace ClusterDR.Bench
             {
                 for (int i = 0; i < Clusters; i++) clusters.Add(_b.StartCluster("parallel-" + i, 1));
                 BenchRun.Log($"filling {Clusters} clusters with cluster-like data to {o.ParallelMb} MB each (in parallel)");
-                var data = DataSets.ByName("cluster-like");
+                // A seed per cluster: five different clusters, not five copies.
                 System.Threading.Tasks.Parallel.ForEach(clusters, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, o.Writers), CancellationToken = _b.Ct },
-                    c => c.FillTo(data, o.ParallelMb * 1048576L, 1, s => { }, _b.Ct));
+                    c => c.FillTo(DataSets.ByName("cluster-like", 1 + clusters.IndexOf(c)), o.ParallelMb * 1048576L, 1, s => { }, _b.Ct));
                 Thread.Sleep(1500);
                 var dbs = clusters.Select(c => c.Status(_b.Ct)).ToList();
                 BenchRun.Log("dbSize " + string.Join(", ", dbs.Select(s => (s.DbSize / 1048576.0).ToString("0") + " MB")));
