@@ -1,6 +1,6 @@
 @{
     RootModule           = 'ClusterDR.dll'
-    ModuleVersion        = '0.2.0'
+    ModuleVersion        = '0.3.0'
     GUID                 = '5b0f2a64-8a0e-4c0e-9d3a-6f4f3c1d2e71'
     Author               = 'ClusterDR'
     CompanyName          = 'ClusterDR'
@@ -44,7 +44,7 @@
             Tags         = @('etcd', 'DisasterRecovery', 'Backup', 'Restore', 'Quorum', 'Kubernetes', 'DockerSwarm', 'ZooKeeper', 'DCOS', 'Linux', 'Windows', 'PSEdition_Core', 'PSEdition_Desktop', 'AzureAutomation')
             LicenseUri   = 'https://github.com/clusterdr/ClusterDR/blob/main/LICENSE'
             ProjectUri   = 'https://github.com/clusterdr/ClusterDR'
-            ReleaseNotes = '0.2.0: ZooKeeper, the DC/OS backup service, Docker Swarm and classic Swarm HA, the Deis v1 store; single-pass etcd snapshots over gRPC; help (MAML, about_ClusterDR) built from docs/en-US; a gallery package. See CHANGELOG.md: https://github.com/clusterdr/ClusterDR/blob/main/CHANGELOG.md'
+            ReleaseNotes = '0.3.0: backups are .tar.zst by default (zstd level 1; .tar.gz still read, and written with -ArchiveFormat Gzip); -ArchiveFormat and -CompressionLevel on every Backup- cmdlet. See CHANGELOG.md: https://github.com/clusterdr/ClusterDR/blob/main/CHANGELOG.md'
         }
     }
 }

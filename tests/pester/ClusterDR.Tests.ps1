@@ -110,7 +110,7 @@ Describe 'The ClusterDR module' {
         $err = $null
         try { Test-ClusterBackup -Path /etc/hostname -ErrorAction Stop } catch { $err = $_ }
         $err.FullyQualifiedErrorId | Should -BeLike 'ManifestInvalid*'
-        $err.Exception.Message | Should -Be "'/etc/hostname' is not a gzip file, so not a ClusterDR backup."
+        $err.Exception.Message | Should -Be "'/etc/hostname' is neither a zstd nor a gzip file, so not a ClusterDR backup."
     }
 
     It 'names a path the file system cannot take in operator terms, not with the API''s exception' {
@@ -202,13 +202,13 @@ Describe 'etcd backup, verification and retention' {
         # The same name given to -Path is a pattern ([1] matches the character 1) and names nothing.
         { Test-ClusterBackup -Path $a.Path -ErrorAction Stop } | Should -Throw -ErrorId 'BackupNotFound*'
         $escaped = [System.Management.Automation.WildcardPattern]::Escape($dir)
-        Test-ClusterBackup -Path "$escaped/*.tar.gz" -Quiet | Should -Be @($true, $true)
+        Test-ClusterBackup -Path "$escaped/*.tar.zst" -Quiet | Should -Be @($true, $true)
         $before = Get-State $script:etcd
-        { Restore-EtcdSnapshot -Path "$escaped/*.tar.gz" -Member $script:etcd.Members -Force -WhatIf -ErrorAction Stop } | Should -Throw -ErrorId 'MultipleBackupsForRestore*'
+        { Restore-EtcdSnapshot -Path "$escaped/*.tar.zst" -Member $script:etcd.Members -Force -WhatIf -ErrorAction Stop } | Should -Throw -ErrorId 'MultipleBackupsForRestore*'
         { $a, $b | Restore-EtcdSnapshot -Member $script:etcd.Members -Force -WhatIf -ErrorAction Stop } | Should -Throw -ErrorId 'MultipleBackupsForRestore*'
         $a | Restore-EtcdSnapshot -Member $script:etcd.Members -Force -WhatIf -WarningAction SilentlyContinue 6>&1 | Should -BeNullOrEmpty
         Get-State $script:etcd | Should -Be $before
-        Remove-ClusterBackup -Path "$escaped/*.tar.gz" -Confirm:$false
+        Remove-ClusterBackup -Path "$escaped/*.tar.zst" -Confirm:$false
         Get-ClusterBackup -LiteralPath $dir | Should -BeNullOrEmpty
     }
 
@@ -230,15 +230,37 @@ Describe 'etcd backup, verification and retention' {
         $dir = Join-Path $TestDrive 'cut'
         $good = Backup-EtcdSnapshot -Endpoint $script:etcd.Endpoints[0] -Path $dir -Label cut
         $bytes = [IO.File]::ReadAllBytes($good.Path)
-        $cuts = 2000, (10 + 2 * 5 + 512 + 64KB), [int]($bytes.Length / 2), ($bytes.Length - 1)  # the second: right after the manifest
-        foreach ($cut in $cuts) { [IO.File]::WriteAllBytes((Join-Path $dir "cut-$cut.tar.gz"), $bytes[0..($cut - 1)]) }
+        $good.Path | Should -BeLike '*.tar.zst'
+        # The second cut: right after the manifest's raw zstd frame (6-byte frame header, one 3-byte block header).
+        $cuts = 2000, (6 + 3 + 512 + 64KB), [int]($bytes.Length / 2), ($bytes.Length - 1)
+        foreach ($cut in $cuts) { [IO.File]::WriteAllBytes((Join-Path $dir "cut-$cut.tar.zst"), $bytes[0..($cut - 1)]) }
         $listed = Get-ClusterBackup $dir -WarningVariable warned -WarningAction SilentlyContinue
         @($listed).Path | Should -Be $good.Path
         $warned.Count | Should -Be $cuts.Count
         foreach ($cut in $cuts) {
-            ($warned -match [regex]::Escape("cut-$cut.tar.gz")).Count | Should -Be 1
-            { Test-ClusterBackup (Join-Path $dir "cut-$cut.tar.gz") -ErrorAction Stop } | Should -Throw -ErrorId 'ArchiveCorrupt*'
+            ($warned -match [regex]::Escape("cut-$cut.tar.zst")).Count | Should -Be 1
+            { Test-ClusterBackup (Join-Path $dir "cut-$cut.tar.zst") -ErrorAction Stop } | Should -Throw -ErrorId 'ArchiveCorrupt*'
         }
+    }
+
+    It 'writes a .tar.zst by default that the standard tools open, and a .tar.gz on request' {
+        $dir = Join-Path $TestDrive 'formats'
+        $zst = Backup-EtcdSnapshot -Endpoint $script:etcd.Endpoints[0] -Path $dir -Label zst
+        $gz = Backup-EtcdSnapshot -Endpoint $script:etcd.Endpoints[0] -Path $dir -Label gz -ArchiveFormat Gzip
+        $zst.Path | Should -BeLike '*-zst-*.tar.zst'
+        $gz.Path | Should -BeLike '*-gz-*.tar.gz'
+        # The snapshot compresses: beyond the 64 KB kept for the manifest, the default is smaller than what it holds.
+        $zst.SizeBytes - 64KB | Should -BeLessThan ($zst.Files | Where-Object Path -eq 'snapshot.db').Size
+        & zstd -q -t $zst.Path; $LASTEXITCODE | Should -Be 0
+        (& tar --zstd -tf $zst.Path)[0] | Should -Be 'manifest.json'
+        (& tar -tzf $gz.Path)[0] | Should -Be 'manifest.json'
+        $x = Join-Path $TestDrive 'formats-x'
+        $null = New-Item -ItemType Directory $x
+        & tar --zstd -xf $zst.Path -C $x snapshot.db; $LASTEXITCODE | Should -Be 0
+        (Get-FileHash (Join-Path $x 'snapshot.db') -Algorithm SHA256).Hash.ToLowerInvariant() | Should -Be ($zst.Files | Where-Object Path -eq 'snapshot.db').Sha256
+        (Get-ClusterBackup $dir).Path | Sort-Object | Should -Be (@($zst.Path, $gz.Path) | Sort-Object)
+        $zst, $gz | Test-ClusterBackup -Quiet | Should -Be @($true, $true)
+        { Backup-EtcdSnapshot -Endpoint $script:etcd.Endpoints[0] -Path $dir -ArchiveFormat Rar -ErrorAction Stop } | Should -Throw -ErrorId 'ParameterArgumentValidationError*'
     }
 
     It 'lets two backups started together into one directory never both fail' {
@@ -270,8 +292,8 @@ catch { "ERR $($_.FullyQualifiedErrorId) $($_.Exception.Message)" }
             $results | Where-Object { $_ -notlike 'OK *' } | ForEach-Object { $_ | Should -BeLike 'ERR BackupExists*' -Because "round ${round}" }
             foreach ($line in $ok) { (Test-ClusterBackup -Path $line.Substring(3)).Verified | Should -BeTrue }
         }
-        @(Get-ChildItem -Force $dir | Where-Object Name -notlike '*.tar.gz') | Should -BeNullOrEmpty -Because 'no .partial or staging dir is left behind'
-        (Get-ChildItem $dir -Filter *.tar.gz).Count | Should -Be (Get-ClusterBackup $dir).Count
+        @(Get-ChildItem -Force $dir | Where-Object Name -notlike '*.tar.zst') | Should -BeNullOrEmpty -Because 'no .partial or staging dir is left behind'
+        (Get-ChildItem $dir -Filter *.tar.zst).Count | Should -Be (Get-ClusterBackup $dir).Count
     }
 
     It 'keeps the newest backups and removes the rest, only for real' {
@@ -326,5 +348,15 @@ Describe 'etcd disaster recovery through the cmdlets' {
         "$($result.MovedAside)" | Should -Match '^e1 -> \S+\.clusterdr-\d{8}T\d{6}Z$'
         foreach ($i in 0..2) { Get-Keys $script:dr $i | Should -Be $expected }
         (Get-EtcdClusterStatus -Endpoint $script:dr.Endpoints).HealthyCount | Should -Be 3
+    }
+
+    It 'restores a .tar.gz backup of the format older versions wrote' {
+        $backup = Backup-EtcdSnapshot -Endpoint $script:dr.Endpoints[0] -Path $script:dr.Backups -Label old -ArchiveFormat Gzip
+        $expected = Get-Keys $script:dr
+        Set-Key $script:dr '/dr/after-gzip' 'not in the backup'
+        foreach ($m in $script:dr.Members[1..2]) { & sh -c $m.StopCommand; Remove-Item -Recurse -Force $m.DataDir }
+        $backup.Path | Should -BeLike '*.tar.gz'
+        $null = Get-ClusterBackup -LiteralPath $backup.Path | Restore-EtcdSnapshot -Member $script:dr.Members -Confirm:$false
+        foreach ($i in 0..2) { Get-Keys $script:dr $i | Should -Be $expected }
     }
 }

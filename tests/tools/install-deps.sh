@@ -1,10 +1,11 @@
 #!/bin/sh
-# Installs the real servers the tests and the demo drive (etcd, ZooKeeper, OpenSSH, dockerd, Ceph mon/osd/radosgw, PostgreSQL; busybox for the swarm's service image) from the distribution's
+# Installs the real servers the tests and the demo drive (etcd, ZooKeeper, OpenSSH, dockerd, Ceph mon/osd/radosgw, PostgreSQL; busybox for the swarm's service image;
+# zstd, the standard tool the archive tests open .tar.zst backups with) from the distribution's
 # packages when they are missing, without letting the packages start their own daemons.
 # As non-root, or off Debian/Ubuntu, it only says what to install.
 set -eu
-# With arguments (etcd zookeeper ssh docker ceph postgresql), only those components.
-wanted=" ${*:-etcd ssh zookeeper docker ceph postgresql} "
+# With arguments (etcd zookeeper ssh docker ceph postgresql tools), only those components.
+wanted=" ${*:-etcd ssh zookeeper docker ceph postgresql tools} "
 want() { case "$wanted" in *" $1 "*) return 0;; esac; return 1; }
 need=""
 if want etcd; then
@@ -31,6 +32,7 @@ if want postgresql; then
     ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$need postgresql"
     command -v psql >/dev/null 2>&1 || need="$need postgresql-client"
 fi
+if want tools; then command -v zstd >/dev/null 2>&1 || need="$need zstd"; fi
 [ -z "$need" ] && exit 0
 need=$(echo $need | tr ' ' '\n' | sort -u | tr '\n' ' ')
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then

@@ -5,7 +5,7 @@
     CI has no Windows: there, the dependencies' references are only proven to resolve from metadata
     (tests/ClusterDR.Tests/Contracts/DependencyResolutionTests.cs). This runs what needs no server, in powershell.exe:
     import, help, an empty Get-ClusterBackup, an archive written and read back through the engine (SharpZipLib,
-    System.Memory, Newtonsoft.Json: the assemblies whose versions do not match their references), Test-ClusterBackup
+    ZstdSharp, System.Memory, Newtonsoft.Json: the assemblies whose versions do not match their references), Test-ClusterBackup
     on it and on a damaged copy. Exit code 0 when every check passed.
 .EXAMPLE
     powershell.exe -NoProfile -ExecutionPolicy Bypass -File tests\windows\Test-WindowsPowerShell.ps1 -Module .\out\ClusterDR\ClusterDR.psd1
@@ -48,8 +48,8 @@ try {
     $null = New-Item -ItemType Directory $backups
     $data = New-Object byte[] 300000
     (New-Object System.Random 7).NextBytes($data)
-    Check 'the engine writes an archive (SharpZipLib, System.Memory, Newtonsoft.Json)' {
-        $writer = [ClusterDR.Backups.BackupArchiveWriter]::Create($backups, 'smoke.tar.gz')
+    Check 'the engine writes a .tar.zst archive (SharpZipLib, ZstdSharp, System.Memory, Newtonsoft.Json)' {
+        $writer = [ClusterDR.Backups.BackupArchiveWriter]::Create($backups, 'smoke.tar.zst')
         try {
             $null = $writer.AddPayload('payload/data.bin', [Action[IO.Stream]] { param($s) $s.Write($data, 0, $data.Length) })
             $manifest = New-Object ClusterDR.Backups.BackupManifest
@@ -77,14 +77,15 @@ try {
         $null = New-Item -ItemType Directory $damaged
         $bytes = [IO.File]::ReadAllBytes($script:backup.Path)
         $bytes[[int]($bytes.Length * 0.6)] = $bytes[[int]($bytes.Length * 0.6)] -bxor 0xFF
-        [IO.File]::WriteAllBytes((Join-Path $damaged 'smoke.tar.gz'), $bytes)
-        $out = @(Test-ClusterBackup -Path (Join-Path $damaged 'smoke.tar.gz') -ErrorAction SilentlyContinue -ErrorVariable problems)
+        [IO.File]::WriteAllBytes((Join-Path $damaged 'smoke.tar.zst'), $bytes)
+        $out = @(Test-ClusterBackup -Path (Join-Path $damaged 'smoke.tar.zst') -ErrorAction SilentlyContinue -ErrorVariable problems)
         $out.Count -eq 0 -and $problems.Count -ge 1
     }
     Check 'the dependencies came from lib/ (on Windows PowerShell: through the AssemblyResolve handler)' {
         $loaded = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { -not $_.IsDynamic -and $_.Location -and $_.Location.StartsWith($lib) } | ForEach-Object { $_.GetName().Name }
-        foreach ($name in 'ClusterDR.Core', 'ICSharpCode.SharpZipLib', 'Newtonsoft.Json') { Write-Verbose "$name loaded: $($loaded -contains $name)" }
-        ($loaded -contains 'ClusterDR.Core') -and ($loaded -contains 'ICSharpCode.SharpZipLib') -and ($loaded -contains 'Newtonsoft.Json')
+        $names = 'ClusterDR.Core', 'ICSharpCode.SharpZipLib', 'ZstdSharp', 'Newtonsoft.Json'
+        foreach ($name in $names) { Write-Verbose "$name loaded: $($loaded -contains $name)" }
+        @($names | Where-Object { $loaded -notcontains $_ }).Count -eq 0
     }
 }
 finally {

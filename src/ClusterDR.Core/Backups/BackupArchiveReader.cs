@@ -9,23 +9,26 @@ namespace ClusterDR.Backups
 {
     /// <summary>
     /// Reads a backup archive as a stream: manifest first (all that listing needs), then each payload
-    /// entry in order. Every entry name is checked before a caller sees it; any damage in the gzip or
-    /// tar framing becomes ArchiveCorrupt, never a raw library exception.
+    /// entry in order, whatever its compression (<see cref="ArchiveCodec"/>: .tar.zst or .tar.gz). Every entry name
+    /// is checked before a caller sees it; any damage in the compressed stream or the tar framing becomes
+    /// ArchiveCorrupt, never a raw library exception.
     /// </summary>
     public sealed class BackupArchiveReader : IDisposable
     {
         private readonly FileStream _file;
-        private readonly GZipStream _gzip;
+        private readonly ArchiveCodec _codec;
+        private readonly Stream _decompressed;
         private readonly CountingStream _counted;
         private readonly TarTypeWatch _types;
         private readonly TarInputStream _tar;
 
-        private BackupArchiveReader(string path)
+        private BackupArchiveReader(string path, ArchiveCodec codec)
         {
             Path = path;
+            _codec = codec;
             _file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-            _gzip = new GZipStream(_file, CompressionMode.Decompress, leaveOpen: true);
-            _counted = new CountingStream(_gzip);
+            _decompressed = Guard(() => codec.OpenRead(_file));
+            _counted = new CountingStream(_decompressed);
             _types = new TarTypeWatch(_counted);
             _tar = new TarInputStream(_types, Encoding.UTF8) { IsStreamOwner = false };
         }
@@ -38,10 +41,10 @@ namespace ClusterDR.Backups
             string full = System.IO.Path.GetFullPath(path);
             if (!File.Exists(full))
                 throw new ClusterDrException(ErrorIds.BackupNotFound, ErrorKind.ObjectNotFound, $"No backup archive at '{full}'.", full);
-            // Said first and plainly: the gzip reader would call any other file "an unsupported compression method".
-            if (!StartsWithGzipMagic(full))
-                throw new ClusterDrException(ErrorIds.ManifestInvalid, ErrorKind.InvalidData, $"'{full}' is not a gzip file, so not a ClusterDR backup.", full);
-            var reader = new BackupArchiveReader(full);
+            // Said first and plainly: a decompressor would call any other file "an unsupported compression method".
+            var codec = ArchiveCodec.Detect(full)
+                ?? throw new ClusterDrException(ErrorIds.ManifestInvalid, ErrorKind.InvalidData, $"'{full}' is neither a zstd nor a gzip file, so not a ClusterDR backup.", full);
+            var reader = new BackupArchiveReader(full, codec);
             try
             {
                 reader.Manifest = reader.ReadManifestEntry();
@@ -74,13 +77,14 @@ namespace ClusterDR.Backups
         }
 
         /// <summary>
-        /// Compares the gzip trailer's ISIZE (the tar's length mod 2^32) with the tar length the manifest implies.
-        /// A cut-off file's last 8 bytes are not a trailer, so they pass with odds of about 2^-19. What the manifest
+        /// Compares the tar length the trailer records (zstd: ClusterDR's trailer frame, exact; gzip: ISIZE, the length
+        /// mod 2^32) with the tar length the manifest implies. A cut-off .tar.gz's last 8 bytes are not a trailer, so they
+        /// pass with odds of about 2^-19 (a .tar.zst's 24 bytes carry a marker: practically never). What the manifest
         /// does not say, the writer makes small and bounded: directory entries come right after the manifest
         /// (read here, headers only), and SharpZipLib pads the tar to its 10240-byte records (less than one record,
         /// a multiple of 512). So the tar is Lo + d with d a multiple of 512 below <see cref="RecordSize"/> (plus
         /// the extra blocks a long non-ASCII name may take), which holds modulo 2^32 for archives over 4 GiB too.
-        /// Deflate also never shrinks data more than 1032:1, which bounds the file's own length from below.
+        /// Deflate also never shrinks data more than 1032:1, which bounds a .tar.gz's own length from below.
         /// </summary>
         private void EnsurePlausibleLength()
         {
@@ -88,13 +92,23 @@ namespace ClusterDR.Backups
             foreach (var f in Manifest.Files) { lo += Header(f.Path, ref slack) + Round(f.Size); }
             TarEntry e;
             while ((e = NextEntry()) != null && e.IsDirectory) lo += Header(e.TarHeader.Name, ref slack);
-            var trailer = GzipTrailer.Read(Path);
+            var trailer = _codec.ReadTarLength(Path);
             long length = new FileInfo(Path).Length;
-            long d = (trailer?.Size ?? 0) - (lo & 0xffffffff);
-            if (d < 0) d += 1L << 32;
-            if (trailer == null || d > slack || d % 512 != 0 || length < lo / 1032)
+            long d = trailer == null ? -1 : Distance(trailer.Value.Length, lo, trailer.Value.Modulus);
+            if (trailer == null && !_codec.RequiresTrailer(Path))
+                throw new ClusterDrException(ErrorIds.ArchiveCorrupt, ErrorKind.InvalidData,
+                    $"'{Path}' lacks the end-of-archive record ClusterDR writes, so a listing cannot tell it whole without reading it all: it was recompressed by another tool, or cut short. Test-ClusterBackup reads it through and says which.", Path);
+            if (d < 0 || d > slack || d % 512 != 0 || (_codec.MaxRatio > 0 && length < lo / _codec.MaxRatio))
                 throw new ClusterDrException(ErrorIds.ArchiveCorrupt, ErrorKind.InvalidData,
                     $"'{Path}' is shorter than its manifest says it must be: the file is truncated (or its end is damaged), so it is not a usable backup.", Path);
+        }
+
+        /// <summary>recorded − expected, in the trailer's modulus (0: exact).</summary>
+        private static long Distance(long recorded, long expected, long modulus)
+        {
+            if (modulus == 0) return recorded - expected;
+            long d = recorded - (expected % modulus);
+            return d < 0 ? d + modulus : d;
         }
 
         private const long RecordSize = 10240; // SharpZipLib's TarOutputStream: 20 blocks of 512
@@ -166,7 +180,7 @@ namespace ClusterDR.Backups
                 string name = ArchivePaths.Normalize(e.Name);
                 if (type == TarHeader.LF_SYMLINK || type == TarHeader.LF_LINK)
                     ArchivePaths.CheckLinkTarget(System.IO.Path.GetTempPath(), name, e.TarHeader.LinkName);
-                var content = new EntryStream(_tar, e.IsDirectory ? 0 : e.Size, Path);
+                var content = new EntryStream(_tar, e.IsDirectory ? 0 : e.Size, Path, _codec);
                 visit(name, e, content);
                 content.Drain();
             }
@@ -174,7 +188,7 @@ namespace ClusterDR.Backups
 
         /// <summary>
         /// The BCL's gzip reader stops quietly at a cut-off file, so prove the end: decompress to the
-        /// end and compare the byte count with the gzip trailer's ISIZE (length mod 2^32).
+        /// end and compare the byte count with the length the trailer records.
         /// </summary>
         public void EnsureComplete()
         {
@@ -184,9 +198,8 @@ namespace ClusterDR.Backups
                 while (_counted.Read(buf, 0, buf.Length) > 0) { }
                 return 0;
             });
-            var trailer = GzipTrailer.Read(Path);
-            if (trailer == null) throw Truncated();
-            if (trailer.Value.Size != (uint)(_counted.Count & 0xffffffff)) throw Truncated();
+            var trailer = _codec.ReadTarLength(Path);
+            if (trailer == null ? _codec.RequiresTrailer(Path) : Distance(trailer.Value.Length, _counted.Count, trailer.Value.Modulus) != 0) throw Truncated();
         }
 
         /// <summary>The next tar entry, after proving SharpZipLib skipped none it does not understand.</summary>
@@ -210,18 +223,17 @@ namespace ClusterDR.Backups
         }
 
         private ClusterDrException Truncated() =>
-            new ClusterDrException(ErrorIds.ArchiveCorrupt, ErrorKind.InvalidData, $"'{Path}' is truncated or damaged: its gzip stream does not end where its trailer says.", Path);
+            new ClusterDrException(ErrorIds.ArchiveCorrupt, ErrorKind.InvalidData, $"'{Path}' is truncated or damaged: its compressed stream does not end where its trailer says.", Path);
 
-        internal T Guard<T>(Func<T> read) => Corrupt(Path, read);
+        internal T Guard<T>(Func<T> read) => Corrupt(Path, _codec, read);
 
-        internal static T Corrupt<T>(string path, Func<T> read)
+        internal static T Corrupt<T>(string path, ArchiveCodec codec, Func<T> read)
         {
             try { return read(); }
             catch (ClusterDrException) { throw; }
-            catch (InvalidDataException ex)
+            catch (Exception ex) when (codec.Diagnose(path, ex) is string why)
             {
-                // zlib's one message for every gzip failure is "an unsupported compression method": find the real cause.
-                throw new ClusterDrException(ErrorIds.ArchiveCorrupt, ErrorKind.InvalidData, $"'{path}' cannot be used: the file is damaged: {GzipTrailer.Diagnose(path)}.", path, ex);
+                throw new ClusterDrException(ErrorIds.ArchiveCorrupt, ErrorKind.InvalidData, $"'{path}' cannot be used: the file is damaged: {why}.", path, ex);
             }
             catch (IOException ex)
             {
@@ -230,20 +242,14 @@ namespace ClusterDR.Backups
             catch (Exception ex) when (ex is TarException || ex is ICSharpCode.SharpZipLib.SharpZipBaseException || ex is ArgumentException || ex is FormatException || ex is OverflowException || ex is IndexOutOfRangeException || ex is NullReferenceException)
             {
                 throw new ClusterDrException(ErrorIds.ArchiveCorrupt, ErrorKind.InvalidData,
-                    $"'{path}' is damaged or truncated: its tar framing cannot be read as a .tar.gz backup.", path, ex);
+                    $"'{path}' is damaged or truncated: its tar framing cannot be read as a backup archive.", path, ex);
             }
-        }
-
-        private static bool StartsWithGzipMagic(string path)
-        {
-            using (var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read))
-                return f.ReadByte() == 0x1f && f.ReadByte() == 0x8b;
         }
 
         public void Dispose()
         {
             _tar?.Dispose();
-            _gzip?.Dispose();
+            _decompressed?.Dispose();
             _file?.Dispose();
         }
 
@@ -269,14 +275,15 @@ namespace ClusterDR.Backups
         {
             private readonly TarInputStream _tar;
             private readonly string _path;
+            private readonly ArchiveCodec _codec;
             private long _remaining;
 
-            public EntryStream(TarInputStream tar, long size, string path) { _tar = tar; _remaining = size; _path = path; }
+            public EntryStream(TarInputStream tar, long size, string path, ArchiveCodec codec) { _tar = tar; _remaining = size; _path = path; _codec = codec; }
 
             public override int Read(byte[] buffer, int offset, int count)
             {
                 if (_remaining <= 0) return 0;
-                int n = Corrupt(_path, () => _tar.Read(buffer, offset, (int)Math.Min(count, _remaining)));
+                int n = Corrupt(_path, _codec, () => _tar.Read(buffer, offset, (int)Math.Min(count, _remaining)));
                 if (n <= 0)
                     throw new ClusterDrException(ErrorIds.ArchiveCorrupt, ErrorKind.InvalidData, $"'{_path}' ends in the middle of an entry: the archive is truncated.", _path);
                 _remaining -= n;

@@ -10,9 +10,10 @@ using Newtonsoft.Json;
 namespace ClusterDR.Backups
 {
     /// <summary>
-    /// Writes one backup archive into "name.tar.gz.&lt;random&gt;.partial", flushed to disk, made 0600 and renamed
+    /// Writes one backup archive into "name.tar.zst.&lt;random&gt;.partial" (or .tar.gz: the name's extension picks the
+    /// <see cref="ArchiveCodec"/>), flushed to disk, made 0600 and renamed
     /// (never over an existing file), manifest.json first. Payloads whose size is known up front stream straight into the archive, with
-    /// the manifest's space kept at the front and filled in at the end (<see cref="PatchableGzip"/>);
+    /// the manifest's space kept at the front and filled in at the end (<see cref="IPatchableArchive"/>);
     /// others are staged in a private folder beside the destination (hashing as they arrive; memory
     /// stays flat) and copied in at the commit. A crash or failure leaves no file that looks like a
     /// finished backup. Every temporary file and the staging folder carry this writer's own random token and
@@ -28,7 +29,8 @@ namespace ClusterDR.Backups
         private readonly HashSet<string> _streamed = new HashSet<string>(StringComparer.Ordinal);
         private readonly System.Threading.SemaphoreSlim _oneStream = new System.Threading.SemaphoreSlim(1, 1);
         private FileStream _direct;
-        private PatchableGzip _directGzip;
+        private IPatchableArchive _directArchive;
+        private readonly ArchiveCodec _codec;
         private TarOutputStream _directTar;
         private int _reserve;
         private int _earlyDirs; // directory entries already in the single-pass archive
@@ -38,8 +40,9 @@ namespace ClusterDR.Backups
         private BackupArchiveWriter(string finalPath)
         {
             FinalPath = finalPath;
+            _codec = CodecFor(finalPath);
             // Two runs started in the same second share a name: the token keeps their temporary files apart.
-            // None of these names ends in .tar.gz, so a listing never sees them.
+            // None of these names ends in .tar.zst or .tar.gz, so a listing never sees them.
             string token = Guid.NewGuid().ToString("N").Substring(0, 12);
             PartialPath = finalPath + "." + token + ".partial";
             _secondPath = finalPath + "." + token + ".2.partial";
@@ -49,8 +52,20 @@ namespace ClusterDR.Backups
         public string FinalPath { get; }
         public string PartialPath { get; }
 
-        /// <summary>gzip level of the archive. NoCompression still writes a standard .tar.gz (stored blocks).</summary>
+        /// <summary>
+        /// The archive's compression level (zstd 1 or gzip's fastest by default). NoCompression still writes a standard
+        /// archive: raw zstd blocks or stored deflate blocks.
+        /// </summary>
         public CompressionLevel CompressionLevel { get; set; } = CompressionLevel.Fastest;
+
+        public ArchiveFormat Format => _codec.Format;
+
+        private static ArchiveCodec CodecFor(string path)
+        {
+            foreach (var c in new[] { ArchiveCodec.Zstd, ArchiveCodec.Gzip })
+                if (path.EndsWith(c.Extension, StringComparison.OrdinalIgnoreCase)) return c;
+            throw new ArgumentException($"A backup archive's name ends in {ZstdCodec.Ext} or {GzipCodec.Ext}: '{path}'.", nameof(path));
+        }
 
         /// <summary>
         /// Bytes kept for manifest.json at the front of a single-pass archive (see <see cref="AddStreamedPayload"/>);
@@ -76,8 +91,8 @@ namespace ClusterDR.Backups
             return writer;
         }
 
-        /// <summary>A standard file name: kind-cluster-label-yyyyMMddTHHmmssZ.tar.gz, safe on every file system.</summary>
-        public static string DefaultFileName(string kind, string cluster, string label, DateTime createdUtc)
+        /// <summary>A standard file name: kind-cluster-label-yyyyMMddTHHmmssZ.tar.zst (or .tar.gz), safe on every file system.</summary>
+        public static string DefaultFileName(string kind, string cluster, string label, DateTime createdUtc, ArchiveFormat format = ArchiveFormat.Zstd)
         {
             var parts = new List<string> { kind };
             if (!string.IsNullOrEmpty(cluster)) parts.Add(cluster);
@@ -85,7 +100,7 @@ namespace ClusterDR.Backups
             parts.Add(UtcStamp.Of(createdUtc));
             var sb = new StringBuilder();
             foreach (char c in string.Join("-", parts)) sb.Append(char.IsLetterOrDigit(c) || c == '-' || c == '_' || c == '.' ? c : '_');
-            return sb + ".tar.gz";
+            return sb + ArchiveCodec.For(format).Extension;
         }
 
         /// <summary>
@@ -151,8 +166,8 @@ namespace ClusterDR.Backups
                 using (var file = new FileStream(PartialPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
                 {
                     FileModes.TrySetOwnerOnly(PartialPath);
-                    using (var gzip = new GZipStream(file, CompressionLevel, leaveOpen: true))
-                    using (var tar = new TarOutputStream(new NoFlushStream(gzip), Encoding.UTF8) { IsStreamOwner = false })
+                    using (var compressed = _codec.OpenWrite(file, CompressionLevel))
+                    using (var tar = new TarOutputStream(new NoFlushStream(compressed), Encoding.UTF8) { IsStreamOwner = false })
                     {
                         PutEntry(tar, BackupManifest.EntryName, json.Length, manifest.CreatedUtc);
                         tar.Write(json, 0, json.Length);
@@ -170,7 +185,7 @@ namespace ClusterDR.Backups
                 _directTar.Dispose();
                 // A directory added after the first streamed payload must still come right after the manifest: rewrite.
                 bool fits = json.Length <= _reserve && _dirs.Count == _earlyDirs;
-                _directGzip.Finish(ManifestHead(fits ? json : new byte[0], manifest.CreatedUtc));
+                _directArchive.Finish(ManifestHead(fits ? json : new byte[0], manifest.CreatedUtc));
                 _direct.Flush(true);
                 _direct.Dispose();
                 _direct = null;
@@ -287,13 +302,13 @@ namespace ClusterDR.Backups
         {
             string second = _secondPath;
             using (var src = new FileStream(PartialPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan))
-            using (var gunzip = new GZipStream(src, CompressionMode.Decompress))
-            using (var tarIn = new TarInputStream(gunzip, Encoding.UTF8))
+            using (var decompressed = _codec.OpenRead(src))
+            using (var tarIn = new TarInputStream(decompressed, Encoding.UTF8))
             using (var file = new FileStream(second, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
             {
                 FileModes.TrySetOwnerOnly(second);
-                using (var gzip = new GZipStream(file, CompressionLevel, leaveOpen: true))
-                using (var tar = new TarOutputStream(new NoFlushStream(gzip), Encoding.UTF8) { IsStreamOwner = false })
+                using (var compressed = _codec.OpenWrite(file, CompressionLevel))
+                using (var tar = new TarOutputStream(new NoFlushStream(compressed), Encoding.UTF8) { IsStreamOwner = false })
                 {
                     PutEntry(tar, BackupManifest.EntryName, json.Length, created);
                     tar.Write(json, 0, json.Length);
@@ -365,8 +380,8 @@ namespace ClusterDR.Backups
             _reserve = (Math.Max(ManifestReserve, 512) + 511) / 512 * 512;
             _direct = new FileStream(PartialPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 18);
             FileModes.TrySetOwnerOnly(PartialPath);
-            _directGzip = new PatchableGzip(_direct, 512 + _reserve, CompressionLevel);
-            _directTar = new TarOutputStream(new NoFlushStream(_directGzip.Tail), Encoding.UTF8) { IsStreamOwner = false };
+            _directArchive = _codec.OpenPatchable(_direct, 512 + _reserve, CompressionLevel);
+            _directTar = new TarOutputStream(new NoFlushStream(_directArchive.Tail), Encoding.UTF8) { IsStreamOwner = false };
             // Directory entries sit right after the manifest, where a listing counts them (BackupArchiveReader.EnsurePlausibleLength).
             WriteDirs(_directTar, DateTime.UtcNow);
             _earlyDirs = _dirs.Count;

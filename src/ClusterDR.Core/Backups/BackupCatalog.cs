@@ -18,7 +18,7 @@ namespace ClusterDR.Backups
             IEnumerable<string> files;
             if (File.Exists(full)) files = new[] { full };
             else if (Directory.Exists(full))
-                files = Directory.EnumerateFiles(full, "*.tar.gz", recurse ? SearchOption.AllDirectories : SearchOption.TopDirectoryOnly);
+                files = ArchiveCodec.ListPatterns.SelectMany(p => Directory.EnumerateFiles(full, p, recurse ? SearchOption.AllDirectories : SearchOption.TopDirectoryOnly));
             else throw new ClusterDrException(ErrorIds.BackupNotFound, ErrorKind.ObjectNotFound, $"No backup file or directory at '{full}'.", full);
 
             var found = new List<ClusterBackup>();

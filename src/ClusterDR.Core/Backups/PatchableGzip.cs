@@ -12,7 +12,7 @@ namespace ClusterDR.Backups
     /// be rewritten in place; its CRC is folded into the tail's with <see cref="Crc32.Combine"/>. Any gzip
     /// reader (the BCL's, .NET Framework's, gzip, tar) sees a single standard member.
     /// </summary>
-    internal sealed class PatchableGzip
+    internal sealed class PatchableGzip : IPatchableArchive
     {
         private const int HeaderLength = 10;
         private const int MaxStored = 65535;

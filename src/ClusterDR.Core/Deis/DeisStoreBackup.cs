@@ -29,8 +29,8 @@ namespace ClusterDR.Deis
         public string Directory { get; set; }
         public string Label { get; set; }
         public bool Force { get; set; }
-        /// <summary>gzip level of the archive. Store objects (registry layers, WAL-E segments) are compressed already: stored by default.</summary>
-        public System.IO.Compression.CompressionLevel CompressionLevel { get; set; } = System.IO.Compression.CompressionLevel.NoCompression;
+        /// <summary>Format and compression of the archive (zstd level 1 by default).</summary>
+        public ArchiveOptions Archive { get; set; } = new ArchiveOptions();
     }
 
     /// <summary>
@@ -63,7 +63,7 @@ namespace ClusterDR.Deis
 
                 var created = DateTime.UtcNow;
                 string cluster = ceph?.Cluster ?? s3o.GatewayUri.Host;
-                string fileName = BackupArchiveWriter.DefaultFileName(DeisStore.Kind, cluster, req.Label, created);
+                string fileName = req.Archive.FileName(DeisStore.Kind, cluster, req.Label, created);
                 string target = Path.Combine(Path.GetFullPath(req.Directory), fileName);
                 var facts = new Dictionary<string, string>
                 {
@@ -80,8 +80,7 @@ namespace ClusterDR.Deis
                     var plan = new Plan(ctx, "Backup-DeisStore", ErrorIds.BackupFailed);
                     plan.Add(target, $"Copy {totalObjects} object(s), {totalBytes} bytes of bucket(s) {string.Join(", ", s3o.Buckets)} into the backup", () =>
                     {
-                        writer = BackupArchiveWriter.Create(req.Directory, fileName);
-                        writer.CompressionLevel = req.CompressionLevel;
+                        writer = req.Archive.CreateWriter(req.Directory, fileName);
                         // Room for every object's line in the manifest, so the objects stream into the archive in one pass.
                         writer.ManifestReserve = (int)Math.Min(int.MaxValue / 2, 64 * 1024 + listing.Sum(kv => kv.Value.Sum(x => 160L + 2 * DeisStore.ArchiveName(kv.Key, x.Key).Length)));
                         DownloadAll(s3, s3o, listing, writer, ctx);

@@ -21,8 +21,8 @@ namespace ClusterDR.Etcd
         /// <summary>When set, etcdctl runs on this node and the snapshot streams back over it.</summary>
         public IRemoteShell Shell { get; set; }
         public string Etcdctl { get; set; } = "etcdctl";
-        /// <summary>gzip level of the archive. Snapshots are stored as they are by default: a backup then costs what etcdctl's does.</summary>
-        public System.IO.Compression.CompressionLevel CompressionLevel { get; set; } = System.IO.Compression.CompressionLevel.NoCompression;
+        /// <summary>Format and compression of the archive (zstd level 1 by default).</summary>
+        public ArchiveOptions Archive { get; set; } = new ArchiveOptions();
         /// <summary>How the snapshot is fetched from an endpoint (not with a Shell).</summary>
         public EtcdSnapshotProtocol Protocol { get; set; } = EtcdSnapshotProtocol.Auto;
     }
@@ -62,16 +62,15 @@ namespace ClusterDR.Etcd
 
             var created = DateTime.UtcNow;
             string cluster = self.ClusterId.ToString("x");
-            string fileName = BackupArchiveWriter.DefaultFileName(Kind, cluster, req.Label, created);
+            string fileName = req.Archive.FileName(Kind, cluster, req.Label, created);
             string target = Path.Combine(Path.GetFullPath(req.Directory), fileName);
             string source = req.Shell == null ? req.Endpoint.ToString() : $"{req.Shell.Node} ({req.Endpoint})";
             ClusterBackup result = null;
             var plan = new Plan(ctx, "Backup-EtcdSnapshot", ErrorIds.BackupFailed);
             plan.Add(target, $"Write a snapshot of etcd member {member?.Name ?? self.MemberId.ToString("x")} from {source}", () =>
             {
-                using (var writer = BackupArchiveWriter.Create(req.Directory, fileName))
+                using (var writer = req.Archive.CreateWriter(req.Directory, fileName))
                 {
-                    writer.CompressionLevel = req.CompressionLevel;
                     var progress = new ProgressReporter(ctx, "Snapshot of etcd member " + (member?.Name ?? source), self.DbSize + 32);
                     // The snapshot's first message announces its size, so it streams straight into the archive in one pass.
                     writer.AddStreamedPayload(SnapshotFile, sink =>

@@ -18,6 +18,8 @@ namespace ClusterDR.Swarm
     {
         public string Directory { get; set; }
         public string Label { get; set; }
+        /// <summary>Format and compression of the archive (zstd level 1 by default).</summary>
+        public ArchiveOptions Archive { get; set; } = new ArchiveOptions();
     }
 
     /// <summary>
@@ -48,7 +50,7 @@ namespace ClusterDR.Swarm
                     $"Autolock is on in swarm {status.Cluster}: Docker on {sh.Node} comes back locked after the backup, so give -UnlockKey (Get-SwarmUnlockKey reads it). Nothing was changed.", sh.Node, surfaceAsIs: true);
 
             var created = DateTime.UtcNow;
-            string fileName = BackupArchiveWriter.DefaultFileName(Kind, status.Cluster, req.Label, created);
+            string fileName = req.Archive.FileName(Kind, status.Cluster, req.Label, created);
             string target = Path.Combine(Path.GetFullPath(req.Directory), fileName);
             string who = $"swarm manager {sh.Node}";
             ClusterBackup result = null;
@@ -65,7 +67,7 @@ namespace ClusterDR.Swarm
                     state: "Docker stopped", undoneState: "Docker started again");
                 plan.Add(target, $"Copy {o.SwarmDir} from {sh.Node} into the backup", () =>
                 {
-                    writer = BackupArchiveWriter.Create(req.Directory, fileName);
+                    writer = req.Archive.CreateWriter(req.Directory, fileName);
                     StreamTree(sh, o, writer, ctx);
                 });
                 plan.Check(who, autolock ? "Start Docker and unlock the swarm" : "Start Docker", () =>

@@ -27,6 +27,8 @@ namespace ClusterDR.ZooKeeper
         /// <summary>Name for the file name and manifest (default: the host of the first server).</summary>
         public string Cluster { get; set; }
         public bool Force { get; set; }
+        /// <summary>Format and compression of the archive (zstd level 1 by default).</summary>
+        public ArchiveOptions Archive { get; set; } = new ArchiveOptions();
         public SshOptions Ssh { get; set; } = new SshOptions();
         public TimeSpan WaitTimeout { get; set; } = TimeSpan.FromMinutes(2);
         public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(3);
@@ -69,7 +71,7 @@ namespace ClusterDR.ZooKeeper
 
             var created = DateTime.UtcNow;
             string cluster = req.Cluster ?? status.Cluster;
-            string fileName = BackupArchiveWriter.DefaultFileName(Kind, cluster, req.Label, created);
+            string fileName = req.Archive.FileName(Kind, cluster, req.Label, created);
             string target = Path.Combine(Path.GetFullPath(req.Directory), fileName);
             var facts = new Dictionary<string, string>();
             BackupArchiveWriter writer = null;
@@ -93,7 +95,7 @@ namespace ClusterDR.ZooKeeper
                        state: "stopped", undoneState: "started again after a failure");
                     plan.Add(target, $"Copy version-2 of {string.Join(" and ", spec.Dirs)} from {sh.Node}", () =>
                     {
-                        writer = BackupArchiveWriter.Create(req.Directory, fileName);
+                        writer = req.Archive.CreateWriter(req.Directory, fileName);
                         bool compress = !(sh is LocalShell);
                         var progress = new ProgressReporter(ctx, "Copying ZooKeeper state from " + spec.DisplayName, -1);
                         long done = 0;

@@ -25,9 +25,16 @@ namespace ClusterDR.Commands
         [Parameter]
         public string DatabaseDumpCommand { get; set; }
 
-        /// <summary>gzip level of the archive; store objects are compressed already, so they are stored by default.</summary>
+        /// <summary>
+        /// Zstd (default; a .tar.zst that tar --zstd and zstd -d open) or Gzip (a .tar.gz, for tools without zstd).
+        /// </summary>
         [Parameter]
-        public System.IO.Compression.CompressionLevel CompressionLevel { get; set; } = System.IO.Compression.CompressionLevel.NoCompression;
+        [ValidateSet(ArchiveParameters.Zstd, ArchiveParameters.Gzip)]
+        public string ArchiveFormat { get; set; } = ArchiveParameters.Zstd;
+
+        /// <summary>Fastest (default: zstd level 1), Optimal, SmallestSize or NoCompression (stored as it is).</summary>
+        [Parameter]
+        public System.IO.Compression.CompressionLevel CompressionLevel { get; set; } = System.IO.Compression.CompressionLevel.Fastest;
 
         /// <summary>Back up although the Ceph monitors have no quorum or the cluster is in HEALTH_ERR.</summary>
         [Parameter]
@@ -49,7 +56,7 @@ namespace ClusterDR.Commands
                 var b = DeisStoreBackup.Run(new DeisStoreBackupRequest
                 {
                     S3 = S3(), Nodes = Nodes(), StoreShell = store, DatabaseShell = db, IncludeVolume = !SkipVolume,
-                    IncludeDatabase = IncludeDatabase, Directory = FileSystemPath(Path), Label = Label, Force = Force, CompressionLevel = CompressionLevel,
+                    IncludeDatabase = IncludeDatabase, Directory = FileSystemPath(Path), Label = Label, Force = Force, Archive = ArchiveParameters.Options(ArchiveFormat, CompressionLevel),
                 }, Context);
                 if (b != null) WriteObject(b);
             }

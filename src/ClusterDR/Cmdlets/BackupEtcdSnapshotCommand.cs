@@ -35,11 +35,15 @@ namespace ClusterDR.Commands
         public string EtcdctlPath { get; set; } = "etcdctl";
 
         /// <summary>
-        /// gzip level of the archive. Default NoCompression: the snapshot is stored as it is (still a
-        /// standard .tar.gz), so the backup takes about as long as etcdctl snapshot save.
+        /// Zstd (default; a .tar.zst that tar --zstd and zstd -d open) or Gzip (a .tar.gz, for tools without zstd).
         /// </summary>
         [Parameter]
-        public System.IO.Compression.CompressionLevel CompressionLevel { get; set; } = System.IO.Compression.CompressionLevel.NoCompression;
+        [ValidateSet(ArchiveParameters.Zstd, ArchiveParameters.Gzip)]
+        public string ArchiveFormat { get; set; } = ArchiveParameters.Zstd;
+
+        /// <summary>Fastest (default: zstd level 1), Optimal, SmallestSize or NoCompression (stored as it is).</summary>
+        [Parameter]
+        public System.IO.Compression.CompressionLevel CompressionLevel { get; set; } = System.IO.Compression.CompressionLevel.Fastest;
 
         /// <summary>Back up even when the member is not part of a quorate cluster (its data may be stale).</summary>
         [Parameter]
@@ -55,7 +59,7 @@ namespace ClusterDR.Commands
                 Label = Label,
                 Force = Force,
                 Etcdctl = EtcdctlPath,
-                CompressionLevel = CompressionLevel,
+                Archive = ArchiveParameters.Options(ArchiveFormat, CompressionLevel),
             };
             if (ParameterSetName == EndpointSet)
             {

@@ -17,6 +17,17 @@ namespace ClusterDR.Commands
         [ValidateBackupName]
         public string Label { get; set; }
 
+        /// <summary>
+        /// Zstd (default; a .tar.zst that tar --zstd and zstd -d open) or Gzip (a .tar.gz, for tools without zstd).
+        /// </summary>
+        [Parameter]
+        [ValidateSet(ArchiveParameters.Zstd, ArchiveParameters.Gzip)]
+        public string ArchiveFormat { get; set; } = ArchiveParameters.Zstd;
+
+        /// <summary>Fastest (default: zstd level 1), Optimal, SmallestSize or NoCompression (stored as it is).</summary>
+        [Parameter]
+        public System.IO.Compression.CompressionLevel CompressionLevel { get; set; } = System.IO.Compression.CompressionLevel.Fastest;
+
         /// <summary>Back up although stopping this manager costs quorum, or it is the only manager.</summary>
         [Parameter]
         public SwitchParameter Force { get; set; }
@@ -28,6 +39,7 @@ namespace ClusterDR.Commands
                 var b = SwarmBackup.Run(new SwarmBackupRequest
                 {
                     Shell = sh, Options = Options(), Directory = FileSystemPath(Path), Label = Label, Force = Force, UnlockKey = UnlockKey,
+                    Archive = ArchiveParameters.Options(ArchiveFormat, CompressionLevel),
                 }, Context);
                 if (b != null) WriteObject(b);
             }

@@ -43,6 +43,17 @@ namespace ClusterDR.Commands
         [ValidateRange(5, 3600)]
         public int WaitTimeoutSec { get; set; } = 120;
 
+        /// <summary>
+        /// Zstd (default; a .tar.zst that tar --zstd and zstd -d open) or Gzip (a .tar.gz, for tools without zstd).
+        /// </summary>
+        [Parameter]
+        [ValidateSet(ArchiveParameters.Zstd, ArchiveParameters.Gzip)]
+        public string ArchiveFormat { get; set; } = ArchiveParameters.Zstd;
+
+        /// <summary>Fastest (default: zstd level 1), Optimal, SmallestSize or NoCompression (stored as it is).</summary>
+        [Parameter]
+        public System.IO.Compression.CompressionLevel CompressionLevel { get; set; } = System.IO.Compression.CompressionLevel.Fastest;
+
         /// <summary>Back up even when stopping this server leaves no quorum, or the server is not serving.</summary>
         [Parameter]
         public SwitchParameter Force { get; set; }
@@ -58,6 +69,7 @@ namespace ClusterDR.Commands
                 Cluster = Cluster,
                 Force = Force,
                 Ssh = Ssh(),
+                Archive = ArchiveParameters.Options(ArchiveFormat, CompressionLevel),
                 WaitTimeout = TimeSpan.FromSeconds(WaitTimeoutSec),
             }, Context);
             if (b != null) WriteObject(b);

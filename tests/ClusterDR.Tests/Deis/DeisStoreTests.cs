@@ -291,7 +291,8 @@ namespace ClusterDR.Tests.Deis
         private string CorruptCopy(string archive, string payload)
         {
             string bad = Path.Combine(_out, "corrupt.tar.gz");
-            using var tin = new ICSharpCode.SharpZipLib.Tar.TarInputStream(new System.IO.Compression.GZipStream(File.OpenRead(archive), System.IO.Compression.CompressionMode.Decompress), System.Text.Encoding.UTF8);
+            using var src = File.OpenRead(archive);
+            using var tin = new ICSharpCode.SharpZipLib.Tar.TarInputStream(ClusterDR.Backups.ArchiveCodec.Detect(archive)!.OpenRead(src), System.Text.Encoding.UTF8);
             using var tout = new ICSharpCode.SharpZipLib.Tar.TarOutputStream(new System.IO.Compression.GZipStream(File.Create(bad), System.IO.Compression.CompressionLevel.Fastest), System.Text.Encoding.UTF8);
             bool flipped = false;
             ICSharpCode.SharpZipLib.Tar.TarEntry e;

@@ -48,7 +48,7 @@ namespace ClusterDR.Tests.Engine
             foreach (var ex in new[] { VerifyFails(path), Assert.Throws<ClusterDrException>(() => BackupArchiveReader.ReadBackup(path)) })
             {
                 Assert.Equal(ErrorIds.ManifestInvalid, ex.ErrorId);
-                Assert.Equal($"'{path}' is not a gzip file, so not a ClusterDR backup.", ex.Message);
+                Assert.Equal($"'{path}' is neither a zstd nor a gzip file, so not a ClusterDR backup.", ex.Message);
             }
         }
 
@@ -140,20 +140,25 @@ namespace ClusterDR.Tests.Engine
             Assert.False(File.Exists(Path.Combine(_dir, "out", name)));
         }
 
-        public static TheoryData<string, CompressionLevel> Layouts() => new TheoryData<string, CompressionLevel>
+        public static TheoryData<string, CompressionLevel, string> Layouts()
         {
-            { "streamed", CompressionLevel.NoCompression }, { "streamed", CompressionLevel.Fastest },
-            { "staged-tree", CompressionLevel.NoCompression }, { "staged-tree", CompressionLevel.Optimal },
-            { "big-manifest", CompressionLevel.Fastest },
-            { "streamed-late-dir", CompressionLevel.NoCompression },
-        };
+            var data = new TheoryData<string, CompressionLevel, string>();
+            foreach (var ext in new[] { ".tar.gz", ".tar.zst" })
+            {
+                data.Add("streamed", CompressionLevel.NoCompression, ext); data.Add("streamed", CompressionLevel.Fastest, ext);
+                data.Add("staged-tree", CompressionLevel.NoCompression, ext); data.Add("staged-tree", CompressionLevel.Optimal, ext);
+                data.Add("big-manifest", CompressionLevel.Fastest, ext);
+                data.Add("streamed-late-dir", CompressionLevel.NoCompression, ext);
+            }
+            return data;
+        }
 
         /// <summary>The archive shapes the platforms write: single pass (etcd, Deis), staged tree with directories (swarm, ZooKeeper), manifest rewrite.</summary>
-        private ClusterBackup WriteLayout(string layout, CompressionLevel level)
+        internal static ClusterBackup WriteLayout(string dir, string layout, CompressionLevel level, string ext)
         {
             var rnd = new Random(3);
             byte[] Data(int n) { var b = new byte[n]; rnd.NextBytes(b); return b; }
-            using var w = BackupArchiveWriter.Create(_dir, $"{layout}-{level}.tar.gz");
+            using var w = BackupArchiveWriter.Create(dir, $"{layout}-{level}{ext}");
             w.CompressionLevel = level;
             if (layout == "streamed")
             {
@@ -193,26 +198,27 @@ namespace ClusterDR.Tests.Engine
 
         [Theory]
         [MemberData(nameof(Layouts))]
-        public void ATruncatedCopyIsLeftOutOfTheListingWhileTheGoodOneLists(string layout, CompressionLevel level)
+        public void ATruncatedCopyIsLeftOutOfTheListingWhileTheGoodOneLists(string layout, CompressionLevel level, string ext)
         {
-            var good = WriteLayout(layout, level);
+            var good = WriteLayout(_dir, layout, level, ext);
             var bytes = File.ReadAllBytes(good.Path);
-            // 10-byte gzip header + two stored blocks (5-byte headers) of the 512 + 64 KiB head: the cut right after the manifest.
-            int afterHead = 10 + 2 * 5 + 512 + 64 * 1024;
+            // The cut right after the manifest: gzip's 10-byte header + two stored blocks (5-byte headers) of the 512 + 64 KiB head,
+            // or zstd's raw frame (6-byte header, one 3-byte block header).
+            int afterHead = ext == ".tar.gz" ? 10 + 2 * 5 + 512 + 64 * 1024 : 6 + 3 + 512 + 64 * 1024;
             var cuts = new System.Collections.Generic.List<int> { 2000, bytes.Length / 2, bytes.Length - 8, bytes.Length - 1 };
             if (layout == "streamed") cuts.Add(afterHead);
             var skipped = new System.Collections.Generic.Dictionary<string, ClusterDrException>();
             foreach (int cut in cuts)
             {
                 Assert.InRange(cut, 1, bytes.Length - 1);
-                File.WriteAllBytes(Path.Combine(_dir, $"cut-{cut}.tar.gz"), bytes.AsSpan(0, cut).ToArray());
+                File.WriteAllBytes(Path.Combine(_dir, $"cut-{cut}{ext}"), bytes.AsSpan(0, cut).ToArray());
             }
             var listed = BackupCatalog.List(_dir, false, null, null, (f, ex) => skipped[Path.GetFileName(f)] = ex);
             Assert.Equal(new[] { good.Name }, listed.Select(b => b.Name).ToArray());
-            Assert.Equal(cuts.Select(c => $"cut-{c}.tar.gz").OrderBy(n => n), skipped.Keys.OrderBy(n => n));
+            Assert.Equal(cuts.Select(c => $"cut-{c}{ext}").OrderBy(n => n), skipped.Keys.OrderBy(n => n));
             Assert.All(skipped.Values, ex => Assert.Equal(ErrorIds.ArchiveCorrupt, ex.ErrorId));
             foreach (int cut in cuts)
-                Assert.Equal(ErrorIds.ArchiveCorrupt, VerifyFails(Path.Combine(_dir, $"cut-{cut}.tar.gz")).ErrorId);
+                Assert.Equal(ErrorIds.ArchiveCorrupt, VerifyFails(Path.Combine(_dir, $"cut-{cut}{ext}")).ErrorId);
             Assert.True(BackupVerifier.Verify(good.Path, new RecordingContext()).Verified);
         }
 

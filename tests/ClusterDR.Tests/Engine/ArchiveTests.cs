@@ -84,10 +84,10 @@ namespace ClusterDR.Tests.Engine
         {
             // Store uncompressed-looking data so the flip lands inside the payload, and rewrite the gzip so only the tar content changes.
             var b = Write("f.tar.gz", ("a", Random(200_000)));
-            var tar = Gunzip(b.Path);
+            var tar = Unpack(b.Path);
             int offset = FindPayloadOffset(tar, "a") + 1234;
             tar[offset] ^= 0xFF;
-            Gzip(b.Path, tar);
+            Repack(b.Path, tar);
             var ex = Assert.Throws<ClusterDrException>(() => BackupVerifier.Verify(b.Path, new RecordingContext()));
             Assert.Equal(ErrorIds.PayloadHashMismatch, ex.ErrorId);
         }
@@ -216,19 +216,24 @@ namespace ClusterDR.Tests.Engine
             return names.ToArray();
         }
 
-        internal static byte[] Gunzip(string path)
+        /// <summary>The tar inside an archive of either format.</summary>
+        internal static byte[] Unpack(string path)
         {
-            using var gz = new GZipStream(File.OpenRead(path), CompressionMode.Decompress);
+            var codec = ArchiveCodec.Detect(path)!;
+            using var f = File.OpenRead(path);
+            using var inner = codec.OpenRead(f);
             using var ms = new MemoryStream();
-            gz.CopyTo(ms);
+            inner.CopyTo(ms);
             return ms.ToArray();
         }
 
-        internal static void Gzip(string path, byte[] tar)
+        /// <summary>Writes <paramref name="tar"/> back in the archive's own format (a whole, valid stream around changed content).</summary>
+        internal static void Repack(string path, byte[] tar)
         {
+            var codec = ArchiveCodec.Detect(path)!;
             using var f = File.Create(path);
-            using var gz = new GZipStream(f, CompressionLevel.Fastest);
-            gz.Write(tar, 0, tar.Length);
+            using var inner = codec.OpenWrite(f, CompressionLevel.Fastest);
+            inner.Write(tar, 0, tar.Length);
         }
 
         /// <summary>Offset of an entry's content in an uncompressed tar (header blocks are 512 bytes).</summary>

@@ -24,7 +24,7 @@ namespace ClusterDR.Tests.Engine
 
         public void Dispose() { try { Directory.Delete(_dir, true); } catch { } }
 
-        private static byte[] Data(int n, int seed, bool compressible = false)
+        internal static byte[] Data(int n, int seed, bool compressible = false)
         {
             var b = new byte[n];
             new Random(seed).NextBytes(b);
@@ -32,17 +32,17 @@ namespace ClusterDR.Tests.Engine
             return b;
         }
 
-        private static void Stream(PayloadSink sink, byte[] data, int chunk = 7919)
+        internal static void Stream(PayloadSink sink, byte[] data, int chunk = 7919)
         {
             sink.DeclareLength(data.Length);
             for (int at = 0; at < data.Length; at += chunk) sink.Write(data, at, Math.Min(chunk, data.Length - at));
         }
 
-        private static BackupManifest Manifest() => new BackupManifest { Kind = "test", Cluster = "c1", CreatedUtc = DateTime.UtcNow };
+        internal static BackupManifest Manifest() => new BackupManifest { Kind = "test", Cluster = "c1", CreatedUtc = DateTime.UtcNow };
 
-        private static string Sha(byte[] b) => Convert.ToHexString(SHA256.HashData(b)).ToLowerInvariant();
+        internal static string Sha(byte[] b) => Convert.ToHexString(SHA256.HashData(b)).ToLowerInvariant();
 
-        private static (int Code, string Out) Run(string file, string args)
+        internal static (int Code, string Out) Run(string file, string args)
         {
             var psi = new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true };
             using var p = Process.Start(psi)!;

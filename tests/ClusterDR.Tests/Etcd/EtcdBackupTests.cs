@@ -251,9 +251,9 @@ namespace ClusterDR.Tests.Etcd
         public void AFlippedByteFailsVerificationAndRestoreRefusesBeforeTouchingAnything()
         {
             var backup = EtcdBackup.Run(new EtcdBackupRequest { Endpoint = _etcd.Url(0), Directory = _out }, new RecordingContext());
-            var tar = Engine.ArchiveTests.Gunzip(backup.Path);
+            var tar = Engine.ArchiveTests.Unpack(backup.Path);
             tar[Engine.ArchiveTests.FindPayloadOffset(tar, "snapshot.db") + 5000] ^= 0x01;
-            Engine.ArchiveTests.Gzip(backup.Path, tar);
+            Engine.ArchiveTests.Repack(backup.Path, tar);
             var ex = Assert.Throws<ClusterDrException>(() => BackupVerifier.Verify(backup.Path, new RecordingContext()));
             Assert.Equal(ErrorIds.PayloadHashMismatch, ex.ErrorId);
 

@@ -1,0 +1,30 @@
+using System;
+using System.IO.Compression;
+
+namespace ClusterDR.Backups
+{
+    /// <summary>How every Backup- operation writes its archive: the same two choices for each platform.</summary>
+    public sealed class ArchiveOptions
+    {
+        public ArchiveFormat Format { get; set; } = ArchiveFormat.Zstd;
+
+        /// <summary>
+        /// Fastest by default for every kind: zstd level 1 shrinks cluster state (JSON, protobuf, raft logs) 5-8×
+        /// at several hundred MB/s and passes incompressible data (registry layers, encrypted blobs) through at GB/s,
+        /// so it never makes a backup slower than storing would.
+        /// </summary>
+        public CompressionLevel CompressionLevel { get; set; } = CompressionLevel.Fastest;
+
+        /// <summary>kind-cluster-label-yyyyMMddTHHmmssZ with this format's extension.</summary>
+        public string FileName(string kind, string cluster, string label, DateTime createdUtc) =>
+            BackupArchiveWriter.DefaultFileName(kind, cluster, label, createdUtc, Format);
+
+        /// <summary>A writer for <paramref name="fileName"/> (from <see cref="FileName"/>) at this level.</summary>
+        public BackupArchiveWriter CreateWriter(string directory, string fileName)
+        {
+            var writer = BackupArchiveWriter.Create(directory, fileName);
+            writer.CompressionLevel = CompressionLevel;
+            return writer;
+        }
+    }
+}

@@ -1,0 +1,31 @@
+using System;
+using System.IO;
+using System.IO.Compression;
+
+namespace ClusterDR.Backups
+{
+    /// <summary>.tar.gz: the BCL's GZipStream (native zlib), one member; the format of every archive before 0.3.</summary>
+    internal sealed class GzipCodec : ArchiveCodec
+    {
+        public const string Ext = ".tar.gz";
+
+        public override ArchiveFormat Format => ArchiveFormat.Gzip;
+        public override string Extension => Ext;
+        public override long MaxRatio => 1032; // deflate's limit
+
+        public override Stream OpenWrite(Stream file, CompressionLevel level) => new GZipStream(file, level, leaveOpen: true);
+
+        public override IPatchableArchive OpenPatchable(FileStream file, int headLength, CompressionLevel level) => new PatchableGzip(file, headLength, level);
+
+        public override Stream OpenRead(Stream file) => new GZipStream(file, CompressionMode.Decompress, leaveOpen: true);
+
+        public override (long Length, long Modulus)? ReadTarLength(string path)
+        {
+            var t = GzipTrailer.Read(path);
+            return t == null ? ((long, long)?)null : (t.Value.Size, 1L << 32);
+        }
+
+        // zlib's one message for every gzip failure is "an unsupported compression method": find the real cause.
+        public override string Diagnose(string path, Exception ex) => ex is InvalidDataException ? GzipTrailer.Diagnose(path) : null;
+    }
+}
