@@ -83,6 +83,7 @@ namespace ClusterDR.Bench.Common
             string old = Environment.GetEnvironmentVariable("PSModulePath");
             c.Env["PSModulePath"] = string.IsNullOrEmpty(old) ? modules : modules + ":" + old;
             c.Env["POWERSHELL_TELEMETRY_OPTOUT"] = "1";
+            c.Env["NO_COLOR"] = "1"; // plain error text in reports
             c.Env["POWERSHELL_UPDATECHECK"] = "Off";
             c.Env["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
             return c;
@@ -92,22 +93,21 @@ namespace ClusterDR.Bench.Common
             Meter.Run(Command(script, args), watch, ct);
 
         /// <summary>
-        /// "pwsh start + Import-Module ClusterDR" alone, plus pwsh's own resident memory after the import
-        /// (idle, after a full GC): the baseline that a cmdlet's figures are compared with.
+        /// "pwsh start + Import-Module ClusterDR" alone (a script that imports and reads its own /proc status),
+        /// with pwsh's own resident memory and high-water mark at that point: the baseline for a cmdlet's figures.
         /// </summary>
         public StartupCost MeasureStartup(string scriptDir, int rounds, CancellationToken ct)
         {
-            string only = Script(scriptDir, "import-only.ps1", "");
-            string idle = Script(scriptDir, "import-idle.ps1",
-                "[GC]::Collect(); [GC]::WaitForPendingFinalizers(); Start-Sleep -Milliseconds 300\n" +
-                "$s = Get-Content \"/proc/$PID/status\"\n" +
-                "'IDLE ' + (($s | Where-Object { $_ -like 'VmRSS:*' }) -replace '\\D', '') + ' ' + (($s | Where-Object { $_ -like 'VmHWM:*' }) -replace '\\D', '')");
+            // One .NET call after the import, no pipeline: reading the figure should not itself grow the process.
+            string only = Script(scriptDir, "import-only.ps1",
+                "$s = [IO.File]::ReadAllText(\"/proc/$PID/status\")\n" +
+                "'IDLE ' + [regex]::Match($s, 'VmRSS:\\s*(\\d+)').Groups[1].Value + ' ' + [regex]::Match($s, 'VmHWM:\\s*(\\d+)').Groups[1].Value");
             var cost = new StartupCost();
             Run(only, null, ct); // warm-up: the first start after a build fills the page cache
             for (int i = 0; i < rounds; i++)
             {
-                cost.Runs.Add(Run(only, null, ct));
-                var m = Run(idle, null, ct);
+                var m = Run(only, null, ct);
+                cost.Runs.Add(m);
                 var line = m.Stdout.Split('\n').Select(l => l.Trim()).LastOrDefault(l => l.StartsWith("IDLE ", StringComparison.Ordinal));
                 if (line != null)
                 {
@@ -117,12 +117,11 @@ namespace ClusterDR.Bench.Common
                 }
             }
             System.IO.File.Delete(only);
-            System.IO.File.Delete(idle);
             return cost;
         }
     }
 
-    /// <summary>Cost of `pwsh -File` that only imports the module; pwsh's resident memory after the import, idle after a full GC, and its high-water mark.</summary>
+    /// <summary>Cost of `pwsh -File` that only imports the module; pwsh's resident memory right after the import and its high-water mark.</summary>
     public sealed class StartupCost
     {
         public List<Measurement> Runs = new List<Measurement>();

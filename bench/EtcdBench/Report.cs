@@ -17,6 +17,9 @@ namespace ClusterDR.Bench
         public static string MbKb(double kb) => kb < 0 ? "n/a" : F(kb / 1024.0, "0.0");
         private static string Ok(double ratio) => double.IsNaN(ratio) ? "" : ratio <= RatioTarget ? " ✅" : " ❌";
 
+        /// <summary>A wall time minus pwsh start+import; n/a when the machine's noise makes it meaningless (≤ 0).</summary>
+        private static double Net(double wall, StartupCost s) => wall - s.MedianWallS > 0 ? wall - s.MedianWallS : double.NaN;
+
         private static double MedianWall(IEnumerable<Run> rs) => Stats.Median(rs.Where(r => r.M != null).Select(r => r.M.WallS));
         private static string Range(IEnumerable<Run> rs)
         {
@@ -31,7 +34,7 @@ namespace ClusterDR.Bench
             var sb = new StringBuilder();
             sb.Append("## pwsh start + Import-Module ClusterDR (reported apart)\n\n");
             sb.Append("`pwsh -NoProfile -NonInteractive -File` of a script that only imports the module; part of every pwsh figure below.\n\n");
-            sb.Append("| median wall s | CPU s | peak RSS MB | pwsh RSS after import, idle after a full GC, MB | pwsh high-water mark after import, MB | rounds |\n|---:|---:|---:|---:|---:|---:|\n");
+            sb.Append("| median wall s | CPU s | peak RSS MB | pwsh RSS right after import, MB | pwsh VmHWM after import, MB | rounds |\n|---:|---:|---:|---:|---:|---:|\n");
             sb.Append($"| {F(s.MedianWallS)}{Range(s.Runs.Select(m => new Run { M = m }))} | {F(s.MedianCpuS)} | {MbKb(s.MedianPeakRssKb)} | {MbKb(s.MedianIdleRssKb)} | {MbKb(s.MedianImportHwmKb)} | {s.Runs.Count} |\n");
             return sb.ToString();
         }
@@ -65,7 +68,7 @@ namespace ClusterDR.Bench
                     L($"| {(ours ? "**" + t + "**" : t)} | {F(w)}{Range(tr)} | {(ours && !t.Contains("-CompressionLevel") ? "**" + F(ratio) + "**" + Ok(ratio) : F(ratio))} | {F(Stats.Median(tr.Select(r => r.M.CpuS)))} | {MbKb(MaxPeak(tr))} | {Mb(outB)} | {F(outB / snap, "0.000")} | {F(Stats.Median(tr.Select(r => r.M.WatchedTotalCpuS)))} | {F(Stats.Median(tr.Select(r => r.M.OthersCpuS)))} |");
                 }
                 var def = rs.Where(r => r.Tool == tools[0]).ToList();
-                double net = MedianWall(def) - startup.MedianWallS;
+                double net = Net(MedianWall(def), startup);
                 L($"| _{tools[0]} minus pwsh start+import ({F(startup.MedianWallS)} s)_ | {F(net)} | {F(net / baseWall)} | {F(Stats.Median(def.Select(r => r.M.CpuS)) - startup.MedianCpuS)} | | | | | |");
                 L();
                 L($"pwsh's own high-water mark in the backup runs (VmHWM): max {MbKb(MaxHwm(def))} MB, against {MbKb(startup.MedianImportHwmKb)} MB after Import-Module alone.");
@@ -103,7 +106,7 @@ namespace ClusterDR.Bench
                 L($"| {(way == RestoreBench.Ours ? "**" + way + " -Confirm:$false**" : way)} | {F(w)}{Range(tr)} | {(way == RestoreBench.Ours ? "**" + F(ratio) + "**" + Ok(ratio) : "1.00")} | {F(Stats.Median(tr.Select(r => r.M.CpuS)))} | {MbKb(MaxPeak(tr))} | {MbKb(MaxHwm(tr))} | {tr.Count(r => r.Note == null)} of {tr.Count} |");
             }
             var ours = runs.Where(r => r.Tool == RestoreBench.Ours).ToList();
-            double net = MedianWall(ours) - startup.MedianWallS;
+            double net = Net(MedianWall(ours), startup);
             L($"| _{RestoreBench.Ours} minus pwsh start+import_ | {F(net)} | {F(net / hand)} | | | | |");
             L();
             L("<details><summary>every run</summary>\n");
@@ -133,7 +136,7 @@ namespace ClusterDR.Bench
             }
             double alone = MedianWall(runs.Where(r => r.Tool == ParallelBench.Alone)), seq = MedianWall(runs.Where(r => r.Tool == ParallelBench.Sequential)), par = MedianWall(runs.Where(r => r.Tool == ParallelBench.Parallel));
             L();
-            L($"- sequential / parallel: **{F(seq / par)}×** faster in parallel; parallel / one alone: **{F(par / alone)}×**; without pwsh start+import ({F(startup.MedianWallS)} s): {F((seq - startup.MedianWallS) / (par - startup.MedianWallS))}× and {F((par - startup.MedianWallS) / (alone - startup.MedianWallS))}×. (2 cores: 5 backups cannot all run at once.)");
+            L($"- speed-up of -Parallel (sequential / parallel wall): **{F(seq / par)}×**; parallel / one alone: **{F(par / alone)}×**; the same without pwsh start+import ({F(startup.MedianWallS)} s, measured apart): {F(Net(seq, startup) / Net(par, startup))}× and {F(Net(par, startup) / Net(alone, startup))}×. ({Environment.ProcessorCount} cores: five backups and five etcd servers share them.)");
             foreach (var f in failures) L($"- **FAILED** {f.Replace("\n", " ")}");
             foreach (var n in notes) L("- " + n);
             return sb.ToString();
@@ -147,8 +150,8 @@ namespace ClusterDR.Bench
             L();
             L($"Cluster-like data: dbSize {Mb(si.DbSize)} MB (target {o.ScaleMb} MB; quota {EtcdCluster.QuotaBytes >> 20} MB), {si.Keys} keys, {Mb(si.ValueBytes)} MB written in {F(si.FillS, "0")} s ({o.ScaleWriters} writers, transactions of up to {EtcdCluster.TxnMaxOps} puts / {EtcdCluster.TxnMaxBytes / 1000} KB); revision {(si.Revision == si.RevisionAfter ? "unchanged" : "MOVED")}; etcd RSS {MbKb(si.EtcdRssKb)} MB. {o.ScaleRounds} timed round(s), no warm-up.");
             L();
-            double idle = startup.MedianIdleRssKb;
-            L($"pwsh's own memory: {MbKb(idle)} MB resident after Import-Module (idle, after a full GC), high-water mark {MbKb(startup.MedianImportHwmKb)} MB. *Engine over pwsh* = the pwsh process's VmHWM during the run minus that idle RSS (target < {EngineRssTargetMb:0} MB).");
+            double idle = startup.MedianImportHwmKb;
+            L($"pwsh's own memory: {MbKb(startup.MedianImportHwmKb)} MB high-water mark (VmHWM) of a pwsh that only imported the module ({MbKb(startup.MedianIdleRssKb)} MB resident at that point). *Engine over pwsh* = the pwsh process's VmHWM during the run minus that high-water mark (target < {EngineRssTargetMb:0} MB).");
             L();
             L("| run | median wall s | ratio to etcdctl / by hand | CPU s | peak RSS MB, whole tree (max) | pwsh VmHWM MB (max) | engine over pwsh MB | output MB |");
             L("|---|---:|---:|---:|---:|---:|---:|---:|");
@@ -168,7 +171,7 @@ namespace ClusterDR.Bench
             L("<details><summary>every run</summary>\n");
             L("| round | run | wall s | CPU s | peak RSS MB (largest / tree sum) | pwsh VmHWM MB | etcd CPU s | others CPU s | check |");
             L("|---:|---|---:|---:|---:|---:|---:|---:|---|");
-            foreach (var r in backups.Concat(restores)) L($"| {r.Round} | {r.Tool} | {F(r.M.WallS)} | {F(r.M.CpuS)} | {MbKb(r.M.MaxRssKb)} / {MbKb(r.M.TreeRssPeakKb)} | {MbKb(r.PwshHwmKb)} | {F(r.M.WatchedTotalCpuS)} | {F(r.M.OthersCpuS)} | {r.Note ?? "ok"} |");
+            foreach (var r in backups.Concat(restores)) L($"| {r.Round} | {r.Tool} | {F(r.M.WallS)} | {F(r.M.CpuS)} | {MbKb(r.M.MaxRssKb)} / {MbKb(r.M.TreeRssPeakKb)} | {MbKb(r.PwshHwmKb)} | {(r.M.WatchedCpuS.Count == 0 ? "n/a" : F(r.M.WatchedTotalCpuS))} | {F(r.M.OthersCpuS)} | {r.Note ?? "ok"} |");
             L("\n</details>\n");
             foreach (var n in notes) L("- " + n);
             return sb.ToString();

@@ -28,6 +28,9 @@ namespace ClusterDR.Bench
             var notes = new List<string>();
             var si = new SetInfo { Set = "cluster-like" };
             RestoreInput input;
+            // Database + WAL, the kept snapshot and archive, then a restored member with its copy and the old dir aside.
+            long need = 5L * o.ScaleMb << 20, free = new DriveInfo(_b.Root).AvailableFreeSpace;
+            if (free < need) throw new IOException($"--scale needs about {need >> 30} GiB free under {_b.Root}; {free >> 30} GiB are (use --work-dir or a smaller --scale-mb).");
             var cluster = _b.StartCluster("scale", 1);
             try
             {
