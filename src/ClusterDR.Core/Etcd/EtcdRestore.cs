@@ -144,7 +144,7 @@ namespace ClusterDR.Etcd
                 Safety.CancellationScope.Effective(ctx.Cancellation).ThrowIfCancellationRequested();
                 last = EtcdStatusReader.Read(urls, req.Tls, ctx.Cancellation, req.Members);
                 if (last.MemberCount == req.Members.Count && last.HealthyCount == last.MemberCount) return last;
-                Thread.Sleep(500);
+                Thread.Sleep(100); // a status read of each member is cheap; the cluster is down until this returns
             }
             throw new ClusterDrException(ErrorIds.WaitTimedOut, ErrorKind.OperationTimeout,
                 $"The restored etcd cluster did not become healthy within {req.WaitTimeout.TotalSeconds:0} s: {last}; " +

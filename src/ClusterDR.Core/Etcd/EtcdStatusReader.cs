@@ -72,6 +72,9 @@ namespace ClusterDR.Etcd
         /// </summary>
         public static ClusterMember FindQuorumProof(QuorumStatus status, EtcdTlsOptions tls, CancellationToken ct)
         {
+            // Members that refuse connections are down: when too few others are left for a quorum, no read can succeed,
+            // and asking the survivors would only wait out their timeout (3 s of every disaster restore).
+            if (status.Members.Count(m => !m.ProvenDown) < status.QuorumSize) return null;
             foreach (var m in status.Members.Where(x => x.Endpoint != null))
             {
                 using (var c = new EtcdClient(new Uri(m.Endpoint), tls, TimeSpan.FromSeconds(3)))

@@ -159,7 +159,7 @@ namespace ClusterDR.Swarm
             string diff = Compare(m, now);
             while (diff != null && clock.Elapsed < TimeSpan.FromSeconds(15))
             {
-                System.Threading.Thread.Sleep(500);
+                System.Threading.Thread.Sleep(200);
                 now = SwarmStatusReader.Read(sh, o, ctx.Cancellation, probeUnreachable: false);
                 diff = Compare(m, now);
             }

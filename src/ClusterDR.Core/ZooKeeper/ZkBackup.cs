@@ -295,7 +295,7 @@ namespace ClusterDR.ZooKeeper
                     else last = me.NotServingText;
                 }
                 catch (ZkProbeException ex) { last = ex.Message; }
-                Thread.Sleep(250);
+                Thread.Sleep(100); // the server is down until this returns
             }
             throw new ClusterDrException(ErrorIds.WaitTimedOut, ErrorKind.OperationTimeout,
                 $"{m.Label} did not serve and catch up within {req.WaitTimeout.TotalSeconds:0} s after the backup: {last}.", m);

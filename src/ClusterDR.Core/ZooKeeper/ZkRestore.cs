@@ -189,7 +189,7 @@ namespace ClusterDR.ZooKeeper
                 last = ZkStatusReader.Read(req.Members.Select(Target), req.ProbeTimeout, ctx.Cancellation, cluster);
                 problem = ZkStatusReader.Problem(last);
                 if (problem == null) return last;
-                Thread.Sleep(250);
+                Thread.Sleep(100); // four-letter words are cheap; the ensemble is down until this returns
             }
             throw new ClusterDrException(ErrorIds.WaitTimedOut, ErrorKind.OperationTimeout,
                 $"The restored ZooKeeper ensemble did not serve with one leader within {req.WaitTimeout.TotalSeconds:0} s: {problem}.");
