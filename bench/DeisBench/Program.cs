@@ -311,15 +311,15 @@ INSERT INTO auth_user (username, email, password, is_superuser, date_joined)
 INSERT INTO api_key SELECT md5('k' || g)::uuid, 1 + g % {Math.Max(1, apps / 2)}, 'user' || g || '@laptop',
   'ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ' || repeat(md5('key' || g), 11) || ' user' || g || '@laptop', now() FROM generate_series(1, {apps}) g;
 INSERT INTO api_app SELECT md5('a' || g)::uuid, 'app-' || g, 1 + g % {Math.Max(1, apps / 2)}, jsonb_build_object('web', 1 + g % 4, 'worker', g % 2), now() - g * interval '1 hour', now() FROM generate_series(1, {apps}) g;
-INSERT INTO api_build SELECT md5('b' || g || r)::uuid, 'app-' || g, 1, 'registry.local:5000/app-' || g || ':git-' || left(md5('s' || g || r), 8), md5('s' || g || r) || left(md5(r::text), 8),
+INSERT INTO api_build SELECT md5('b' || g || '-' || r)::uuid, 'app-' || g, 1, 'registry.local:5000/app-' || g || ':git-' || left(md5('s' || g || '-' || r), 8), md5('s' || g || '-' || r) || left(md5(r::text), 8),
   '{{""web"": ""bin/server --port $PORT"", ""worker"": ""bin/worker""}}'::jsonb, 'FROM ubuntu:14.04' || chr(10) || 'RUN apt-get update' || chr(10) || 'CMD [""bin/server""]', now() FROM generate_series(1, {apps}) g, generate_series(1, 20) r;
-INSERT INTO api_config SELECT md5('c' || g || r)::uuid, 'app-' || g, 1, jsonb_build_object('DATABASE_URL', 'postgres://db.local/' || md5(g::text), 'SECRET_KEY', md5('sk' || g || r), 'RELEASE', r::text),
+INSERT INTO api_config SELECT md5('c' || g || '-' || r)::uuid, 'app-' || g, 1, jsonb_build_object('DATABASE_URL', 'postgres://db.local/' || md5(g::text), 'SECRET_KEY', md5('sk' || g || '-' || r), 'RELEASE', r::text),
   '{{}}'::jsonb, '{{}}'::jsonb, '{{}}'::jsonb, now() FROM generate_series(1, {apps}) g, generate_series(1, 20) r;
-INSERT INTO api_release SELECT md5('r' || g || r)::uuid, 'app-' || g, 1, r, md5('b' || g || r)::uuid, md5('c' || g || r)::uuid, 'user1 deployed ' || left(md5('s' || g || r), 7),
+INSERT INTO api_release SELECT md5('r' || g || '-' || r)::uuid, 'app-' || g, 1, r, md5('b' || g || '-' || r)::uuid, md5('c' || g || '-' || r)::uuid, 'user1 deployed ' || left(md5('s' || g || '-' || r), 7),
   'app-' || g || ':v' || r, now() FROM generate_series(1, {apps}) g, generate_series(1, 20) r;
-INSERT INTO api_container SELECT md5('o' || g || n)::uuid, 'app-' || g, 1, md5('r' || g || 20)::uuid, CASE WHEN n % 2 = 0 THEN 'web' ELSE 'worker' END, n, 'up', now() FROM generate_series(1, {apps}) g, generate_series(1, 5) n;
+INSERT INTO api_container SELECT md5('o' || g || '-' || n)::uuid, 'app-' || g, 1, md5('r' || g || '-' || 20)::uuid, CASE WHEN n % 2 = 0 THEN 'web' ELSE 'worker' END, n, 'up', now() FROM generate_series(1, {apps}) g, generate_series(1, 5) n;
 INSERT INTO api_domain (app_id, owner_id, domain, created) SELECT 'app-' || g, 1, 'app-' || g || '.example.com', now() FROM generate_series(1, {apps}) g;
-INSERT INTO api_push SELECT md5('p' || g || r)::uuid, 'app-' || g, 1, md5('s' || g || r) || left(md5(r::text), 8), md5('fp' || g), 'user1', 'app-' || g,
+INSERT INTO api_push SELECT md5('p' || g || '-' || r)::uuid, 'app-' || g, 1, md5('s' || g || '-' || r) || left(md5(r::text), 8), md5('fp' || g), 'user1', 'app-' || g,
   '10.0.0.' || (g % 250) || ' 51' || r || ' 10.0.1.5 2222', 'git-receive-pack ''app-' || g || '.git''', now() FROM generate_series(1, {apps}) g, generate_series(1, 20) r;
 ";
             string file = Path.Combine(_pg, "fill.sql");
