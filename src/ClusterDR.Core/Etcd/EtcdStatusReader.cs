@@ -159,30 +159,17 @@ namespace ClusterDR.Etcd
         {
             // Settings that cannot work (a missing CA file, an unreadable key) stop here instead of passing for "unreachable".
             using (new EtcdClient(endpoints.FirstOrDefault() ?? new Uri("http://127.0.0.1:2379"), tls)) { }
-            var probes = new Probe[endpoints.Count];
-            var failures = new System.Runtime.ExceptionServices.ExceptionDispatchInfo[endpoints.Count];
-            void ProbeOne(int i)
+            var probes = Transport.ProbeThreads.Run(endpoints.Count, i =>
             {
                 try
                 {
-                    using (var c = new EtcdClient(endpoints[i], tls, timeout ?? TimeSpan.FromSeconds(3))) probes[i] = new Probe { Status = c.Status(ct) };
+                    using (var c = new EtcdClient(endpoints[i], tls, timeout ?? TimeSpan.FromSeconds(3))) return new Probe { Status = c.Status(ct) };
                 }
                 catch (ClusterDrException ex) when (ex.ErrorId != ErrorIds.TlsConfiguration)
                 {
-                    probes[i] = new Probe { Failure = ex.InnerException != null ? EtcdClient.Classify(ex.InnerException) : ProbeFailure.Other, Error = ex.Message };
+                    return new Probe { Failure = ex.InnerException != null ? EtcdClient.Classify(ex.InnerException) : ProbeFailure.Other, Error = ex.Message };
                 }
-                catch (Exception ex) { failures[i] = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex); }
-            }
-            // Own threads, not the thread pool: each probe blocks on its request, and several operations at once
-            // (runspaces, a busy runbook worker) starved the pool until a healthy member's probe timed out.
-            if (endpoints.Count == 1) ProbeOne(0);
-            else
-            {
-                var threads = Enumerable.Range(0, endpoints.Count).Select(i => new Thread(() => ProbeOne(i)) { IsBackground = true, Name = "ClusterDR etcd probe" }).ToArray();
-                foreach (var t in threads) t.Start();
-                foreach (var t in threads) t.Join();
-            }
-            foreach (var f in failures) f?.Throw();
+            });
             var result = new Dictionary<string, Probe>();
             for (int i = 0; i < endpoints.Count; i++) result[endpoints[i].ToString()] = probes[i];
             return result;

@@ -32,15 +32,16 @@ namespace ClusterDR.ZooKeeper
             if (list.Count == 0)
                 throw new ClusterDrException(ErrorIds.InvalidAddress, ErrorKind.InvalidArgument, "Name at least one ZooKeeper server (host:port).");
             foreach (var t in list.Where(t => t.AdminUri == null)) ZkClient.ParseAddress(t.Address);
-            var probes = list.Select(t => Task.Run(() =>
+            var probes = Transport.ProbeThreads.Run(list.Count, i =>
             {
+                var t = list[i];
                 try { return (t, info: t.AdminUri != null ? ZkClient.ProbeAdmin(t.AdminUri, timeout, ct) : ZkClient.Probe(t.Address, timeout, ct, withMntr: true), error: (ZkProbeException)null); }
                 catch (ZkProbeException ex) { return (t, info: (ZkServerInfo)null, error: ex); }
-            })).ToArray();
-            Task.WaitAll(probes, Safety.CancellationScope.Effective(ct));
+            });
+            Safety.CancellationScope.Effective(ct).ThrowIfCancellationRequested();
             var members = new List<ZkMember>();
             var membership = new Dictionary<int, string>();
-            foreach (var (t, info, error) in probes.Select(p => p.Result))
+            foreach (var (t, info, error) in probes)
             {
                 var m = new ZkMember
                 {
