@@ -99,6 +99,8 @@ namespace ClusterDR.Tests.Swarm
             {
                 Endpoints = fake.Endpoints, StopCommand = fake.StopCommand(fake.Endpoints[0]), StartCommand = fake.StartCommand(fake.Endpoints[0]),
                 ShellFor = _ => new LocalShell(), Timeout = TimeSpan.FromSeconds(20),
+                // The fake answers from the thread pool: under a loaded CI run a reply once took longer than the 3 s default.
+                RequestTimeout = TimeSpan.FromSeconds(15),
             };
             Assert.Null(SwarmClassic.TestFailover(req, whatIf));
             Assert.Equal("Primary", SwarmClassic.Read(fake.Endpoints.Take(1), TimeSpan.FromSeconds(10), default)[0].Role);
