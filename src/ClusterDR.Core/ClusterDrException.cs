@@ -121,6 +121,19 @@ namespace ClusterDR
         public const string StoreNotEmpty = "DeisStoreNotEmpty";
         public const string S3ObjectMismatch = "S3ObjectMismatch";
         public const string CredentialsUnavailable = "DeisStoreCredentialsUnavailable";
+        // Backup stores (S3 buckets, Azure Blob containers): the same ids whichever store answers.
+        /// <summary>The store refused the credential (wrong key, expired SAS or token, no permission).</summary>
+        public const string StoreAccessDenied = "BackupStoreAccessDenied";
+        /// <summary>The bucket or container does not exist.</summary>
+        public const string StoreNotFound = "BackupStoreNotFound";
+        /// <summary>No answer from the store's endpoint (DNS, connection refused, timeout).</summary>
+        public const string StoreUnreachable = "BackupStoreUnreachable";
+        /// <summary>The store is full or over its quota.</summary>
+        public const string StoreQuotaExceeded = "BackupStoreQuotaExceeded";
+        /// <summary>No credential was given and none of the store's standard sources (environment, profile) has one.</summary>
+        public const string StoreCredentialsMissing = "BackupStoreCredentialsMissing";
+        /// <summary>Any other refusal by the store; the message carries its error code.</summary>
+        public const string StoreError = "BackupStoreError";
         /// <summary>Any exception the engine did not turn into one of the ids above: a bug.</summary>
         public const string UnexpectedError = "UnexpectedError";
     }

@@ -207,43 +207,11 @@ namespace ClusterDR.Backups
         /// </summary>
         private void Publish()
         {
-            bool exists;
-            try { exists = !MoveNoReplace(PartialPath, FinalPath); }
-            catch (IOException) when (File.Exists(FinalPath) && File.Exists(PartialPath)) { exists = true; }
-            if (exists)
+            if (!Stores.LocalFiles.MoveNoReplace(PartialPath, FinalPath))
                 throw new ClusterDrException(ErrorIds.BackupExists, ErrorKind.ResourceExists,
                     $"Another backup named '{FinalPath}' finished first, while this one was being written; that backup is kept as it is and this run's copy was discarded, so nothing was lost.",
                     FinalPath, surfaceAsIs: true);
         }
-
-        /// <summary>
-        /// False when <paramref name="to"/> exists. .NET's File.Move on Unix checks and then rename(2)s, which
-        /// replaces a file created in between; link(2) fails atomically with EEXIST instead. Windows' MoveFile
-        /// never replaces. A file system without hard links falls back to File.Move.
-        /// </summary>
-        private static bool MoveNoReplace(string from, string to)
-        {
-            if (!System.Runtime.InteropServices.RuntimeInformation.IsOSPlatform(System.Runtime.InteropServices.OSPlatform.Windows))
-            {
-                int rc, errno;
-                try
-                {
-                    rc = link(from, to);
-                    errno = rc == 0 ? 0 : System.Runtime.InteropServices.Marshal.GetLastWin32Error();
-                }
-                catch (Exception ex) when (ex is DllNotFoundException || ex is EntryPointNotFoundException) { rc = -1; errno = -1; }
-                if (rc == 0) { File.Delete(from); return true; }
-                if (errno == EEXIST) return false;
-            }
-            if (File.Exists(to)) return false;
-            File.Move(from, to);
-            return true;
-        }
-
-        private const int EEXIST = 17; // Linux and macOS alike
-
-        [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
-        private static extern int link(string oldpath, string newpath);
 
         private void WriteDirsAndStaged(TarOutputStream tar, DateTime created, ProgressReporter progress, IOperationContext ctx)
         {
