@@ -18,15 +18,15 @@ namespace ClusterDR.Backups
         /// <summary>File name patterns a listing looks for, one per format.</summary>
         public static readonly string[] ListPatterns = { "*" + ZstdCodec.Ext, "*" + GzipCodec.Ext };
 
-        /// <summary>The codec whose magic bytes start <paramref name="path"/>, or null.</summary>
-        public static ArchiveCodec Detect(string path)
+        /// <summary>The codec whose magic bytes start the archive at <paramref name="location"/>, or null.</summary>
+        public static ArchiveCodec Detect(Stores.BackupLocation location) => Detect(ArchiveFile.Probe(location).Head);
+
+        /// <summary>The codec whose magic bytes start <paramref name="head"/>, or null.</summary>
+        internal static ArchiveCodec Detect(byte[] head)
         {
-            var magic = new byte[4];
-            int n = 0;
-            using (var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read))
-                for (int r; n < 4 && (r = f.Read(magic, n, 4 - n)) > 0;) n += r;
-            if (n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b) return Gzip;
-            if (n == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd) return Zstd;
+            int n = head.Length;
+            if (n >= 2 && head[0] == 0x1f && head[1] == 0x8b) return Gzip;
+            if (n >= 4 && head[0] == 0x28 && head[1] == 0xb5 && head[2] == 0x2f && head[3] == 0xfd) return Zstd;
             return null;
         }
 
@@ -42,7 +42,7 @@ namespace ClusterDR.Backups
         /// A single-pass archive whose first <paramref name="headLength"/> bytes (manifest.json's entry) are written
         /// last, in place, once the payload is done.
         /// </summary>
-        public abstract IPatchableArchive OpenPatchable(FileStream file, int headLength, CompressionLevel level);
+        public abstract IPatchableArchive OpenPatchable(Stream file, int headLength, CompressionLevel level);
 
         public abstract Stream OpenRead(Stream file);
 
@@ -50,13 +50,13 @@ namespace ClusterDR.Backups
         /// The uncompressed (tar) length the file's trailer records, and the modulus it is recorded in
         /// (2^32 for gzip's ISIZE, 0 when exact); null when the end is no trailer.
         /// </summary>
-        public abstract (long Length, long Modulus)? ReadTarLength(string path);
+        internal abstract (long Length, long Modulus)? ReadTarLength(ArchiveFile file);
 
         /// <summary>
         /// Whether a file without a trailer can only be a cut-off one. A .tar.zst that the zstd tool made from one of
         /// ours has none and is still whole: its frames end checked, and the payload hashes prove the rest.
         /// </summary>
-        public virtual bool RequiresTrailer(string path) => true;
+        internal virtual bool RequiresTrailer(ArchiveFile file) => true;
 
         /// <summary>
         /// The largest factor the format can shrink data by, which bounds a file's length from below; 0 when there
@@ -64,8 +64,8 @@ namespace ClusterDR.Backups
         /// </summary>
         public virtual long MaxRatio => 0;
 
-        /// <summary>Why the format's reader refused <paramref name="path"/>, in operator terms; null when <paramref name="ex"/> is not the format's.</summary>
-        public abstract string Diagnose(string path, Exception ex);
+        /// <summary>Why the format's reader refused <paramref name="location"/>, in operator terms; null when <paramref name="ex"/> is not the format's.</summary>
+        internal abstract string Diagnose(Stores.BackupLocation location, Exception ex);
     }
 
     /// <summary>A single-pass archive: everything after the head streams through <see cref="Tail"/>; <see cref="Finish"/> writes the head.</summary>

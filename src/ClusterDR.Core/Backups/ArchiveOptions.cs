@@ -19,10 +19,13 @@ namespace ClusterDR.Backups
         public string FileName(string kind, string cluster, string label, DateTime createdUtc) =>
             BackupArchiveWriter.DefaultFileName(kind, cluster, label, createdUtc, Format);
 
-        /// <summary>A writer for <paramref name="fileName"/> (from <see cref="FileName"/>) at this level.</summary>
+        /// <summary>Where the archive goes: null for a local directory, else a store (New-ClusterBackupStore); the directory is then a folder in it.</summary>
+        public Stores.BackupStore Store { get; set; }
+
+        /// <summary>A writer for <paramref name="fileName"/> (from <see cref="FileName"/>) at this level, in <see cref="Store"/>.</summary>
         public BackupArchiveWriter CreateWriter(string directory, string fileName)
         {
-            var writer = BackupArchiveWriter.Create(directory, fileName);
+            var writer = BackupArchiveWriter.Create(Store, directory, fileName);
             writer.CompressionLevel = CompressionLevel;
             return writer;
         }

@@ -15,36 +15,50 @@ namespace ClusterDR.Backups
     /// </summary>
     public sealed class BackupArchiveReader : IDisposable
     {
-        private readonly FileStream _file;
+        private readonly Stream _file;
+        private readonly ArchiveFile _archive;
         private readonly ArchiveCodec _codec;
         private readonly Stream _decompressed;
         private readonly CountingStream _counted;
         private readonly TarTypeWatch _types;
         private readonly TarInputStream _tar;
 
-        private BackupArchiveReader(string path, ArchiveCodec codec)
+        private BackupArchiveReader(ArchiveFile archive, ArchiveCodec codec, bool listing, Func<Stream, Stream> tap)
         {
-            Path = path;
+            _archive = archive;
+            Location = archive.Location;
+            Path = archive.Display;
             _codec = codec;
-            _file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+            // A listing of a remote store reads the manifest in growing ranges; everything else streams the object once.
+            _file = listing && !Location.IsLocal
+                ? new Stores.ChunkedReadStream(Location.Store, Location.Key, archive.Length, Location.Store.ManifestReserve + (256 << 10), default)
+                : Location.OpenRead();
+            if (tap != null) _file = tap(_file);
             _decompressed = Guard(() => codec.OpenRead(_file));
             _counted = new CountingStream(_decompressed);
             _types = new TarTypeWatch(_counted);
             _tar = new TarInputStream(_types, Encoding.UTF8) { IsStreamOwner = false };
         }
 
+        /// <summary>The archive's path, or its store URI.</summary>
         public string Path { get; }
+        public Stores.BackupLocation Location { get; }
+        public long Length => _archive.Length;
         public BackupManifest Manifest { get; private set; }
 
-        public static BackupArchiveReader Open(string path)
+        public static BackupArchiveReader Open(Stores.BackupLocation location) => Open(location, listing: false);
+
+        /// <summary>An archive read through <paramref name="tap"/> (a stream over the raw file that the tap owns).</summary>
+        internal static BackupArchiveReader Open(Stores.BackupLocation location, Func<Stream, Stream> tap) => Open(location, false, tap);
+
+        private static BackupArchiveReader Open(Stores.BackupLocation location, bool listing, Func<Stream, Stream> tap = null)
         {
-            string full = System.IO.Path.GetFullPath(path);
-            if (!File.Exists(full))
-                throw new ClusterDrException(ErrorIds.BackupNotFound, ErrorKind.ObjectNotFound, $"No backup archive at '{full}'.", full);
+            var archive = Guard(location, ArchiveFile.Probe);
+            string full = location.Display;
             // Said first and plainly: a decompressor would call any other file "an unsupported compression method".
-            var codec = ArchiveCodec.Detect(full)
+            var codec = ArchiveCodec.Detect(archive.Head)
                 ?? throw new ClusterDrException(ErrorIds.ManifestInvalid, ErrorKind.InvalidData, $"'{full}' is neither a zstd nor a gzip file, so not a ClusterDR backup.", full);
-            var reader = new BackupArchiveReader(full, codec);
+            var reader = Guard(location, l => new BackupArchiveReader(archive, codec, listing, tap));
             try
             {
                 reader.Manifest = reader.ReadManifestEntry();
@@ -58,21 +72,29 @@ namespace ClusterDR.Backups
         }
 
         /// <summary>Reads only the manifest: cheap, for listing.</summary>
-        public static ClusterBackup ReadBackup(string path)
+        public static ClusterBackup ReadBackup(Stores.BackupLocation location)
         {
-            using (var r = Open(path)) return new ClusterBackup(r.Path, r.Manifest, new FileInfo(r.Path).Length);
+            using (var r = Open(location, listing: true)) return new ClusterBackup(r.Location, r.Manifest, r.Length);
+        }
+
+        /// <summary>A missing local file was always BackupNotFound; an unreadable one (or a store's raw IO failure) says so in operator terms.</summary>
+        private static T Guard<T>(Stores.BackupLocation location, Func<Stores.BackupLocation, T> open)
+        {
+            try { return open(location); }
+            catch (FileNotFoundException ex) { throw new ClusterDrException(ErrorIds.BackupNotFound, ErrorKind.ObjectNotFound, $"No backup archive at '{location.Display}'.", location.Display, ex); }
+            catch (DirectoryNotFoundException ex) { throw new ClusterDrException(ErrorIds.BackupNotFound, ErrorKind.ObjectNotFound, $"No backup archive at '{location.Display}'.", location.Display, ex); }
         }
 
         /// <summary>
         /// Reads the manifest for a listing and proves, without reading any payload, that the file is as long
         /// as the manifest implies: a copy cut short after its manifest is no backup (<see cref="EnsurePlausibleLength"/>).
         /// </summary>
-        public static ClusterBackup ReadListed(string path)
+        public static ClusterBackup ReadListed(Stores.BackupLocation location)
         {
-            using (var r = Open(path))
+            using (var r = Open(location, listing: true))
             {
                 r.EnsurePlausibleLength();
-                return new ClusterBackup(r.Path, r.Manifest, new FileInfo(r.Path).Length);
+                return new ClusterBackup(r.Location, r.Manifest, r.Length);
             }
         }
 
@@ -95,10 +117,10 @@ namespace ClusterDR.Backups
             if (Manifest.Index != null) { lo += Manifest.Index.TarBytes; slack += Manifest.Index.TarSlack; }
             TarEntry e;
             while ((e = NextEntry()) != null && e.IsDirectory) lo += Header(e.TarHeader.Name, ref slack);
-            var trailer = _codec.ReadTarLength(Path);
-            long length = new FileInfo(Path).Length;
+            var trailer = _codec.ReadTarLength(_archive);
+            long length = _archive.Length;
             long d = trailer == null ? -1 : Distance(trailer.Value.Length, lo, trailer.Value.Modulus);
-            if (trailer == null && !_codec.RequiresTrailer(Path))
+            if (trailer == null && !_codec.RequiresTrailer(_archive))
                 throw new ClusterDrException(ErrorIds.ArchiveCorrupt, ErrorKind.InvalidData,
                     $"'{Path}' lacks the end-of-archive record ClusterDR writes, so a listing cannot tell it whole without reading it all: it was recompressed by another tool, or cut short. Test-ClusterBackup reads it through and says which.", Path);
             if (d < 0 || d > slack || d % 512 != 0 || (_codec.MaxRatio > 0 && length < lo / _codec.MaxRatio))
@@ -184,7 +206,7 @@ namespace ClusterDR.Backups
                 string name = ArchivePaths.Normalize(e.Name);
                 if (type == TarHeader.LF_SYMLINK || type == TarHeader.LF_LINK)
                     ArchivePaths.CheckLinkTarget(System.IO.Path.GetTempPath(), name, e.TarHeader.LinkName);
-                var content = new EntryStream(_tar, e.IsDirectory ? 0 : e.Size, Path, _codec);
+                var content = new EntryStream(_tar, e.IsDirectory ? 0 : e.Size, Location, _codec);
                 visit(name, e, content);
                 content.Drain();
             }
@@ -202,8 +224,8 @@ namespace ClusterDR.Backups
                 while (_counted.Read(buf, 0, buf.Length) > 0) { }
                 return 0;
             });
-            var trailer = _codec.ReadTarLength(Path);
-            if (trailer == null ? _codec.RequiresTrailer(Path) : Distance(trailer.Value.Length, _counted.Count, trailer.Value.Modulus) != 0) throw Truncated();
+            var trailer = _codec.ReadTarLength(_archive);
+            if (trailer == null ? _codec.RequiresTrailer(_archive) : Distance(trailer.Value.Length, _counted.Count, trailer.Value.Modulus) != 0) throw Truncated();
         }
 
         /// <summary>The next tar entry, after proving SharpZipLib skipped none it does not understand.</summary>
@@ -229,13 +251,14 @@ namespace ClusterDR.Backups
         private ClusterDrException Truncated() =>
             new ClusterDrException(ErrorIds.ArchiveCorrupt, ErrorKind.InvalidData, $"'{Path}' is truncated or damaged: its compressed stream does not end where its trailer says.", Path);
 
-        internal T Guard<T>(Func<T> read) => Corrupt(Path, _codec, read);
+        internal T Guard<T>(Func<T> read) => Corrupt(Location, _codec, read);
 
-        internal static T Corrupt<T>(string path, ArchiveCodec codec, Func<T> read)
+        internal static T Corrupt<T>(Stores.BackupLocation location, ArchiveCodec codec, Func<T> read)
         {
+            string path = location.Display;
             try { return read(); }
             catch (ClusterDrException) { throw; }
-            catch (Exception ex) when (codec.Diagnose(path, ex) is string why)
+            catch (Exception ex) when (codec.Diagnose(location, ex) is string why)
             {
                 throw new ClusterDrException(ErrorIds.ArchiveCorrupt, ErrorKind.InvalidData, $"'{path}' cannot be used: the file is damaged: {why}.", path, ex);
             }
@@ -278,18 +301,18 @@ namespace ClusterDR.Backups
         private sealed class EntryStream : ReadOnlyStream
         {
             private readonly TarInputStream _tar;
-            private readonly string _path;
+            private readonly Stores.BackupLocation _location;
             private readonly ArchiveCodec _codec;
             private long _remaining;
 
-            public EntryStream(TarInputStream tar, long size, string path, ArchiveCodec codec) { _tar = tar; _remaining = size; _path = path; _codec = codec; }
+            public EntryStream(TarInputStream tar, long size, Stores.BackupLocation location, ArchiveCodec codec) { _tar = tar; _remaining = size; _location = location; _codec = codec; }
 
             public override int Read(byte[] buffer, int offset, int count)
             {
                 if (_remaining <= 0) return 0;
-                int n = Corrupt(_path, _codec, () => _tar.Read(buffer, offset, (int)Math.Min(count, _remaining)));
+                int n = Corrupt(_location, _codec, () => _tar.Read(buffer, offset, (int)Math.Min(count, _remaining)));
                 if (n <= 0)
-                    throw new ClusterDrException(ErrorIds.ArchiveCorrupt, ErrorKind.InvalidData, $"'{_path}' ends in the middle of an entry: the archive is truncated.", _path);
+                    throw new ClusterDrException(ErrorIds.ArchiveCorrupt, ErrorKind.InvalidData, $"'{_location.Display}' ends in the middle of an entry: the archive is truncated.", _location.Display);
                 _remaining -= n;
                 return n;
             }
@@ -312,9 +335,10 @@ namespace ClusterDR.Backups
         /// Streams one payload file to <paramref name="consume"/> and proves afterwards that what was
         /// read matches the manifest (the archive could have changed since it was verified).
         /// </summary>
-        public static void ReadPayload(string archivePath, string payloadName, System.Action<System.IO.Stream> consume)
+        public static void ReadPayload(Stores.BackupLocation archive, string payloadName, System.Action<System.IO.Stream> consume)
         {
-            using (var reader = BackupArchiveReader.Open(archivePath))
+            string archivePath = archive.Display;
+            using (var reader = BackupArchiveReader.Open(archive))
             {
                 var file = reader.Manifest.Files.Find(f => f.Path == payloadName);
                 if (file == null)

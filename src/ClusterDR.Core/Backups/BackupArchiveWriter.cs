@@ -28,7 +28,9 @@ namespace ClusterDR.Backups
         private readonly Dictionary<string, int> _modes = new Dictionary<string, int>(StringComparer.Ordinal);
         private readonly HashSet<string> _streamed = new HashSet<string>(StringComparer.Ordinal);
         private readonly System.Threading.SemaphoreSlim _oneStream = new System.Threading.SemaphoreSlim(1, 1);
-        private FileStream _direct;
+        private Stream _direct;
+        private readonly Stores.RemoteStore _remote; // null: a local file
+        private Stores.IStoreUpload _upload;
         private IPatchableArchive _directArchive;
         private readonly ArchiveCodec _codec;
         private TarOutputStream _directTar;
@@ -37,19 +39,28 @@ namespace ClusterDR.Backups
         private bool _committed;
         private bool _broken;
 
-        private BackupArchiveWriter(string finalPath)
+        private BackupArchiveWriter(string finalPath, Stores.RemoteStore remote = null)
         {
             FinalPath = finalPath;
+            _remote = remote;
+            Location = new Stores.BackupLocation(remote, finalPath);
             _codec = CodecFor(finalPath);
             // Two runs started in the same second share a name: the token keeps their temporary files apart.
             // None of these names ends in .tar.zst or .tar.gz, so a listing never sees them.
             string token = Guid.NewGuid().ToString("N").Substring(0, 12);
             PartialPath = finalPath + "." + token + ".partial";
             _secondPath = finalPath + "." + token + ".2.partial";
-            _stagingDir = Path.Combine(Path.GetDirectoryName(finalPath), "." + Path.GetFileName(finalPath) + "." + token + ".staging");
+            // A remote store's payloads of unknown length are staged in the temp directory (they are small: the index and
+            // the payloads that declare a length stream straight into the upload).
+            _stagingDir = remote == null
+                ? Path.Combine(Path.GetDirectoryName(finalPath), "." + Path.GetFileName(finalPath) + "." + token + ".staging")
+                : Path.Combine(Path.GetTempPath(), ".clusterdr-" + remote.NameOf(finalPath) + "." + token + ".staging");
+            if (remote != null) ManifestReserve = remote.ManifestReserve;
         }
 
+        /// <summary>The archive's final path, or for a remote store its key.</summary>
         public string FinalPath { get; }
+        public Stores.BackupLocation Location { get; }
         public string PartialPath { get; }
 
         /// <summary>
@@ -72,6 +83,23 @@ namespace ClusterDR.Backups
         /// a larger manifest costs one extra pass over the archive, never a failure.
         /// </summary>
         public int ManifestReserve { get; set; } = 64 * 1024;
+
+        /// <summary>
+        /// Prepares a backup named <paramref name="fileName"/> in <paramref name="folder"/> of <paramref name="store"/>
+        /// (null or a local store: a directory, created when missing; a remote store: a key prefix under its own).
+        /// </summary>
+        public static BackupArchiveWriter Create(Stores.BackupStore store, string folder, string fileName)
+        {
+            if (!(store is Stores.RemoteStore remote))
+                return Create(store == null ? folder : Path.GetDirectoryName(store.Combine(folder, fileName)), fileName);
+            string key = remote.Combine(folder, fileName);
+            if (remote.Stat(key, default) != null)
+                throw new ClusterDrException(ErrorIds.BackupExists, ErrorKind.ResourceExists, $"A backup named '{remote.Describe(key)}' already exists; it is never overwritten.", remote.Describe(key), surfaceAsIs: true);
+            var writer = new BackupArchiveWriter(key, remote);
+            Directory.CreateDirectory(writer._stagingDir);
+            FileModes.TrySetOwnerOnly(writer._stagingDir, directory: true);
+            return writer;
+        }
 
         /// <summary>Prepares a backup named <paramref name="fileName"/> in <paramref name="directory"/> (created when missing).</summary>
         public static BackupArchiveWriter Create(string directory, string fileName)
@@ -161,13 +189,13 @@ namespace ClusterDR.Backups
             if (string.IsNullOrEmpty(manifest.ToolVersion)) manifest.ToolVersion = BackupManifest.ToolVersionString;
             long total = 0;
             foreach (var f in _files) if (!_streamed.Contains(f.Path)) total += f.Size;
-            var progress = new ProgressReporter(ctx, "Writing backup archive " + Path.GetFileName(FinalPath), total);
+            var progress = new ProgressReporter(ctx, "Writing backup archive " + Location.Name, total);
             var json = Encoding.UTF8.GetBytes(JsonConvert.SerializeObject(manifest, Formatting.Indented));
             if (_direct == null)
             {
-                using (var file = new FileStream(PartialPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+                var file = OpenOutput(1 << 16);
+                try
                 {
-                    FileModes.TrySetOwnerOnly(PartialPath);
                     using (var compressed = _codec.OpenWrite(file, CompressionLevel))
                     using (var tar = new TarOutputStream(new NoFlushStream(compressed), Encoding.UTF8) { IsStreamOwner = false })
                     {
@@ -177,7 +205,11 @@ namespace ClusterDR.Backups
                         WriteDirsAndStaged(tar, manifest.CreatedUtc, progress, ctx);
                         tar.Finish();
                     }
-                    file.Flush(true);
+                    (file as FileStream)?.Flush(true);
+                }
+                finally
+                {
+                    if (_remote == null) file.Dispose(); // an upload ends at its commit (or, abandoned, in Cleanup)
                 }
             }
             else
@@ -187,18 +219,23 @@ namespace ClusterDR.Backups
                 _directTar.Dispose();
                 // A directory added after the first streamed payload must still come right after the manifest: rewrite.
                 bool fits = json.Length <= _reserve && _dirs.Count == _earlyDirs;
+                // An object store's upload cannot be read back for the rewrite: say so, and abandon the upload.
+                if (!fits && _remote != null)
+                    throw new ClusterDrException(ErrorIds.BackupFailed, ErrorKind.InvalidOperation,
+                        $"The manifest of '{Location.Display}' ({json.Length} bytes) outgrew the {_reserve} bytes a single-pass upload keeps for it; nothing was stored. Back up to a local directory and copy it with Copy-ClusterBackup.", Location.Display);
                 _directArchive.Finish(ManifestHead(fits ? json : new byte[0], manifest.CreatedUtc));
-                _direct.Flush(true);
-                _direct.Dispose();
+                (_direct as FileStream)?.Flush(true);
+                if (_remote == null) _direct.Dispose();
                 _direct = null;
                 // A manifest larger than the space kept for it (or late directories): one more pass puts it first after all.
                 if (!fits) RewriteWithManifest(json, manifest.CreatedUtc, ctx);
             }
-            Publish();
+            long length = _remote == null ? 0 : _upload.Stream.Length;
+            if (_remote == null) Publish(); else _upload.Commit(Safety.CancellationScope.Effective(ctx.Cancellation));
             _committed = true;
             progress.Complete();
             Cleanup();
-            return new ClusterBackup(FinalPath, manifest, new FileInfo(FinalPath).Length);
+            return new ClusterBackup(Location, manifest, _remote == null ? new FileInfo(FinalPath).Length : length);
         }
 
         /// <summary>
@@ -353,14 +390,26 @@ namespace ClusterDR.Backups
         {
             if (_direct != null) return _directTar;
             _reserve = (Math.Max(ManifestReserve, 512) + 511) / 512 * 512;
-            _direct = new FileStream(PartialPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 18);
-            FileModes.TrySetOwnerOnly(PartialPath);
+            _direct = OpenOutput(1 << 18);
             _directArchive = _codec.OpenPatchable(_direct, 512 + _reserve, CompressionLevel);
             _directTar = new TarOutputStream(new NoFlushStream(_directArchive.Tail), Encoding.UTF8) { IsStreamOwner = false };
             // Directory entries sit right after the manifest, where a listing counts them (BackupArchiveReader.EnsurePlausibleLength).
             WriteDirs(_directTar, DateTime.UtcNow);
             _earlyDirs = _dirs.Count;
             return _directTar;
+        }
+
+        /// <summary>The .partial file (0600), or the store's upload; either shows nothing until the commit.</summary>
+        private Stream OpenOutput(int buffer)
+        {
+            if (_remote != null)
+            {
+                _upload = _remote.BeginUpload(FinalPath, default);
+                return _upload.Stream;
+            }
+            var file = new FileStream(PartialPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, buffer);
+            FileModes.TrySetOwnerOnly(PartialPath);
+            return file;
         }
 
         private static void PutEntry(TarOutputStream tar, string name, long size, DateTime modTime, int mode = 384 /* 0600 */)
@@ -378,6 +427,9 @@ namespace ClusterDR.Backups
             _index?.Dispose();
             try { _direct?.Dispose(); } catch { }
             _direct = null;
+            // An upload not committed is abandoned: nothing of it is listed.
+            try { _upload?.Dispose(); } catch { }
+            _upload = null;
             try { if (File.Exists(_secondPath)) File.Delete(_secondPath); } catch { }
             try { if (Directory.Exists(_stagingDir)) Directory.Delete(_stagingDir, true); } catch { }
             if (!_committed) { try { if (File.Exists(PartialPath)) File.Delete(PartialPath); } catch { } }

@@ -12,7 +12,7 @@ namespace ClusterDR.Backups
     /// </summary>
     public static class BackupVerifier
     {
-        public static ClusterBackup Verify(string path, IOperationContext ctx, string expectedKind = null)
+        public static ClusterBackup Verify(Stores.BackupLocation path, IOperationContext ctx, string expectedKind = null)
         {
             var result = Verify(path, ctx, expectedKind, out var index);
             index?.Dispose();
@@ -23,10 +23,17 @@ namespace ClusterDR.Backups
         /// Verifies, and hands over the verified payload index (null when the backup has none) for a restore that reads
         /// the archive again; the caller disposes it.
         /// </summary>
-        public static ClusterBackup Verify(string path, IOperationContext ctx, string expectedKind, out PayloadIndexFile verifiedIndex)
+        public static ClusterBackup Verify(Stores.BackupLocation path, IOperationContext ctx, string expectedKind, out PayloadIndexFile verifiedIndex) =>
+            Verify(path, ctx, expectedKind, null, out verifiedIndex);
+
+        /// <summary>
+        /// Verifies the archive as it streams through <paramref name="tap"/>, which sees every byte of the file in order
+        /// (Copy-ClusterBackup writes the copy from it); the caller drains what the tap has not seen.
+        /// </summary>
+        internal static ClusterBackup Verify(Stores.BackupLocation path, IOperationContext ctx, string expectedKind, Func<Stream, Stream> tap, out PayloadIndexFile verifiedIndex)
         {
             verifiedIndex = null;
-            using (var reader = BackupArchiveReader.Open(path))
+            using (var reader = BackupArchiveReader.Open(path, tap))
             {
                 var manifest = reader.Manifest;
                 if (expectedKind != null && !string.Equals(manifest.Kind, expectedKind, StringComparison.OrdinalIgnoreCase))
@@ -90,7 +97,7 @@ namespace ClusterDR.Backups
                         checksRun.Insert(0, index.Description);
                     }
                     progress.Complete();
-                    var result = new ClusterBackup(reader.Path, manifest, new FileInfo(reader.Path).Length)
+                    var result = new ClusterBackup(reader.Location, manifest, reader.Length)
                     {
                         Verified = true,
                         VerifiedUtc = DateTime.UtcNow,

@@ -15,17 +15,17 @@ namespace ClusterDR.Backups
 
         public override Stream OpenWrite(Stream file, CompressionLevel level) => new GZipStream(file, level, leaveOpen: true);
 
-        public override IPatchableArchive OpenPatchable(FileStream file, int headLength, CompressionLevel level) => new PatchableGzip(file, headLength, level);
+        public override IPatchableArchive OpenPatchable(Stream file, int headLength, CompressionLevel level) => new PatchableGzip(file, headLength, level);
 
         public override Stream OpenRead(Stream file) => new GZipStream(file, CompressionMode.Decompress, leaveOpen: true);
 
-        public override (long Length, long Modulus)? ReadTarLength(string path)
+        internal override (long Length, long Modulus)? ReadTarLength(ArchiveFile file)
         {
-            var t = GzipTrailer.Read(path);
+            var t = GzipTrailer.Read(file);
             return t == null ? ((long, long)?)null : (t.Value.Size, 1L << 32);
         }
 
         // zlib's one message for every gzip failure is "an unsupported compression method": find the real cause.
-        public override string Diagnose(string path, Exception ex) => ex is InvalidDataException ? GzipTrailer.Diagnose(path) : null;
+        internal override string Diagnose(Stores.BackupLocation location, Exception ex) => ex is InvalidDataException ? GzipTrailer.Diagnose(location) : null;
     }
 }

@@ -10,16 +10,11 @@ namespace ClusterDR.Backups
     internal static class GzipTrailer
     {
         /// <summary>The trailer's CRC-32 and ISIZE, or null when the file is too short to be a gzip member.</summary>
-        public static (uint Crc, uint Size)? Read(string path)
+        public static (uint Crc, uint Size)? Read(ArchiveFile file)
         {
-            var trailer = new byte[8];
-            using (var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read))
-            {
-                if (f.Length < 18) return null; // 10-byte header, an empty deflate block, 8-byte trailer
-                f.Seek(-8, SeekOrigin.End);
-                for (int at = 0, n; at < 8; at += n)
-                    if ((n = f.Read(trailer, at, 8 - at)) <= 0) return null;
-            }
+            if (file.Length < 18) return null; // 10-byte header, an empty deflate block, 8-byte trailer
+            var trailer = file.Last(8);
+            if (trailer == null) return null;
             return (PatchableGzip.ReadLe(trailer, 0), PatchableGzip.ReadLe(trailer, 4));
         }
 
@@ -27,13 +22,13 @@ namespace ClusterDR.Backups
         /// Why zlib refused <paramref name="path"/>, in operator terms. Only a failure pays for this second pass:
         /// the deflate data is inflated without zlib's trailer check and its CRC and length compared with the trailer.
         /// </summary>
-        public static string Diagnose(string path)
+        public static string Diagnose(Stores.BackupLocation location)
         {
             try
             {
                 uint crc = 0;
                 long count = 0;
-                using (var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan))
+                using (var f = location.OpenRead())
                 {
                     if (!SkipHeader(f)) return "its gzip header is damaged";
                     using (var inflate = new DeflateStream(f, CompressionMode.Decompress, leaveOpen: true))
@@ -47,12 +42,13 @@ namespace ClusterDR.Backups
                         }
                     }
                 }
-                var t = Read(path);
+                var t = Read(ArchiveFile.Probe(location));
                 if (t == null || t.Value.Crc != crc || t.Value.Size != (uint)(count & 0xffffffff)) return "gzip checksum mismatch";
                 return "its gzip stream is malformed";
             }
             catch (InvalidDataException) { return "its compressed data is corrupt"; }
             catch (IOException ex) { return "it could not be read again to find the damage (" + ex.Message + ")"; }
+            catch (ClusterDrException ex) { return "it could not be read again to find the damage (" + ex.Message + ")"; }
         }
 
         /// <summary>Skips the gzip header with its optional fields (RFC 1952 2.3); false when it is not a deflate member.</summary>

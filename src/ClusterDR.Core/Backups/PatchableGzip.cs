@@ -18,13 +18,13 @@ namespace ClusterDR.Backups
         private const int MaxStored = 65535;
         private static readonly byte[] Header = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255 };
 
-        private readonly FileStream _file;
+        private readonly Stream _file;
         private readonly int _headLength;
         private readonly GZipStream _gzip;
         private readonly MemberBody _body;
         private readonly CountingWriteStream _tail;
 
-        public PatchableGzip(FileStream file, int headLength, CompressionLevel level)
+        public PatchableGzip(Stream file, int headLength, CompressionLevel level)
         {
             _file = file;
             _headLength = headLength;

@@ -81,7 +81,7 @@ namespace ClusterDR.Backups
         /// Every payload file a backup holds, with size and SHA-256: manifest.json's and, for a backup with an index, the
         /// index's (read to the end of the archive, one line at a time; not verified: Test-ClusterBackup does that).
         /// </summary>
-        public static IEnumerable<ManifestFile> ReadFiles(string archivePath)
+        public static IEnumerable<ManifestFile> ReadFiles(Stores.BackupLocation archivePath)
         {
             BackupManifest m;
             var copy = new TempLines("index");
@@ -98,7 +98,7 @@ namespace ClusterDR.Backups
                 copy.Dispose();
                 throw;
             }
-            using (var index = new PayloadIndexFile(copy, m.Index, archivePath))
+            using (var index = new PayloadIndexFile(copy, m.Index, archivePath.Display))
             {
                 foreach (var f in m.Files) yield return f;
                 if (m.Index != null) foreach (var f in index.Files()) yield return f;

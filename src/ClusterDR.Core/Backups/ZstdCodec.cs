@@ -21,20 +21,20 @@ namespace ClusterDR.Backups
 
         public override Stream OpenWrite(Stream file, CompressionLevel level) => new TarZstStream(file, level, 0);
 
-        public override IPatchableArchive OpenPatchable(FileStream file, int headLength, CompressionLevel level) => new PatchableZstd(file, headLength, level);
+        public override IPatchableArchive OpenPatchable(Stream file, int headLength, CompressionLevel level) => new PatchableZstd(file, headLength, level);
 
         public override Stream OpenRead(Stream file) => new DecompressionStream(file, 1 << 17, checkEndOfStream: true, leaveOpen: true);
 
-        public override (long Length, long Modulus)? ReadTarLength(string path)
+        internal override (long Length, long Modulus)? ReadTarLength(ArchiveFile file)
         {
-            var n = ZstdFrames.ReadTrailer(path);
+            var n = ZstdFrames.ReadTrailer(file);
             return n == null ? ((long, long)?)null : (n.Value, 0L);
         }
 
         /// <summary>Only ClusterDR's single-pass layout starts with its raw frame, and ClusterDR always ends an archive with the trailer.</summary>
-        public override bool RequiresTrailer(string path) => ZstdFrames.StartsWithRawFrame(path);
+        internal override bool RequiresTrailer(ArchiveFile file) => ZstdFrames.StartsWithRawFrame(file.Head);
 
-        public override string Diagnose(string path, Exception ex)
+        internal override string Diagnose(Stores.BackupLocation location, Exception ex)
         {
             if (!(ex is ZstdException z)) return null;
             switch (z.Code)
@@ -104,12 +104,12 @@ namespace ClusterDR.Backups
         /// <summary>The head as a raw frame at the front, rewritten in place at the end; its offsets never move.</summary>
         private sealed class PatchableZstd : IPatchableArchive
         {
-            private readonly FileStream _file;
+            private readonly Stream _file;
             private readonly long _start;
             private readonly int _headLength;
             private readonly TarZstStream _tail;
 
-            public PatchableZstd(FileStream file, int headLength, CompressionLevel level)
+            public PatchableZstd(Stream file, int headLength, CompressionLevel level)
             {
                 _file = file;
                 _start = file.Position;

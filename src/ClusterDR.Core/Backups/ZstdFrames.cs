@@ -55,16 +55,13 @@ namespace ClusterDR.Backups
         }
 
         /// <summary>The tar length in the file's trailer frame, or null when its last 24 bytes are no ClusterDR trailer.</summary>
-        public static long? ReadTrailer(string path)
+        public static long? ReadTrailer(Stores.BackupLocation location) => ReadTrailer(ArchiveFile.Probe(location));
+
+        internal static long? ReadTrailer(ArchiveFile file)
         {
-            var t = new byte[TrailerLength];
-            using (var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read))
-            {
-                if (f.Length < RawFrameHeader.Length + TrailerLength) return null;
-                f.Seek(-TrailerLength, SeekOrigin.End);
-                for (int at = 0, n; at < TrailerLength; at += n)
-                    if ((n = f.Read(t, at, TrailerLength - at)) <= 0) return null;
-            }
+            if (file.Length < RawFrameHeader.Length + TrailerLength) return null;
+            var t = file.Last(TrailerLength);
+            if (t == null) return null;
             for (int i = 0; i < 4; i++) if (t[i] != SkippableMagic[i]) return null;
             if (t[4] != 16 || t[5] != 0 || t[6] != 0 || t[7] != 0) return null;
             for (int i = 0; i < 8; i++) if (t[8 + i] != TrailerMark[i]) return null;
@@ -74,14 +71,10 @@ namespace ClusterDR.Backups
         }
 
         /// <summary>Whether the file begins with the raw frame header this class writes.</summary>
-        public static bool StartsWithRawFrame(string path)
+        public static bool StartsWithRawFrame(byte[] h)
         {
-            var h = new byte[RawFrameHeader.Length];
-            int n = 0;
-            using (var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read))
-                for (int r; n < h.Length && (r = f.Read(h, n, h.Length - n)) > 0;) n += r;
-            if (n < h.Length) return false;
-            for (int i = 0; i < h.Length; i++) if (h[i] != RawFrameHeader[i]) return false;
+            if (h.Length < RawFrameHeader.Length) return false;
+            for (int i = 0; i < RawFrameHeader.Length; i++) if (h[i] != RawFrameHeader[i]) return false;
             return true;
         }
     }

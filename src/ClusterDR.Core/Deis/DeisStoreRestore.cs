@@ -15,7 +15,7 @@ namespace ClusterDR.Deis
 {
     public sealed class DeisStoreRestoreRequest
     {
-        public string BackupPath { get; set; }
+        public Stores.BackupLocation BackupPath { get; set; }
         public DeisS3Options S3 { get; set; } = new DeisS3Options();
         public DeisNodeOptions Nodes { get; set; } = new DeisNodeOptions();
         public IRemoteShell StoreShell { get; set; }
@@ -259,7 +259,7 @@ namespace ClusterDR.Deis
             {
                 try
                 {
-                    using (var reader = BackupArchiveReader.Open(backup.Path))
+                    using (var reader = BackupArchiveReader.Open(backup.Location))
                     {
                         reader.ForEachEntry((name, entry, content) =>
                         {
@@ -353,7 +353,7 @@ namespace ClusterDR.Deis
         {
             var file = backup.Manifest.Files.Single(f => f.Path == payload);
             bool found = false;
-            using (var reader = BackupArchiveReader.Open(backup.Path))
+            using (var reader = BackupArchiveReader.Open(backup.Location))
             {
                 reader.ForEachEntry((name, entry, content) =>
                 {

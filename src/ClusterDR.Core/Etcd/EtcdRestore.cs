@@ -12,7 +12,7 @@ namespace ClusterDR.Etcd
 {
     public sealed class EtcdRestoreRequest
     {
-        public string BackupPath { get; set; }
+        public Stores.BackupLocation BackupPath { get; set; }
         public IList<EtcdMemberSpec> Members { get; set; } = new List<EtcdMemberSpec>();
         /// <summary>A new token keeps restored members from ever talking to stray members of the old cluster.</summary>
         public string InitialClusterToken { get; set; }
@@ -40,7 +40,7 @@ namespace ClusterDR.Etcd
             protected override string Operation => "Restore-EtcdSnapshot";
             protected override string Platform => EtcdStatusReader.Platform;
             protected override string BackupKind => EtcdBackup.Kind;
-            protected override string BackupPath => _req.BackupPath;
+            protected override Stores.BackupLocation BackupPath => _req.BackupPath;
             protected override bool Force => _req.Force;
             protected override IList<EtcdMemberSpec> Members => _req.Members;
             protected override string Name(EtcdMemberSpec m) => m.Name;
@@ -78,7 +78,7 @@ namespace ClusterDR.Etcd
                 var sh = Shell(m);
                 string snap = m.DataDir.TrimEnd('/') + ".clusterdr-" + Stamp + ".snapshot.db";
                 plan.Add(m.Label, $"Copy snapshot to {snap}", () =>
-                    BackupArchiveReaderExtensions.ReadPayload(Backup.Path, EtcdBackup.SnapshotFile, payload =>
+                    BackupArchiveReaderExtensions.ReadPayload(Backup.Location, EtcdBackup.SnapshotFile, payload =>
                         sh.RunStreaming("Copy snapshot", "umask 077; mkdir -p \"$(dirname " + Sh.Quote(snap) + ")\" && cat > " + Sh.Quote(snap), payload, null, Ct)),
                     undo: () => sh.RunChecked("Remove copied snapshot", "rm -f " + Sh.Quote(snap), Ct),
                     state: "stopped, snapshot copied");

@@ -6,18 +6,22 @@ namespace ClusterDR
     /// <summary>A backup archive as Get-ClusterBackup and the backup cmdlets return it (PowerShell type name ClusterDR.ClusterBackup).</summary>
     public sealed class ClusterBackup
     {
-        public ClusterBackup(string path, Backups.BackupManifest manifest, long sizeBytes)
+        public ClusterBackup(Stores.BackupLocation location, Backups.BackupManifest manifest, long sizeBytes)
         {
-            Path = path;
+            Location = location;
             Manifest = manifest;
             SizeBytes = sizeBytes;
         }
 
-        /// <summary>Full path of the .tar.gz; restore/test/remove cmdlets bind it from the pipeline.</summary>
-        public string Path { get; }
-        /// <summary>The same full path under FileInfo's name: restore/test/remove cmdlets bind it to -LiteralPath, so a name with [ ] stays literal.</summary>
+        /// <summary>Full path of the archive, or its store URI (s3://bucket/key, https://account.blob.core.windows.net/container/key).</summary>
+        public string Path => Location.Display;
+        /// <summary>The same path or URI under FileInfo's name: restore/test/remove/copy cmdlets bind it to -LiteralPath, so a name with [ ] stays literal.</summary>
         public string FullName => Path;
-        public string Name => System.IO.Path.GetFileName(Path);
+        public string Name => Location.Name;
+        /// <summary>The store the backup is in; null for a local file. Cmdlets bind it to -Store from the pipeline, with FullName.</summary>
+        public Stores.BackupStore Store => Location.IsLocal ? null : Location.Store;
+        /// <summary>The store and key the engine reads the archive from.</summary>
+        public Stores.BackupLocation Location { get; }
         public string Kind => Manifest.Kind;
         public string Cluster => Manifest.Cluster;
         public string Label => Manifest.Label;

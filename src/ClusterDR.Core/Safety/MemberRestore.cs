@@ -48,7 +48,7 @@ namespace ClusterDR.Safety
         protected abstract string Platform { get; }
         /// <summary>The manifest kind a backup must have.</summary>
         protected abstract string BackupKind { get; }
-        protected abstract string BackupPath { get; }
+        protected abstract Stores.BackupLocation BackupPath { get; }
         /// <summary>-Force: the guard warns instead of refusing.</summary>
         protected abstract bool Force { get; }
         protected abstract IList<TMember> Members { get; }

@@ -14,7 +14,7 @@ namespace ClusterDR.Swarm
 {
     public sealed class SwarmRestoreRequest : SwarmNodeRequest
     {
-        public string BackupPath { get; set; }
+        public Stores.BackupLocation BackupPath { get; set; }
         /// <summary>--advertise-addr of the new cluster (null: the address in the restored state).</summary>
         public string AdvertiseAddress { get; set; }
         /// <summary>--listen-addr of the new cluster (null: Docker's default, 0.0.0.0:2377).</summary>
@@ -49,7 +49,7 @@ namespace ClusterDR.Swarm
             protected override string Operation => "Restore-SwarmManager";
             protected override string Platform => SwarmStatusReader.Platform;
             protected override string BackupKind => SwarmBackup.Kind;
-            protected override string BackupPath => _req.BackupPath;
+            protected override Stores.BackupLocation BackupPath => _req.BackupPath;
             protected override bool Force => _req.Force;
             protected override IList<IRemoteShell> Members => new[] { _req.Shell };
             protected override string Name(IRemoteShell sh) => sh.Node;
@@ -197,7 +197,7 @@ namespace ClusterDR.Swarm
             {
                 try
                 {
-                    using (var reader = BackupArchiveReader.Open(backup.Path))
+                    using (var reader = BackupArchiveReader.Open(backup.Location))
                     using (var tar = new TarOutputStream(pipe.Writer, Encoding.UTF8) { IsStreamOwner = false })
                     {
                         var buffer = new byte[1 << 16];

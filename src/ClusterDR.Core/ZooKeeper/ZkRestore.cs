@@ -15,7 +15,7 @@ namespace ClusterDR.ZooKeeper
 {
     public sealed class ZkRestoreRequest
     {
-        public string BackupPath { get; set; }
+        public Stores.BackupLocation BackupPath { get; set; }
         /// <summary>Every server of the ensemble.</summary>
         public IList<ZkMemberSpec> Members { get; set; } = new List<ZkMemberSpec>();
         public bool Force { get; set; }
@@ -45,7 +45,7 @@ namespace ClusterDR.ZooKeeper
             protected override string Operation => "Restore-ZkState";
             protected override string Platform => ZkStatusReader.Platform;
             protected override string BackupKind => ZkBackup.Kind;
-            protected override string BackupPath => _req.BackupPath;
+            protected override Stores.BackupLocation BackupPath => _req.BackupPath;
             protected override bool Force => _req.Force;
             protected override IList<ZkMemberSpec> Members => _req.Members;
             protected override string Name(ZkMemberSpec m) => m.DisplayName;
@@ -66,7 +66,7 @@ namespace ClusterDR.ZooKeeper
                     _staging = Path.Combine(Path.GetTempPath(), "clusterdr-zk-" + Guid.NewGuid().ToString("N").Substring(0, 12));
                     Directory.CreateDirectory(_staging);
                     FileModes.TrySetOwnerOnly(_staging, directory: true);
-                    (_snapTar, _logTar) = BuildTars(Backup.Path, _staging);
+                    (_snapTar, _logTar) = BuildTars(Backup.Location, _staging);
                 });
 
             protected override string StopAction(ZkMemberSpec m) => $"Stop ZooKeeper ({m.EffectiveStop})";
@@ -133,7 +133,7 @@ namespace ClusterDR.ZooKeeper
         /// Reads the verified archive once into two local tars (snapshots and epoch files; logs), each
         /// holding version-2/&lt;file&gt; regular files only: the same names a node's tar -x will see.
         /// </summary>
-        private static (string Snap, string Log) BuildTars(string archive, string staging)
+        private static (string Snap, string Log) BuildTars(Stores.BackupLocation archive, string staging)
         {
             string snap = Path.Combine(staging, "data.tar"), log = Path.Combine(staging, "log.tar");
             using (var reader = BackupArchiveReader.Open(archive))

@@ -53,7 +53,7 @@ namespace ClusterDR.Tests.Engine
             protected override string Operation => "Restore-Fake";
             protected override string Platform => "fake";
             protected override string BackupKind => "fake";
-            protected override string BackupPath => Path;
+            protected override ClusterDR.Stores.BackupLocation BackupPath => Path;
             protected override bool Force => false;
             protected override IList<string> Members { get; } = new[] { "a", "b", "c" };
             protected override string Name(string m) => m;
