@@ -9,10 +9,14 @@ namespace ClusterDR
     /// </summary>
     internal static class ArchiveParameters
     {
+        /// <summary>A Backup- cmdlet's -Path: a directory, or with -Store a folder of the store ("." for its root).</summary>
+        public static string Destination(Commands.ClusterDrCmdlet cmdlet, string path, Stores.BackupStore store) => store != null ? path : cmdlet.ResolveFileSystemPath(path);
+
         public const string Zstd = "Zstd", Gzip = "Gzip";
 
-        public static ArchiveOptions Options(string format, CompressionLevel level) => new ArchiveOptions
+        public static ArchiveOptions Options(string format, CompressionLevel level, Stores.BackupStore store) => new ArchiveOptions
         {
+            Store = store,
             Format = string.Equals(format, Gzip, System.StringComparison.OrdinalIgnoreCase) ? ArchiveFormat.Gzip : ArchiveFormat.Zstd,
             CompressionLevel = level,
         };

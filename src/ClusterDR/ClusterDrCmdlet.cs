@@ -113,31 +113,57 @@ namespace ClusterDR.Commands
         }
 
         /// <summary>
-        /// The one backup a restore cmdlet collected from its -Path/pipeline input, resolved to a file
-        /// system path; NoBackupGiven or MultipleBackupsForRestore otherwise, before anything is touched.
+        /// The one backup a restore cmdlet collected from its -Path/-LiteralPath/-Store and pipeline input;
+        /// NoBackupGiven or MultipleBackupsForRestore otherwise, before anything is touched.
         /// </summary>
-        protected string SingleBackup(System.Collections.Generic.IList<string> paths)
+        protected Stores.BackupLocation SingleBackup(System.Collections.Generic.IList<Stores.BackupLocation> paths)
         {
             string name = MyInvocation?.MyCommand?.Name ?? GetType().Name;
-            paths = System.Linq.Enumerable.ToList(System.Linq.Enumerable.Distinct(paths, StringComparer.Ordinal));
-            if (paths.Count == 0)
+            var distinct = System.Linq.Enumerable.ToList(System.Linq.Enumerable.Select(
+                System.Linq.Enumerable.GroupBy(paths, p => p.Display, StringComparer.Ordinal), g => System.Linq.Enumerable.First(g)));
+            if (distinct.Count == 0)
                 throw new ClusterDrException(ErrorIds.NoBackupGiven, ErrorKind.InvalidArgument,
                     $"No backup reached {name} (did Test-ClusterBackup reject it?). Nothing was changed.");
-            if (paths.Count != 1)
+            if (distinct.Count != 1)
                 throw new ClusterDrException(ErrorIds.MultipleBackups, ErrorKind.InvalidArgument,
-                    $"{name} restores exactly one backup; {paths.Count} were given. Pick one (Sort-Object CreatedUtc | Select-Object -Last 1).");
-            return FileSystemPath(paths[0]);
+                    $"{name} restores exactly one backup; {distinct.Count} were given. Pick one (Sort-Object CreatedUtc | Select-Object -Last 1).");
+            return distinct[0];
         }
 
-        /// <summary>A restore cmdlet's -Path/-LiteralPath input of one pipeline object, resolved into the list SingleBackup checks.</summary>
-        protected void CollectBackups(System.Collections.Generic.List<string> into, string[] path, string[] literalPath)
+        /// <summary>A restore cmdlet's -Path/-LiteralPath input of one pipeline object, resolved (in -Store when given) into the list SingleBackup checks.</summary>
+        protected void CollectBackups(System.Collections.Generic.List<Stores.BackupLocation> into, string[] path, string[] literalPath, Stores.BackupStore store)
         {
-            foreach (var p in literalPath ?? new string[0]) into.AddRange(BackupPaths(p, literal: true));
-            foreach (var p in path ?? new string[0]) into.AddRange(BackupPaths(p, literal: false));
+            foreach (var p in literalPath ?? new string[0]) into.AddRange(BackupLocations(p, literal: true, store));
+            foreach (var p in path ?? new string[0]) into.AddRange(BackupLocations(p, literal: false, store));
+        }
+
+        /// <summary>
+        /// The archives one -Path (wildcards expanded) or -LiteralPath names: files, or with a remote -Store, objects of it.
+        /// In a store a path is a key under the store's prefix or the object's whole URI (a ClusterBackup's FullName);
+        /// wildcards match the names in its folder.
+        /// </summary>
+        protected System.Collections.Generic.IList<Stores.BackupLocation> BackupLocations(string path, bool literal, Stores.BackupStore store)
+        {
+            if (!(store is Stores.RemoteStore remote))
+                return System.Linq.Enumerable.ToList(System.Linq.Enumerable.Select(BackupPaths(path, literal), p => (Stores.BackupLocation)p));
+            string key = remote.KeyOf(path);
+            if (literal || !WildcardPattern.ContainsWildcardCharacters(key)) return new[] { new Stores.BackupLocation(remote, key) };
+            int slash = key.LastIndexOf('/');
+            string folder = slash < 0 ? "" : key.Substring(0, slash + 1);
+            var pattern = new WildcardPattern(key.Substring(slash + 1), WildcardOptions.None);
+            var found = new System.Collections.Generic.List<Stores.BackupLocation>();
+            foreach (var o in remote.ListObjects(folder, Cancellation))
+                if (pattern.IsMatch(remote.NameOf(o.Key))) found.Add(new Stores.BackupLocation(remote, o.Key));
+            if (found.Count == 0)
+                throw new ClusterDrException(ErrorIds.BackupNotFound, ErrorKind.ObjectNotFound,
+                    $"No object of {remote.Location} matches '{path}'. [ ] * ? are wildcards in -Path; give a name that contains them with -LiteralPath.", path);
+            return found;
         }
 
         /// <summary>Resolves a PowerShell path (relative, ~, PSDrive) to a file system path.</summary>
         protected string FileSystemPath(string path) => GetUnresolvedProviderPathFromPSPath(path);
+
+        internal string ResolveFileSystemPath(string path) => FileSystemPath(path);
 
         /// <summary>
         /// The file system paths one -Path (wildcards expanded, like Get-ChildItem) or -LiteralPath (taken as

@@ -26,9 +26,28 @@ namespace ClusterDR.Stores
         /// <summary>A remote object cannot be rewritten when its manifest outgrows the space kept for it, so keep 1 MiB.</summary>
         internal override int ManifestReserve => 1024 * 1024;
 
+        /// <summary>
+        /// The key an operator means: the object's whole URI (a ClusterBackup's FullName) as it is, else a key under the
+        /// store's prefix ("etcd/x.tar.zst" in a store made with -Prefix backups/ is backups/etcd/x.tar.zst).
+        /// </summary>
+        public string KeyOf(string pathOrUri)
+        {
+            string root = Describe("");
+            if (pathOrUri.StartsWith(root, StringComparison.Ordinal)) return pathOrUri.Substring(root.Length);
+            string rel = pathOrUri.Replace('\\', '/').TrimStart('/');
+            if (rel == "." || rel == "./") rel = "";
+            else if (rel.StartsWith("./", StringComparison.Ordinal)) rel = rel.Substring(2);
+            return string.IsNullOrEmpty(Prefix) ? rel : Prefix + rel;
+        }
+
+        /// <summary>The objects directly in <paramref name="folder"/> (a key prefix ending in "/", or "" for the bucket's root).</summary>
+        public System.Collections.Generic.IEnumerable<StoreObject> ListObjects(string folder, CancellationToken ct) => List(folder, false, ct);
+
+        /// <summary>The key of <paramref name="name"/> in <paramref name="folder"/>, which is read as <see cref="KeyOf"/> reads a path (null or ".": the prefix).</summary>
         public override string Combine(string folder, string name)
         {
-            string f = string.IsNullOrEmpty(folder) ? Prefix : folder.Replace('\\', '/');
+            string f = string.IsNullOrEmpty(folder) ? Prefix : KeyOf(folder);
+            if (string.IsNullOrEmpty(name)) return f;
             if (string.IsNullOrEmpty(f)) return name;
             return f.EndsWith("/", StringComparison.Ordinal) ? f + name : f + "/" + name;
         }

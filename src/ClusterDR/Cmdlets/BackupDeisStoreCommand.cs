@@ -8,10 +8,14 @@ namespace ClusterDR.Commands
     [OutputType(typeof(ClusterBackup))]
     public sealed class BackupDeisStoreCommand : DeisStoreCmdletBase
     {
-        /// <summary>Directory that receives the archive (created when missing).</summary>
+        /// <summary>Directory that receives the archive (created when missing); with -Store, a folder of the store ("." for its root).</summary>
         [Parameter(Mandatory = true, Position = 1)]
         [Alias("Destination")]
         public string Path { get; set; }
+
+        /// <summary>The store that receives the archive (New-ClusterBackupStore); -Path is then a folder in it ("." for its root).</summary>
+        [Parameter]
+        public Stores.BackupStore Store { get; set; }
 
         [Parameter]
         [ValidateBackupName]
@@ -56,7 +60,7 @@ namespace ClusterDR.Commands
                 var b = DeisStoreBackup.Run(new DeisStoreBackupRequest
                 {
                     S3 = S3(), Nodes = Nodes(), StoreShell = store, DatabaseShell = db, IncludeVolume = !SkipVolume,
-                    IncludeDatabase = IncludeDatabase, Directory = FileSystemPath(Path), Label = Label, Force = Force, Archive = ArchiveParameters.Options(ArchiveFormat, CompressionLevel),
+                    IncludeDatabase = IncludeDatabase, Directory = ArchiveParameters.Destination(this, Path, Store), Label = Label, Force = Force, Archive = ArchiveParameters.Options(ArchiveFormat, CompressionLevel, Store),
                 }, Context);
                 if (b != null) WriteObject(b);
             }

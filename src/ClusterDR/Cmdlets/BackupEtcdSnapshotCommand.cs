@@ -19,10 +19,14 @@ namespace ClusterDR.Commands
         [Alias("ClientUrl", "Endpoints")]
         public Uri Endpoint { get; set; }
 
-        /// <summary>Directory that receives the archive (created when missing).</summary>
+        /// <summary>Directory that receives the archive (created when missing); with -Store, a folder of the store ("." for its root).</summary>
         [Parameter(Mandatory = true, Position = 1)]
         [Alias("Destination")]
         public string Path { get; set; }
+
+        /// <summary>The store that receives the archive (New-ClusterBackupStore); -Path is then a folder in it ("." for its root).</summary>
+        [Parameter]
+        public Stores.BackupStore Store { get; set; }
 
         /// <summary>A short tag for the file name and manifest.</summary>
         [Parameter]
@@ -55,11 +59,11 @@ namespace ClusterDR.Commands
             {
                 Endpoint = Endpoint ?? new Uri("http://127.0.0.1:2379"),
                 Tls = Tls(),
-                Directory = FileSystemPath(Path),
+                Directory = ArchiveParameters.Destination(this, Path, Store),
                 Label = Label,
                 Force = Force,
                 Etcdctl = EtcdctlPath,
-                Archive = ArchiveParameters.Options(ArchiveFormat, CompressionLevel),
+                Archive = ArchiveParameters.Options(ArchiveFormat, CompressionLevel, Store),
             };
             if (ParameterSetName == EndpointSet)
             {

@@ -23,10 +23,14 @@ namespace ClusterDR.Commands
         [ValidateNotNullOrEmpty]
         public string[] Server { get; set; }
 
-        /// <summary>Directory that receives the archive (created when missing).</summary>
+        /// <summary>Directory that receives the archive (created when missing); with -Store, a folder of the store ("." for its root).</summary>
         [Parameter(Mandatory = true, Position = 2)]
         [Alias("Destination")]
         public string Path { get; set; }
+
+        /// <summary>The store that receives the archive (New-ClusterBackupStore); -Path is then a folder in it ("." for its root).</summary>
+        [Parameter]
+        public Stores.BackupStore Store { get; set; }
 
         /// <summary>A short tag for the file name and manifest.</summary>
         [Parameter]
@@ -64,12 +68,12 @@ namespace ClusterDR.Commands
             {
                 Member = Member,
                 Servers = Server,
-                Directory = FileSystemPath(Path),
+                Directory = ArchiveParameters.Destination(this, Path, Store),
                 Label = Label,
                 Cluster = Cluster,
                 Force = Force,
                 Ssh = Ssh(),
-                Archive = ArchiveParameters.Options(ArchiveFormat, CompressionLevel),
+                Archive = ArchiveParameters.Options(ArchiveFormat, CompressionLevel, Store),
                 WaitTimeout = TimeSpan.FromSeconds(WaitTimeoutSec),
             }, Context);
             if (b != null) WriteObject(b);

@@ -22,6 +22,11 @@ namespace ClusterDR.Commands
         [Alias("PSPath", "FullName")]
         public string[] LiteralPath { get; set; }
 
+        /// <summary>The store the backup is in (New-ClusterBackupStore): paths are then keys or URIs of its objects. Binds ClusterBackup objects' Store from the pipeline; without it, paths are files.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        public Stores.BackupStore Store { get; set; }
+
+
         /// <summary>Only backups of this kind (wildcards).</summary>
         [Parameter]
         [ArgumentCompleter(typeof(BackupKindCompleter))]
@@ -50,13 +55,21 @@ namespace ClusterDR.Commands
                 var found = new List<ClusterBackup>();
                 try
                 {
-                    foreach (var p in BackupPaths(given, literal))
-                        found.AddRange(BackupCatalog.List(p, Recurse, null, null, (file, ex) =>
-                        {
-                            // A damaged or cut-off backup is news an operator must see; a foreign file is not.
-                            if (ex.ErrorId == ErrorIds.ArchiveCorrupt) WriteWarning($"Leaving out {file}: {ex.Message}");
-                            else WriteVerbose($"Skipping {file}: {ex.Message}");
-                        }));
+                    // A damaged or cut-off backup is news an operator must see; a foreign file is not.
+                    Action<string, ClusterDrException> skipped = (file, ex) =>
+                    {
+                        if (ex.ErrorId == ErrorIds.ArchiveCorrupt) WriteWarning($"Leaving out {file}: {ex.Message}");
+                        else WriteVerbose($"Skipping {file}: {ex.Message}");
+                    };
+                    if (Store is Stores.RemoteStore remote)
+                    {
+                        // A folder of the store, or one object: the store's own listing, manifests only.
+                        string folder = remote.KeyOf(given);
+                        found.AddRange(BackupCatalog.List(remote, remote.Describe(folder), Recurse, null, null, skipped, Cancellation));
+                    }
+                    else
+                        foreach (var p in BackupPaths(given, literal))
+                            found.AddRange(BackupCatalog.List(p, Recurse, null, null, skipped));
                 }
                 catch (ClusterDrException ex)
                 {

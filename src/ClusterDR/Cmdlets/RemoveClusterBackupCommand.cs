@@ -19,6 +19,11 @@ namespace ClusterDR.Commands
         [Alias("PSPath", "FullName")]
         public string[] LiteralPath { get; set; }
 
+        /// <summary>The store the backup is in (New-ClusterBackupStore): paths are then keys or URIs of its objects. Binds ClusterBackup objects' Store from the pipeline; without it, paths are files.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        public Stores.BackupStore Store { get; set; }
+
+
         // Engine errors are written per input; Run ends the cmdlet on anything else (UnexpectedError).
         protected override void ProcessRecord() => Run(() =>
         {
@@ -27,13 +32,13 @@ namespace ClusterDR.Commands
             {
                 try
                 {
-                    foreach (var p in BackupPaths(given, literal))
+                    foreach (var p in BackupLocations(given, literal, Store))
                     {
                         try
                         {
                             var backup = BackupArchiveReader.ReadBackup(p);
                             if (!ShouldProcess(backup.Path, $"Remove {backup.Kind} backup of {backup.Cluster} from {backup.CreatedUtc:u}")) continue;
-                            BackupCatalog.Remove(backup.Path);
+                            BackupCatalog.Remove(backup.Location);
                         }
                         catch (ClusterDrException ex) { WriteEngineError(ex); }
                     }

@@ -22,6 +22,11 @@ namespace ClusterDR.Commands
         [Alias("PSPath", "FullName")]
         public string[] LiteralPath { get; set; }
 
+        /// <summary>The store the backup is in (New-ClusterBackupStore): paths are then keys or URIs of its objects. Binds ClusterBackup objects' Store from the pipeline; without it, paths are files.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        public Stores.BackupStore Store { get; set; }
+
+
         /// <summary>A store node ("localhost" or user@host:port): Ceph guard, store volume, deisctl (named here: the archive takes position 0).</summary>
         [Parameter(ParameterSetName = NodeSet)]
         [Parameter(ParameterSetName = NodeLiteralPathSet)]
@@ -53,7 +58,7 @@ namespace ClusterDR.Commands
         [Parameter]
         public SwitchParameter Force { get; set; }
 
-        private readonly List<string> _paths = new List<string>();
+        private readonly List<Stores.BackupLocation> _paths = new List<Stores.BackupLocation>();
 
         protected override DeisNodeOptions Nodes()
         {
@@ -63,11 +68,11 @@ namespace ClusterDR.Commands
             return n;
         }
 
-        protected override void ProcessRecord() => Run(() => CollectBackups(_paths, Path, LiteralPath));
+        protected override void ProcessRecord() => Run(() => CollectBackups(_paths, Path, LiteralPath, Store));
 
         protected override void EndProcessing() => Run(() =>
         {
-            string path = SingleBackup(_paths);
+            var path = SingleBackup(_paths);
             using (var store = StoreShell())
             using (var db = NodeShell(DatabaseNode))
             using (var controller = NodeShell(ControllerNode))

@@ -25,6 +25,11 @@ namespace ClusterDR.Commands
         [Alias("PSPath", "FullName")]
         public string[] LiteralPath { get; set; }
 
+        /// <summary>The store the backup is in (New-ClusterBackupStore): paths are then keys or URIs of its objects. Binds ClusterBackup objects' Store from the pipeline; without it, paths are files.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        public Stores.BackupStore Store { get; set; }
+
+
         /// <summary>Every member of the restored cluster: hashtables with Name, Node, PeerUrl, ClientUrl, DataDir and Unit or StartCommand/StopCommand.</summary>
         [Parameter(Mandatory = true, Position = 1)]
         [ValidateNotNullOrEmpty]
@@ -43,9 +48,9 @@ namespace ClusterDR.Commands
         [Parameter]
         public SwitchParameter Force { get; set; }
 
-        private readonly List<string> _paths = new List<string>();
+        private readonly List<Stores.BackupLocation> _paths = new List<Stores.BackupLocation>();
 
-        protected override void ProcessRecord() => Run(() => CollectBackups(_paths, Path, LiteralPath));
+        protected override void ProcessRecord() => Run(() => CollectBackups(_paths, Path, LiteralPath, Store));
 
         protected override void EndProcessing() => Run(() =>
         {

@@ -22,6 +22,11 @@ namespace ClusterDR.Commands
         [Alias("PSPath", "FullName")]
         public string[] LiteralPath { get; set; }
 
+        /// <summary>The store the backup is in (New-ClusterBackupStore): paths are then keys or URIs of its objects. Binds ClusterBackup objects' Store from the pipeline; without it, paths are files.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        public Stores.BackupStore Store { get; set; }
+
+
         /// <summary>The manager: "localhost" or an SSH target user@host:port (named here: the archive takes position 0).</summary>
         [Parameter(Mandatory = true, ParameterSetName = NodeSet, ValueFromPipelineByPropertyName = true)]
         [Parameter(Mandatory = true, ParameterSetName = NodeLiteralPathSet, ValueFromPipelineByPropertyName = true)]
@@ -45,13 +50,13 @@ namespace ClusterDR.Commands
         [Parameter]
         public SwitchParameter Force { get; set; }
 
-        private readonly List<string> _paths = new List<string>();
+        private readonly List<Stores.BackupLocation> _paths = new List<Stores.BackupLocation>();
 
-        protected override void ProcessRecord() => Run(() => CollectBackups(_paths, Path, LiteralPath));
+        protected override void ProcessRecord() => Run(() => CollectBackups(_paths, Path, LiteralPath, Store));
 
         protected override void EndProcessing() => Run(() =>
         {
-            string path = SingleBackup(_paths);
+            var path = SingleBackup(_paths);
             using (var sh = Shell())
             {
                 var r = SwarmRestore.Run(new SwarmRestoreRequest

@@ -23,6 +23,11 @@ namespace ClusterDR.Commands
         [Alias("PSPath", "FullName")]
         public string[] LiteralPath { get; set; }
 
+        /// <summary>The store the backup is in (New-ClusterBackupStore): paths are then keys or URIs of its objects. Binds ClusterBackup objects' Store from the pipeline; without it, paths are files.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        public Stores.BackupStore Store { get; set; }
+
+
         /// <summary>Return $true/$false per backup instead of objects and errors.</summary>
         [Parameter]
         public SwitchParameter Quiet { get; set; }
@@ -37,7 +42,7 @@ namespace ClusterDR.Commands
                 if (p == null) continue;
                 try
                 {
-                    var verified = BackupVerifier.Verify(FileSystemPath(p), Context);
+                    var verified = BackupVerifier.Verify(p, Context);
                     WriteVerbose($"{verified.Path}: {verified.Verification}.");
                     if (Quiet) WriteObject(true); else WriteObject(verified);
                 }
@@ -50,14 +55,14 @@ namespace ClusterDR.Commands
         });
 
         /// <summary>The archives one -Path names; one that names none is an error (with -Quiet: $false).</summary>
-        private System.Collections.Generic.IEnumerable<string> Resolve(string given, bool literal)
+        private System.Collections.Generic.IEnumerable<Stores.BackupLocation> Resolve(string given, bool literal)
         {
-            try { return BackupPaths(given, literal); }
+            try { return BackupLocations(given, literal, Store); }
             catch (ClusterDrException ex)
             {
                 if (Quiet) { WriteVerbose($"{given}: {ex.ErrorId}: {ex.Message}"); WriteObject(false); }
                 else WriteEngineError(ex);
-                return new string[0];
+                return new Stores.BackupLocation[0];
             }
         }
     }
