@@ -15,6 +15,7 @@
         'Get-ClusterBackup'
         'Test-ClusterBackup'
         'Remove-ClusterBackup'
+        'Copy-ClusterBackup'
         'Get-EtcdClusterStatus'
         'Backup-EtcdSnapshot'
         'Restore-EtcdSnapshot'
