@@ -141,18 +141,18 @@ namespace ClusterDR.Deis
             {
                 // AWSSDK.S3 4.x signs with SigV4 only: it runs unsigned and the last handler before the wire signs with SigV2.
                 config.HttpClientFactory = new S3HttpClientFactory(o.AccessKey, System.Text.Encoding.UTF8.GetBytes(Secrets.Plain(o.SecretKey)), connections);
-                return Traced(new AmazonS3Client(new AnonymousAWSCredentials(), config), o);
+                return Traced(new AmazonS3Client(new AnonymousAWSCredentials(), config), o.GatewayUri);
             }
             // Our HttpClients under SigV4 too: keys with "." or ".." segments must reach the wire as the SDK signed them.
             config.HttpClientFactory = new S3HttpClientFactory(o.AccessKey, null, connections);
-            return Traced(new AmazonS3Client(new BasicAWSCredentials(o.AccessKey, Secrets.Plain(o.SecretKey)), config), o);
+            return Traced(new AmazonS3Client(new BasicAWSCredentials(o.AccessKey, Secrets.Plain(o.SecretKey)), config), o.GatewayUri);
         }
 
         /// <summary>
         /// A -Debug line per S3 operation ("S3 GetObject http://gateway/bucket/key"), written as the SDK sends it: the
         /// operation, bucket and key only (keys and signatures travel in headers, never in the line).
         /// </summary>
-        private static AmazonS3Client Traced(AmazonS3Client client, DeisS3Options o)
+        internal static AmazonS3Client Traced(AmazonS3Client client, Uri gateway)
         {
             client.BeforeRequestEvent += (sender, e) =>
             {
@@ -163,7 +163,7 @@ namespace ClusterDR.Deis
                 string bucket = request.GetType().GetProperty("BucketName")?.GetValue(request) as string;
                 string key = request.GetType().GetProperty("Key")?.GetValue(request) as string;
                 string path = string.Join("/", new[] { bucket, key }.Where(x => !string.IsNullOrEmpty(x)).SelectMany(x => x.Split('/')).Select(Uri.EscapeDataString));
-                Transport.DebugLog.Write($"S3 {op} {Transport.DebugLog.Redact(new Uri(o.GatewayUri, "/" + path))}");
+                Transport.DebugLog.Write($"S3 {op} {Transport.DebugLog.Redact(new Uri(gateway, "/" + path))}");
             };
             return client;
         }

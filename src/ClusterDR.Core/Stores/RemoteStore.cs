@@ -18,6 +18,11 @@ namespace ClusterDR.Stores
         /// <summary>Parts sent at once while the next one fills (the upload overlaps reading the cluster).</summary>
         public int PartsInFlight { get; set; } = 2;
 
+        /// <summary>Creates the bucket or container when there is none (tests and first-time set-up; backups never create one).</summary>
+        public void CreateIfMissing() => EnsureContainer(default);
+
+        internal abstract void EnsureContainer(CancellationToken ct);
+
         /// <summary>Starts an upload of parts for <paramref name="key"/>; nothing is visible until Complete.</summary>
         internal abstract IMultipartUpload StartMultipart(string key, CancellationToken ct);
 
