@@ -16,6 +16,7 @@
         'Test-ClusterBackup'
         'Remove-ClusterBackup'
         'Copy-ClusterBackup'
+        'New-ClusterBackupStore'
         'Get-EtcdClusterStatus'
         'Backup-EtcdSnapshot'
         'Restore-EtcdSnapshot'
@@ -42,7 +43,7 @@
     AliasesToExport      = @()
     PrivateData          = @{
         PSData = @{
-            Tags         = @('etcd', 'DisasterRecovery', 'Backup', 'Restore', 'Quorum', 'Kubernetes', 'DockerSwarm', 'ZooKeeper', 'DCOS', 'Linux', 'Windows', 'PSEdition_Core', 'PSEdition_Desktop', 'AzureAutomation')
+            Tags         = @('etcd', 'DisasterRecovery', 'Backup', 'Restore', 'Quorum', 'Kubernetes', 'DockerSwarm', 'ZooKeeper', 'DCOS', 'Linux', 'Windows', 'PSEdition_Core', 'PSEdition_Desktop', 'AzureAutomation', 'S3', 'AzureBlob')
             LicenseUri   = 'https://github.com/clusterdr/ClusterDR/blob/main/LICENSE'
             ProjectUri   = 'https://github.com/clusterdr/ClusterDR'
             ReleaseNotes = '0.3.0: backups are .tar.zst by default (zstd level 1; .tar.gz still read, and written with -ArchiveFormat Gzip); -ArchiveFormat and -CompressionLevel on every Backup- cmdlet. See CHANGELOG.md: https://github.com/clusterdr/ClusterDR/blob/main/CHANGELOG.md'

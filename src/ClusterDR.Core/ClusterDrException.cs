@@ -132,6 +132,8 @@ namespace ClusterDR
         public const string StoreQuotaExceeded = "BackupStoreQuotaExceeded";
         /// <summary>No credential was given and none of the store's standard sources (environment, profile) has one.</summary>
         public const string StoreCredentialsMissing = "BackupStoreCredentialsMissing";
+        /// <summary>More than one credential was given for one store.</summary>
+        public const string StoreCredentialsAmbiguous = "BackupStoreCredentialsAmbiguous";
         /// <summary>Any other refusal by the store; the message carries its error code.</summary>
         public const string StoreError = "BackupStoreError";
         /// <summary>Any exception the engine did not turn into one of the ids above: a bug.</summary>

@@ -4,8 +4,9 @@
 # packages when they are missing, without letting the packages start their own daemons.
 # As non-root, or off Debian/Ubuntu, it only says what to install.
 set -eu
-# With arguments (etcd zookeeper ssh docker ceph postgresql tools), only those components.
-wanted=" ${*:-etcd ssh zookeeper docker ceph postgresql tools} "
+# With arguments (etcd zookeeper ssh docker ceph postgresql tools azurite), only those components.
+# azurite: the Azure Blob emulator from npm, into out/tools/azurite (never global).
+wanted=" ${*:-etcd ssh zookeeper docker ceph postgresql tools azurite} "
 want() { case "$wanted" in *" $1 "*) return 0;; esac; return 1; }
 need=""
 if want etcd; then
@@ -33,6 +34,18 @@ if want postgresql; then
     command -v psql >/dev/null 2>&1 || need="$need postgresql-client"
 fi
 if want tools; then command -v zstd >/dev/null 2>&1 || need="$need zstd"; fi
+if want azurite; then
+    azurite_dir="$(cd "$(dirname "$0")/../.." && pwd)/out/tools/azurite"
+    if [ ! -x "$azurite_dir/node_modules/.bin/azurite-blob" ]; then
+        if command -v npm >/dev/null 2>&1; then
+            echo "Installing Azurite 3.37.0 (npm) into $azurite_dir..."
+            mkdir -p "$azurite_dir"
+            npm install --prefix "$azurite_dir" --no-audit --no-fund --loglevel=error azurite@3.37.0 >/dev/null
+        else
+            need="$need nodejs npm"
+        fi
+    fi
+fi
 [ -z "$need" ] && exit 0
 need=$(echo $need | tr ' ' '\n' | sort -u | tr '\n' ' ')
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
