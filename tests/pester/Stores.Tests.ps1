@@ -119,6 +119,8 @@ Describe 'A full cycle through <Name>' -ForEach @(
     It 'tests it from the pipeline, and copies it to the other store verified' {
         $tested = Get-ClusterBackup -Store $script:here -Label $script:label | Test-ClusterBackup
         $tested.Verified | Should -BeTrue
+        $tested | Copy-ClusterBackup -Destination 'copies' -DestinationStore $script:there -WhatIf
+        @(Get-ClusterBackup -Store $script:there -Path copies -Label $script:label).Count | Should -Be 0 -Because '-WhatIf copies nothing'
         $copy = $tested | Copy-ClusterBackup -Destination 'copies' -DestinationStore $script:there
         $copy.Verified | Should -BeTrue
         $copy.Path | Should -BeLike "$($script:there.Location)copies/*"
@@ -130,7 +132,8 @@ Describe 'A full cycle through <Name>' -ForEach @(
         & etcdctl --endpoints=$($script:endpoints[0]) put /after-backup gone | Out-Null
         foreach ($m in $script:members) { & sh -c $m.StopCommand }
         $r = Get-ClusterBackup -Store $script:here -Label $script:label | Restore-EtcdSnapshot -Member $script:members -Confirm:$false
-        $r.Success | Should -BeTrue
+        $r.BackupPath | Should -BeLike "$($script:here.Location)*$($script:label)*"
+        $r.Status.HealthyCount | Should -Be 3
         (Get-Keys) -join ',' | Should -Be $before
     }
 
