@@ -70,7 +70,7 @@ BeforeAll {
 
     $script:bucket = 'clusterdr-pester'
     $script:container = 'clusterdr-pester'
-    $script:s3 = New-ClusterBackupStore -Bucket $script:bucket -Endpoint $script:s3Endpoint -Credential $script:s3Cred -Prefix 'etcd/'
+    $script:s3 = New-ClusterBackupStore -Bucket $script:bucket -EndpointUrl $script:s3Endpoint -Credential $script:s3Cred -Prefix 'etcd/'
     $script:blob = New-ClusterBackupStore -Container $script:container -BlobEndpoint $script:azEndpoint -AccountKey $script:azKey -Prefix 'dr/'
     # A store is made without contacting anything; its bucket or container is the operator's to create, as here.
     $script:s3.CreateIfMissing()
@@ -163,7 +163,7 @@ Describe 'When an upload fails' {
     }
 
     It 'a wrong credential is BackupStoreAccessDenied, and no text carries the secret' {
-        $badS3 = New-ClusterBackupStore -Bucket $script:bucket -Endpoint $script:s3Endpoint -Prefix 'etcd/' `
+        $badS3 = New-ClusterBackupStore -Bucket $script:bucket -EndpointUrl $script:s3Endpoint -Prefix 'etcd/' `
             -Credential ([pscredential]::new($script:s3Access, (ConvertTo-SecureString 'not-the-secret' -AsPlainText -Force)))
         $badBlob = New-ClusterBackupStore -Container $script:container -BlobEndpoint $script:azEndpoint `
             -AccountKey (ConvertTo-SecureString ([Convert]::ToBase64String([byte[]](1..64))) -AsPlainText -Force)

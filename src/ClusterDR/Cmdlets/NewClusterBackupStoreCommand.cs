@@ -21,16 +21,15 @@ namespace ClusterDR.Commands
         [ValidateNotNullOrEmpty]
         public string Bucket { get; set; }
 
-        /// <summary>The S3 endpoint (http(s)://host:port of radosgw or MinIO); leave it out for AWS in -Region.</summary>
+        /// <summary>The S3 endpoint (http(s)://host:port of radosgw or MinIO), named as in AWS.Tools; leave it out for AWS in -Region.</summary>
         [Parameter(ParameterSetName = S3Set)]
-        public Uri Endpoint { get; set; }
+        public Uri EndpointUrl { get; set; }
 
         /// <summary>The region the requests are signed for (SigV4); us-east-1 by default.</summary>
         [Parameter(ParameterSetName = S3Set)]
-        [ValidateNotNullOrEmpty]
         public string Region { get; set; } = "us-east-1";
 
-        /// <summary>Path-style addressing (http://host/bucket/key): on by default with -Endpoint, off for AWS (virtual-host).</summary>
+        /// <summary>Path-style addressing (http://host/bucket/key): on by default with -EndpointUrl, off for AWS (virtual-host).</summary>
         [Parameter(ParameterSetName = S3Set)]
         public SwitchParameter PathStyle { get; set; }
 
@@ -79,7 +78,6 @@ namespace ClusterDR.Commands
 
         /// <summary>A local directory (or mounted share) as a store.</summary>
         [Parameter(Mandatory = true, ParameterSetName = LocalSet)]
-        [ValidateNotNullOrEmpty]
         public string Path { get; set; }
 
         protected override void ProcessRecord() => Run(() =>
@@ -99,8 +97,8 @@ namespace ClusterDR.Commands
                 default:
                     WriteObject(S3Store.Create(new S3StoreOptions
                     {
-                        Bucket = Bucket, Endpoint = Endpoint, Region = Region, Prefix = Prefix,
-                        ForcePathStyle = PathStyle.IsPresent || Endpoint != null,
+                        Bucket = Bucket, Endpoint = EndpointUrl, Region = Region, Prefix = Prefix,
+                        ForcePathStyle = PathStyle.IsPresent || EndpointUrl != null,
                         AccessKey = Credential?.UserName, SecretKey = Credential?.Password, SessionToken = SessionToken, ProfileName = ProfileName,
                     }));
                     break;

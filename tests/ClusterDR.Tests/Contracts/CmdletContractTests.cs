@@ -83,8 +83,10 @@ namespace ClusterDR.Tests.Contracts
         [Fact]
         public void EveryStateChangingCmdletSupportsShouldProcessAndRestoresConfirmHigh()
         {
-            foreach (var c in Cmdlets().Where(c => !ReadOnlyVerbs.Contains(c.Verb) || c.Name == "Test-SwarmClassicFailover"))
+            // New-ClusterBackupStore only makes an object in memory (like New-PSSessionOption): nothing to confirm.
+            foreach (var c in Cmdlets().Where(c => (!ReadOnlyVerbs.Contains(c.Verb) || c.Name == "Test-SwarmClassicFailover") && c.Name != "New-ClusterBackupStore"))
                 Assert.True(c.ShouldProcess, $"{c.Name} changes state but lacks SupportsShouldProcess");
+            Assert.False(Cmdlets().Single(c => c.Name == "New-ClusterBackupStore").ShouldProcess, "New-ClusterBackupStore changes nothing and should not offer -WhatIf");
             foreach (var c in Cmdlets().Where(c => c.Verb == "Restore" || c.Verb == "Repair" || c.Verb == "Remove"))
                 Assert.True(c.ConfirmImpact == 3, $"{c.Name} must be ConfirmImpact High");
             // Test-SwarmClassicFailover is a drill: it stops a manager, so it confirms like every state change.
@@ -109,7 +111,7 @@ namespace ClusterDR.Tests.Contracts
         public void BackupConsumersExpandWildcardsInPathAndBindBackupsFromThePipelineToLiteralPath()
         {
             var consumers = Cmdlets().Where(c => c.Noun == "ClusterBackup" || c.Verb == "Restore" && c.Noun != "DcosBackup").ToList();
-            Assert.Equal(new[] { "Get-ClusterBackup", "Remove-ClusterBackup", "Restore-DeisStore", "Restore-EtcdSnapshot", "Restore-SwarmManager", "Restore-ZkState", "Test-ClusterBackup" },
+            Assert.Equal(new[] { "Copy-ClusterBackup", "Get-ClusterBackup", "Remove-ClusterBackup", "Restore-DeisStore", "Restore-EtcdSnapshot", "Restore-SwarmManager", "Restore-ZkState", "Test-ClusterBackup" },
                 consumers.Select(c => c.Name));
             // ClusterBackup objects bind by property name to -LiteralPath only: a backup whose path holds [ ] is never globbed.
             var backupProperties = typeof(ClusterDR.ClusterBackup).GetProperties().Select(p => p.Name).ToHashSet();
@@ -146,6 +148,8 @@ namespace ClusterDR.Tests.Contracts
         {
             ("Path", "*", new[] { "Backup-DeisStore", "Backup-EtcdSnapshot", "Backup-SwarmManager", "Backup-ZkState" },
                 "the directory a new archive is written to (alias Destination): one directory, no wildcards; everywhere else -Path names existing backups"),
+            ("Path", "*", new[] { "New-ClusterBackupStore" },
+                "the directory a local store is rooted at: one directory, no wildcards, named (its other sets start with -Bucket or -Container)"),
             ("Label", "Validation", new[] { "Get-ClusterBackup" }, "a wildcard filter over existing backups: 'nightly*' must pass, so no name rule"),
             ("Label", "Validation", new[] { "Get-DcosBackup" }, "a prefix filter over the DC/OS backup service's labels, not a new name"),
             ("Label", "*", new[] { "New-DcosBackup" },
