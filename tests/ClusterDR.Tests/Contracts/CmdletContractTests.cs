@@ -305,7 +305,7 @@ namespace ClusterDR.Tests.Contracts
         {
             var exported = ModuleManifest.ExportedCmdlets(File.ReadAllText(Path.Combine(TestEnv.RepoRoot, "ClusterDR.psd1")));
             var table = AboutTopic.TableCmdlets(File.ReadAllText(Path.Combine(TestEnv.RepoRoot, "docs", "en-US", "about_ClusterDR.md")));
-            Assert.Equal(24, exported.Count);
+            Assert.Equal(26, exported.Count);
             Assert.Empty(exported.Except(table));
             Assert.Empty(table.Except(exported));
         }
