@@ -29,7 +29,8 @@ namespace ClusterDR.Bench
 
     public sealed class Options
     {
-        public bool Backup, Restore, Parallel, Scale, Help;
+        public bool Backup, Restore, Parallel, Scale, Stores, Help;
+        public int StoresMb = 1024, StoresRounds = 2;
         public int SizeMb = 512, ParallelMb = 128, ScaleMb = (int)(EtcdCluster.QuotaBytes >> 20) - 128;
         public int Rounds = 3, RestoreRounds = 3, ParallelRounds = 3, ScaleRounds = 1, Warmup = 1, StartupRounds = 5;
         public int Writers = 2, ScaleWriters = 4;
@@ -45,6 +46,8 @@ modes (default: --backup --restore --parallel):
   --backup             Backup-EtcdSnapshot (defaults) vs etcdctl snapshot save [&& gzip -1 | && zstd -1], per data set
   --restore            Restore-EtcdSnapshot on a 3-member cluster vs a shell script of the documented procedure
   --parallel           5 clusters: one backup alone, 5 sequential, 5 with ForEach-Object -Parallel -ThrottleLimit 5
+  --stores             Backup-EtcdSnapshot into local disk, S3 (radosgw) and Azure Blob (Azurite) vs etcdctl && s3cmd put / curl Put Blob
+  --stores-mb N        database size for --stores (default 1024); --stores-rounds N (default 2)
   --scale              one etcd filled to its 8 GiB quota: backup and single-member restore, pwsh's own memory apart
 options:
   --size-mb N          database size for --backup and --restore (default 512)
@@ -83,6 +86,9 @@ The by-hand runs and the cmdlets use the etcdctl, gzip and zstd on PATH.";
                     case "--restore": o.Restore = true; break;
                     case "--parallel": o.Parallel = true; break;
                     case "--scale": o.Scale = true; break;
+                    case "--stores": o.Stores = true; break;
+                    case "--stores-mb": o.StoresMb = NextInt(1); break;
+                    case "--stores-rounds": o.StoresRounds = NextInt(1); break;
                     case "--size-mb": o.SizeMb = NextInt(1); break;
                     case "--parallel-mb": o.ParallelMb = NextInt(1); break;
                     case "--scale-mb": o.ScaleMb = NextInt(1); break;
@@ -108,12 +114,12 @@ The by-hand runs and the cmdlets use the etcdctl, gzip and zstd on PATH.";
                     default: throw new ArgumentException($"Unknown option '{a}'.");
                 }
             }
-            if (!(o.Backup || o.Restore || o.Parallel || o.Scale)) o.Backup = o.Restore = o.Parallel = true;
+            if (!(o.Backup || o.Restore || o.Parallel || o.Scale || o.Stores)) o.Backup = o.Restore = o.Parallel = true;
             if ((long)o.ScaleMb << 20 >= EtcdCluster.QuotaBytes) throw new ArgumentException("--scale-mb must stay under the 8 GiB quota (etcd raises NOSPACE at it).");
             return o;
         }
 
-        public string Modes => string.Join(" ", new[] { (Backup, "--backup"), (Restore, "--restore"), (Parallel, "--parallel"), (Scale, "--scale") }.Where(x => x.Item1).Select(x => x.Item2));
+        public string Modes => string.Join(" ", new[] { (Backup, "--backup"), (Restore, "--restore"), (Parallel, "--parallel"), (Scale, "--scale"), (Stores, "--stores") }.Where(x => x.Item1).Select(x => x.Item2));
     }
 
     public static class DataSetsList { public static readonly string[] All = Common.DataSets.Names; }
@@ -164,6 +170,7 @@ The by-hand runs and the cmdlets use the etcdctl, gzip and zstd on PATH.";
                 if (O.Restore) Section("restore", () => new RestoreBench(this).Run());
                 if (O.Parallel) Section("parallel", () => new ParallelBench(this).Run());
                 if (O.Scale) Section("scale", () => new ScaleBench(this).Run());
+                if (O.Stores) Section("stores", () => new StoresBench(this).Run());
                 Md.Append($"\n_load average at the end: `{Proc.LoadAvg()}`_\n");
             }
             catch (OperationCanceledException) when (Ct.IsCancellationRequested) { Log("cancelled"); Md.Append("\n**Cancelled.**\n"); rc = 130; }
