@@ -18,8 +18,12 @@ namespace ClusterDR
         /// <summary>The same path or URI under FileInfo's name: restore/test/remove/copy cmdlets bind it to -LiteralPath, so a name with [ ] stays literal.</summary>
         public string FullName => Path;
         public string Name => Location.Name;
-        /// <summary>The store the backup is in; null for a local file. Cmdlets bind it to -Store from the pipeline, with FullName.</summary>
-        public Stores.BackupStore Store => Location.IsLocal ? null : Location.Store;
+        /// <summary>
+        /// The store the backup is in (a local file's is the store of plain paths, never null: PowerShell would not bind
+        /// a null property, and the object would fall through to -Path as a string). Cmdlets bind it to -Store from the
+        /// pipeline, with FullName.
+        /// </summary>
+        public Stores.BackupStore Store => Location.Store;
         /// <summary>The store and key the engine reads the archive from.</summary>
         public Stores.BackupLocation Location { get; }
         public string Kind => Manifest.Kind;

@@ -22,15 +22,19 @@ namespace ClusterDR.Stores
     public sealed class AzureBlobStore : RemoteStore
     {
         internal const string ApiVersion = "2021-08-06";
-        private static readonly HttpClient Http = HttpClients.Client(TimeSpan.FromMinutes(10), HttpClients.WireHandler(32, null));
+        private static readonly HttpClient Shared = HttpClients.Client(TimeSpan.FromMinutes(10), HttpClients.WireHandler(32, null));
+        private readonly HttpClient Http;
 
         private readonly Uri _endpoint; // no trailing slash
         private readonly string _sas;    // the query without '?', or null
         private readonly AzureSharedKey _key;
         private readonly System.Security.SecureString _token;
 
-        private AzureBlobStore(Uri endpoint, string account, string container, string prefix, string sas, AzureSharedKey key, System.Security.SecureString token)
+        private AzureBlobStore(Uri endpoint, string account, string container, string prefix, string sas, AzureSharedKey key, System.Security.SecureString token,
+            System.Security.Cryptography.X509Certificates.X509Certificate2Collection anchors)
         {
+            // One client for the process (its connections are reused), unless this store trusts a CA of its own.
+            Http = anchors == null ? Shared : HttpClients.Client(TimeSpan.FromMinutes(10), HttpClients.WireHandler(32, null, anchors));
             _endpoint = endpoint;
             AccountName = account;
             Container = container;
@@ -98,7 +102,7 @@ namespace ClusterDR.Stores
                 catch (FormatException) { throw new ClusterDrException(ErrorIds.StoreAccessDenied, ErrorKind.InvalidArgument, $"The account key for {account} is not base64, so not a storage account key."); }
                 shared = new AzureSharedKey(account, bytes);
             }
-            return new AzureBlobStore(endpoint, account, o.Container, o.Prefix, sas == null ? null : Secrets.Plain(sas).TrimStart('?'), shared, token);
+            return new AzureBlobStore(endpoint, account, o.Container, o.Prefix, sas == null ? null : Secrets.Plain(sas).TrimStart('?'), shared, token, o.TrustedCertificates);
         }
 
         private Uri Url(string key, string query)

@@ -15,5 +15,7 @@ namespace ClusterDR.Stores
         public SecureString AccountKey { get; set; }
         /// <summary>A Microsoft Entra bearer token for https://storage.azure.com (a managed identity's, in a runbook).</summary>
         public SecureString AccessToken { get; set; }
+        /// <summary>Certificates to trust besides the system's, for a private endpoint (or an emulator) with its own CA.</summary>
+        public System.Security.Cryptography.X509Certificates.X509Certificate2Collection TrustedCertificates { get; set; }
     }
 }

@@ -40,9 +40,11 @@ namespace ClusterDR.Transport
         /// decompressed and no cookie is added; <paramref name="connections"/> at once to one server (.NET Framework
         /// would otherwise allow two); through <paramref name="proxy"/> when there is one.
         /// </summary>
-        public static HttpClientHandler WireHandler(int connections, IWebProxy proxy)
+        public static HttpClientHandler WireHandler(int connections, IWebProxy proxy, X509Certificate2Collection anchors = null)
         {
             var handler = new HttpClientHandler { AllowAutoRedirect = false, AutomaticDecompression = DecompressionMethods.None, UseCookies = false };
+            if (anchors != null)
+                handler.ServerCertificateCustomValidationCallback = (msg, cert, chain, errors) => CaBundle.Validate(cert, errors, anchors);
             try { handler.MaxConnectionsPerServer = connections; } catch (PlatformNotSupportedException) { }
             if (proxy != null) { handler.Proxy = proxy; handler.UseProxy = true; }
             return handler;

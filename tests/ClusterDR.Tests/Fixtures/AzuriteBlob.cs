@@ -8,7 +8,7 @@ using System.Threading;
 namespace ClusterDR.Tests.Fixtures
 {
     /// <summary>A real Azure Blob emulator (Azurite 3.37 from npm, tests/tools/install-deps.sh azurite) on 127.0.0.1, shared by one test class; stopped by PID.</summary>
-    public sealed class AzuriteBlob : IDisposable
+    public class AzuriteBlob : IDisposable
     {
         /// <summary>Azurite's well-known development account and key (public, documented by Microsoft).</summary>
         public const string Account = "devstoreaccount1";
@@ -16,7 +16,10 @@ namespace ClusterDR.Tests.Fixtures
 
         private readonly Process _process;
 
-        public AzuriteBlob()
+        public AzuriteBlob() : this(https: false) { }
+
+        /// <param name="https">Serve https with a self-signed certificate for 127.0.0.1 (<see cref="Certificate"/>) and accept bearer tokens (--oauth basic).</param>
+        protected AzuriteBlob(bool https)
         {
             string bin = Path.Combine(TestEnv.RepoRoot, "out", "tools", "azurite", "node_modules", ".bin", "azurite-blob");
             TestEnv.Require("node", "apt-get install nodejs npm");
@@ -25,7 +28,20 @@ namespace ClusterDR.Tests.Fixtures
                     (Environment.GetEnvironmentVariable("CI") == "true" ? " (CI=true: .ci/run should have installed it)" : ""));
             Dir = TestEnv.TempDir("azurite");
             Port = TestEnv.FreePorts(1);
-            var psi = new ProcessStartInfo(bin, $"--blobHost 127.0.0.1 --blobPort {Port} --location \"{Dir}\" --silent --skipApiVersionCheck")
+            Https = https;
+            string tls = "";
+            if (https)
+            {
+                TestEnv.Require("openssl", "apt-get install openssl");
+                string key = Path.Combine(Dir, "key.pem"), cert = Path.Combine(Dir, "cert.pem");
+                var gen = Process.Start(new ProcessStartInfo("openssl", $"req -x509 -newkey rsa:2048 -nodes -keyout \"{key}\" -out \"{cert}\" -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1")
+                { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true })!;
+                gen.WaitForExit();
+                if (gen.ExitCode != 0) throw new InvalidOperationException("openssl could not make the test certificate: " + gen.StandardError.ReadToEnd());
+                Certificate = new System.Security.Cryptography.X509Certificates.X509Certificate2(cert);
+                tls = $" --oauth basic --cert \"{cert}\" --key \"{key}\"";
+            }
+            var psi = new ProcessStartInfo(bin, $"--blobHost 127.0.0.1 --blobPort {Port} --location \"{Dir}\" --silent --skipApiVersionCheck{tls}")
             { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
             _process = Process.Start(psi)!;
             _process.OutputDataReceived += (s, e) => { };
@@ -47,7 +63,9 @@ namespace ClusterDR.Tests.Fixtures
 
         public string Dir { get; }
         public int Port { get; }
-        public Uri Endpoint => new Uri($"http://127.0.0.1:{Port}/{Account}");
+        public bool Https { get; }
+        public System.Security.Cryptography.X509Certificates.X509Certificate2 Certificate { get; }
+        public Uri Endpoint => new Uri($"{(Https ? "https" : "http")}://127.0.0.1:{Port}/{Account}");
 
         public static SecureString Secure(string s)
         {
@@ -61,5 +79,14 @@ namespace ClusterDR.Tests.Fixtures
             try { if (!_process.HasExited) { _process.Kill(); _process.WaitForExit(10000); } } catch { }
             try { Directory.Delete(Dir, true); } catch { }
         }
+    }
+}
+
+namespace ClusterDR.Tests.Fixtures
+{
+    /// <summary>Azurite over https with its self-signed certificate, accepting bearer tokens (--oauth basic).</summary>
+    public sealed class AzuriteBlobHttps : AzuriteBlob
+    {
+        public AzuriteBlobHttps() : base(https: true) { }
     }
 }

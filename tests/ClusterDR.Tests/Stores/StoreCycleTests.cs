@@ -49,7 +49,7 @@ namespace ClusterDR.Tests.Stores
             var store = NewStore();
             var big = Data(14 * 1024 * 1024, 7, compressible: true);
             var b = Write(store, ".", "cycle", big);
-            Assert.Same(store is LocalStore ? null : store, b.Store);
+            Assert.Same(store is LocalStore ? LocalStore.Instance : store, b.Store);
             Assert.StartsWith(store.Location.TrimEnd('/'), b.Path);
 
             var listed = BackupCatalog.List(store, null, false, null, null, (f, e) => throw new Xunit.Sdk.XunitException($"{f}: {e.Message}"));
