@@ -210,8 +210,6 @@ namespace ClusterDR.Stores
 
         internal override IMultipartUpload StartMultipart(string key, CancellationToken ct) => new Upload(this, key);
 
-        /// <summary>A block id of fixed length (Azure wants every id of a blob the same length), base64.</summary>
-        private static string BlockId(int n) => Convert.ToBase64String(Encoding.ASCII.GetBytes("clusterdr-" + n.ToString("D6", CultureInfo.InvariantCulture)));
 
         private sealed class ResponseStream : Backups.ReadOnlyStream
         {
@@ -231,7 +229,13 @@ namespace ClusterDR.Stores
         {
             private readonly AzureBlobStore _store;
             private readonly string _key;
+            // Two uploads racing to one name stage their blocks side by side: with ids of their own, neither can
+            // overwrite the other's uncommitted blocks, and each commit names only its own.
+            private readonly string _token = Guid.NewGuid().ToString("N").Substring(0, 8);
             public Upload(AzureBlobStore store, string key) { _store = store; _key = key; }
+
+            /// <summary>A block id of fixed length (Azure wants every id of a blob the same length), base64.</summary>
+            private string BlockId(int n) => Convert.ToBase64String(Encoding.ASCII.GetBytes("clusterdr-" + _token + "-" + n.ToString("D6", CultureInfo.InvariantCulture)));
 
             public void UploadPart(int partNumber, byte[] data, int count, CancellationToken ct)
             {

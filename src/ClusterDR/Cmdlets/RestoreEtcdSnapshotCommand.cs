@@ -26,7 +26,10 @@ namespace ClusterDR.Commands
         public string[] LiteralPath { get; set; }
 
         /// <summary>The store the backup is in (New-ClusterBackupStore): paths are then keys or URIs of its objects. Binds ClusterBackup objects' Store from the pipeline; without it, paths are files.</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)]
+        // Bound from the pipeline in the -LiteralPath sets only: in the default -Path set a piped backup would bind
+        // -Store by name first, and PowerShell would then take the object itself for -Path as a string.
+        [Parameter(ParameterSetName = PathSet)]
+        [Parameter(ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
         public Stores.BackupStore Store { get; set; }
 
 

@@ -70,6 +70,27 @@ namespace ClusterDR.Tests.Stores
             Assert.Equal(0, PendingUploads(s, key));
         }
 
+        /// <summary>Two runs writing the same name at once: one is published whole, the other refused; never a mix of both.</summary>
+        [Fact]
+        public void TwoUploadsOfOneNameAtOncePublishOneWholeAndRefuseTheOther()
+        {
+            var s = NewStore("race");
+            string key = s.Combine(".", "r.bin");
+            var a = Data(11 * 1024 * 1024, 21);
+            var b = Data(11 * 1024 * 1024, 22);
+            var ua = s.BeginUpload(key, default);
+            var ub = s.BeginUpload(key, default);
+            ua.Stream.Write(a, 0, a.Length);
+            ub.Stream.Write(b, 0, b.Length); // its parts go up after the first's, under the same name
+            ua.Commit(default);
+            var ex = Assert.Throws<ClusterDrException>(() => ub.Commit(default));
+            Assert.Equal(ErrorIds.BackupExists, ex.ErrorId);
+            ua.Dispose();
+            ub.Dispose();
+            Assert.Equal(Sha(a), Sha(ReadAll(s.OpenRead(key, 0, null, default))));
+            Assert.Equal(0, PendingUploads(s, key));
+        }
+
         /// <summary>A killed process runs no Dispose: its parts are on the server, yet nothing lists or reads as the object.</summary>
         [Fact]
         public void AnUploadCutOffWithoutAnyCleanupListsNothing()
