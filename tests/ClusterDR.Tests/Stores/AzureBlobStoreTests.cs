@@ -62,6 +62,24 @@ namespace ClusterDR.Tests.Stores
         }
 
         [Fact]
+        public void EachRequestIsADebugLineWithoutTheSasOrTheKey()
+        {
+            var s = NewContainer(_azurite, "debug");
+            string sas = ContainerSas(s.Container);
+            var viaSas = AzureBlobStore.Create(new AzureBlobStoreOptions { BlobEndpoint = _azurite.Endpoint, Container = s.Container, SasToken = AzuriteBlob.Secure(sas) });
+            var ctx = new RecordingContext();
+            using (ClusterDR.Transport.DebugLog.To(ctx))
+            {
+                using (var u = s.BeginUpload("d.bin", default)) { u.Stream.WriteByte(1); u.Commit(default); }
+                Assert.Single(viaSas.List("", true, default));
+                Assert.Single(ReadAll(viaSas.OpenRead("d.bin", 0, null, default)));
+            }
+            Assert.Contains(ctx.Debug, l => l.StartsWith("HTTP PUT ", StringComparison.Ordinal) && l.Contains(s.Container + "/d.bin"));
+            Assert.Contains(ctx.Debug, l => l.StartsWith("HTTP GET ", StringComparison.Ordinal) && l.Contains(s.Container));
+            Assert.DoesNotContain(ctx.Debug, l => l.Contains("sig=") || l.Contains(sas.Substring(sas.IndexOf("sig=") + 4, 10)) || l.Contains("SharedKey") || l.Contains(AzuriteBlob.Key.Substring(0, 12)));
+        }
+
+        [Fact]
         public void AMissingContainerIsStoreNotFoundAClosedPortUnreachableAndATokenNeedsHttps()
         {
             var s = NewContainer(_azurite, "missing", create: false);

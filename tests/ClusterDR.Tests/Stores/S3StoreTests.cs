@@ -52,6 +52,21 @@ namespace ClusterDR.Tests.Stores
         }
 
         [Fact]
+        public void EachRequestIsADebugLineWithoutTheKeys()
+        {
+            var s = NewBucket(_ceph, "debug");
+            var ctx = new RecordingContext();
+            using (ClusterDR.Transport.DebugLog.To(ctx))
+            {
+                using (var u = s.BeginUpload("d.bin", default)) { u.Stream.WriteByte(1); u.Commit(default); }
+                Assert.Single(s.List("", true, default));
+            }
+            Assert.Contains(ctx.Debug, l => l.StartsWith("S3 ", StringComparison.Ordinal) && l.Contains(s.Bucket + "/d.bin"));
+            Assert.Contains(ctx.Debug, l => l.StartsWith("S3 ListObjectsV2 ", StringComparison.Ordinal));
+            Assert.DoesNotContain(ctx.Debug, l => l.Contains(CephS3.Secret) || l.Contains("Signature=") || l.Contains(CephS3.AccessKey));
+        }
+
+        [Fact]
         public void AMissingBucketIsStoreNotFoundAndAClosedPortUnreachable()
         {
             var s = NewBucket(_ceph, "missing", create: false);
