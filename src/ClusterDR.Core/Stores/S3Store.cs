@@ -160,8 +160,8 @@ namespace ClusterDR.Stores
         {
             if (count == 0) return new MemoryStream(new byte[0], false);
             var request = new GetObjectRequest { BucketName = Bucket, Key = key };
-            if (offset > 0 || count != null) request.ByteRange = new ByteRange(offset, count == null ? long.MaxValue : offset + count.Value - 1);
-            if (count == null && offset > 0) request.ByteRange = new ByteRange($"bytes={offset}-");
+            if (count != null) request.ByteRange = new ByteRange(offset, offset + count.Value - 1);
+            else if (offset > 0) request.ByteRange = new ByteRange($"bytes={offset}-");
             GetObjectResponse response;
             try { response = _client.GetObjectAsync(request, ct).GetAwaiter().GetResult(); }
             catch (AmazonS3Exception ex) when (ex.ErrorCode == "NoSuchKey")
