@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the real servers the tests and the demo drive (etcd, ZooKeeper, OpenSSH, dockerd, Ceph mon/osd/radosgw, PostgreSQL; busybox for the swarm's service image;
-# zstd, the standard tool the archive tests open .tar.zst backups with) from the distribution's
+# zstd and age, the standard tools the archive tests open .tar.zst and encrypted backups with) from the distribution's
 # packages when they are missing, without letting the packages start their own daemons.
 # As non-root, or off Debian/Ubuntu, it only says what to install.
 set -eu
@@ -33,7 +33,11 @@ if want postgresql; then
     ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$need postgresql"
     command -v psql >/dev/null 2>&1 || need="$need postgresql-client"
 fi
-if want tools; then command -v zstd >/dev/null 2>&1 || need="$need zstd"; fi
+if want tools; then
+    command -v zstd >/dev/null 2>&1 || need="$need zstd"
+    # age: the standard tool the encryption tests open (and make) encrypted backups with.
+    command -v age >/dev/null 2>&1 || need="$need age"
+fi
 if want azurite; then
     azurite_dir="$(cd "$(dirname "$0")/../.." && pwd)/out/tools/azurite"
     if [ ! -x "$azurite_dir/node_modules/.bin/azurite-blob" ]; then

@@ -16,7 +16,7 @@ namespace ClusterDR.Backups
         public static ArchiveCodec For(ArchiveFormat format) => format == ArchiveFormat.Gzip ? Gzip : Zstd;
 
         /// <summary>File name patterns a listing looks for, one per format.</summary>
-        public static readonly string[] ListPatterns = { "*" + ZstdCodec.Ext, "*" + GzipCodec.Ext };
+        public static readonly string[] ListPatterns = { "*" + ZstdCodec.Ext, "*" + GzipCodec.Ext, "*" + ZstdCodec.Ext + Encryption.AgeArchive.Ext, "*" + GzipCodec.Ext + Encryption.AgeArchive.Ext };
 
         /// <summary>The codec whose magic bytes start the archive at <paramref name="location"/>, or null.</summary>
         public static ArchiveCodec Detect(Stores.BackupLocation location) => Detect(ArchiveFile.Probe(location).Head);

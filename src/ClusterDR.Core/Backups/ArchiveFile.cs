@@ -1,3 +1,4 @@
+using ClusterDR.Encryption;
 using ClusterDR.Stores;
 
 namespace ClusterDR.Backups
@@ -5,7 +6,8 @@ namespace ClusterDR.Backups
     /// <summary>
     /// What a reader learns of one archive before it decompresses: where it is, its length, its first bytes and
     /// (once asked) its last ones. Read once per open, so a listing of a remote store costs one small ranged read
-    /// for the trailer, not a request per question.
+    /// for the trailer, not a request per question. An age-encrypted archive answers the same questions of its
+    /// plaintext once unlocked (<see cref="Age"/>), chunk by chunk, and its clear metadata without a key.
     /// </summary>
     internal sealed class ArchiveFile
     {
@@ -13,22 +15,42 @@ namespace ClusterDR.Backups
         public const int TailLength = 24; // ClusterDR's zstd trailer frame; gzip's trailer is its last 8
 
         private byte[] _tail;
+        private byte[] _head;
 
-        private ArchiveFile(BackupLocation location, long length, byte[] head)
+        private ArchiveFile(BackupLocation location, long length, byte[] head, AgeFile age)
         {
             Location = location;
-            Length = length;
-            Head = head;
+            FileLength = length;
+            _head = head;
+            Age = age;
         }
 
-        public static ArchiveFile Probe(BackupLocation location) =>
-            new ArchiveFile(location, location.Length(), location.ReadHead(HeadLength));
+        public static ArchiveFile Probe(BackupLocation location)
+        {
+            long length = location.Length();
+            var head = location.ReadHead(HeadLength);
+            return new ArchiveFile(location, length, head, AgeFile.IsAge(head) ? AgeFile.Open(location, length) : null);
+        }
 
         public BackupLocation Location { get; }
         public string Display => Location.Display;
-        public long Length { get; }
-        public byte[] Head { get; }
-        public byte[] Tail => _tail ?? (_tail = Location.ReadTail(TailLength, Length));
+        /// <summary>The file's (object's) own length.</summary>
+        public long FileLength { get; }
+        /// <summary>The age view of an encrypted archive, else null.</summary>
+        public AgeFile Age { get; }
+        public bool Encrypted => Age != null;
+        /// <summary>The archive's length: the file's, or an encrypted one's plaintext.</summary>
+        public long Length => Age == null ? FileLength : Age.PlainLength;
+        public byte[] Head => Age == null || !Age.Unlocked ? _head : (_head = Age.PlainHead(HeadLength));
+        public byte[] Tail => _tail ?? (_tail = Age == null ? Location.ReadTail(TailLength, FileLength) : Age.PlainTail(TailLength));
+
+        /// <summary>Unlocks an encrypted archive with the location's keys (no-op for a plain one); the head is then the plaintext's.</summary>
+        public void Unlock()
+        {
+            if (Age == null || Age.Unlocked) return;
+            Age.Unlock(Location.Keys);
+            _head = Age.PlainHead(HeadLength);
+        }
 
         /// <summary>The last <paramref name="count"/> (≤ 24) bytes, or null when the file is shorter.</summary>
         public byte[] Last(int count)

@@ -1,5 +1,6 @@
 using System;
 using System.IO.Compression;
+using Encryption_ = ClusterDR.Encryption;
 
 namespace ClusterDR.Backups
 {
@@ -17,7 +18,10 @@ namespace ClusterDR.Backups
 
         /// <summary>kind-cluster-label-yyyyMMddTHHmmssZ with this format's extension.</summary>
         public string FileName(string kind, string cluster, string label, DateTime createdUtc) =>
-            BackupArchiveWriter.DefaultFileName(kind, cluster, label, createdUtc, Format);
+            BackupArchiveWriter.DefaultFileName(kind, cluster, label, createdUtc, Format) + (Encryption == null ? "" : Encryption_.AgeArchive.Ext);
+
+        /// <summary>Encrypts the archive (age) to these recipients or this passphrase; null: not encrypted.</summary>
+        public Encryption_.AgeEncryption Encryption { get; set; }
 
         /// <summary>Where the archive goes: null for a local directory, else a store (New-ClusterBackupStore); the directory is then a folder in it.</summary>
         public Stores.BackupStore Store { get; set; }
@@ -27,6 +31,7 @@ namespace ClusterDR.Backups
         {
             var writer = BackupArchiveWriter.Create(Store, directory, fileName);
             writer.CompressionLevel = CompressionLevel;
+            writer.Encryption = Encryption;
             return writer;
         }
     }

@@ -30,10 +30,12 @@ namespace ClusterDR.Backups
             Path = archive.Display;
             _codec = codec;
             // A listing of a remote store reads the manifest in growing ranges; everything else streams the object once.
-            _file = listing && !Location.IsLocal
+            _file = listing && !Location.IsLocal && !archive.Encrypted
                 ? new Stores.ChunkedReadStream(Location.Store, Location.Key, archive.Length, Location.Store.ManifestReserve + (256 << 10), default)
                 : Location.OpenRead();
             if (tap != null) _file = tap(_file);
+            // An encrypted archive is decrypted as it streams, each 64 KiB authenticated before it is decompressed.
+            if (archive.Encrypted) _file = archive.Age.OpenPlain(_file);
             _decompressed = Guard(() => codec.OpenRead(_file));
             _counted = new CountingStream(_decompressed);
             _types = new TarTypeWatch(_counted);
@@ -43,7 +45,10 @@ namespace ClusterDR.Backups
         /// <summary>The archive's path, or its store URI.</summary>
         public string Path { get; }
         public Stores.BackupLocation Location { get; }
-        public long Length => _archive.Length;
+        /// <summary>The file's length (an encrypted one's, not its plaintext's).</summary>
+        public long Length => _archive.FileLength;
+        /// <summary>Whether the archive is age-encrypted (and was opened with its key).</summary>
+        public bool Encrypted => _archive.Encrypted;
         public BackupManifest Manifest { get; private set; }
 
         public static BackupArchiveReader Open(Stores.BackupLocation location) => Open(location, listing: false);
@@ -55,6 +60,7 @@ namespace ClusterDR.Backups
         {
             var archive = Guard(location, ArchiveFile.Probe);
             string full = location.Display;
+            archive.Unlock();
             // Said first and plainly: a decompressor would call any other file "an unsupported compression method".
             var codec = ArchiveCodec.Detect(archive.Head)
                 ?? throw new ClusterDrException(ErrorIds.ManifestInvalid, ErrorKind.InvalidData, $"'{full}' is neither a zstd nor a gzip file, so not a ClusterDR backup.", full);
@@ -62,6 +68,7 @@ namespace ClusterDR.Backups
             try
             {
                 reader.Manifest = reader.ReadManifestEntry();
+                EnsureClearMetadataAgrees(archive, reader.Manifest);
                 return reader;
             }
             catch
@@ -71,11 +78,28 @@ namespace ClusterDR.Backups
             }
         }
 
+        /// <summary>
+        /// The clear metadata an encrypted backup lists by (and retention decides by) must say what its manifest says.
+        /// The header's MAC already proves it unaltered; this proves the writer and the reader agree.
+        /// </summary>
+        private static void EnsureClearMetadataAgrees(ArchiveFile archive, BackupManifest m)
+        {
+            var c = archive.Age?.Clear;
+            if (c == null) return;
+            if (c.Kind != m.Kind || c.Cluster != m.Cluster || c.Label != m.Label || c.CreatedUtc.ToUniversalTime() != m.CreatedUtc.ToUniversalTime() || c.Length != archive.Length)
+                throw new ClusterDrException(ErrorIds.ArchiveCorrupt, ErrorKind.InvalidData,
+                    $"'{archive.Display}' carries clear metadata that disagrees with its encrypted manifest, so it lists as something it is not. Nothing of it is used.", archive.Display);
+        }
+
         /// <summary>Reads only the manifest: cheap, for listing.</summary>
         public static ClusterBackup ReadBackup(Stores.BackupLocation location)
         {
-            using (var r = Open(location, listing: true)) return new ClusterBackup(r.Location, r.Manifest, r.Length);
+            var archive = Guard(location, ArchiveFile.Probe);
+            if (archive.Encrypted) return EncryptedListing.Read(archive);
+            using (var r = Open(location, listing: true)) return r.Listed();
         }
+
+        private ClusterBackup Listed() => new ClusterBackup(Location, Manifest, Length) { Encrypted = Encrypted };
 
         /// <summary>A missing local file was always BackupNotFound; an unreadable one (or a store's raw IO failure) says so in operator terms.</summary>
         private static T Guard<T>(Stores.BackupLocation location, Func<Stores.BackupLocation, T> open)
@@ -91,10 +115,13 @@ namespace ClusterDR.Backups
         /// </summary>
         public static ClusterBackup ReadListed(Stores.BackupLocation location)
         {
+            // An encrypted archive lists from its clear metadata: no key is needed, and none is used.
+            var archive = Guard(location, ArchiveFile.Probe);
+            if (archive.Encrypted) return EncryptedListing.Read(archive);
             using (var r = Open(location, listing: true))
             {
                 r.EnsurePlausibleLength();
-                return new ClusterBackup(r.Location, r.Manifest, r.Length);
+                return r.Listed();
             }
         }
 

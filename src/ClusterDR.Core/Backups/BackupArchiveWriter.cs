@@ -31,6 +31,8 @@ namespace ClusterDR.Backups
         private Stream _direct;
         private readonly Stores.RemoteStore _remote; // null: a local file
         private Stores.IStoreUpload _upload;
+        private ClusterDR.Encryption.AgeArchive _age;
+        private Stream _raw; // the file or upload under an encrypting stream
         private IPatchableArchive _directArchive;
         private readonly ArchiveCodec _codec;
         private TarOutputStream _directTar;
@@ -71,8 +73,26 @@ namespace ClusterDR.Backups
 
         public ArchiveFormat Format => _codec.Format;
 
+        /// <summary>
+        /// Encrypts the archive (age) to recipients or a passphrase; the name then ends in .age. Set before the first
+        /// payload. A manifest that outgrows its space cannot be rewritten inside an encrypted file, so the space kept
+        /// is a remote upload's.
+        /// </summary>
+        public ClusterDR.Encryption.AgeEncryption Encryption
+        {
+            get => _age?.Encryption;
+            set
+            {
+                if (value != null && !FinalPath.EndsWith(ClusterDR.Encryption.AgeArchive.Ext, StringComparison.OrdinalIgnoreCase))
+                    throw new InvalidOperationException("An encrypted archive's name ends in .age.");
+                _age = value == null ? null : new ClusterDR.Encryption.AgeArchive(value);
+                if (value != null) ManifestReserve = Math.Max(ManifestReserve, Stores.RemoteStore.DefaultManifestReserve);
+            }
+        }
+
         private static ArchiveCodec CodecFor(string path)
         {
+            if (path.EndsWith(ClusterDR.Encryption.AgeArchive.Ext, StringComparison.OrdinalIgnoreCase)) path = path.Substring(0, path.Length - ClusterDR.Encryption.AgeArchive.Ext.Length);
             foreach (var c in new[] { ArchiveCodec.Zstd, ArchiveCodec.Gzip })
                 if (path.EndsWith(c.Extension, StringComparison.OrdinalIgnoreCase)) return c;
             throw new ArgumentException($"A backup archive's name ends in {ZstdCodec.Ext} or {GzipCodec.Ext}: '{path}'.", nameof(path));
@@ -185,6 +205,7 @@ namespace ClusterDR.Backups
         {
             if (_broken) throw new InvalidOperationException("A streamed payload failed part-way; this archive cannot be finished.");
             _index?.Finish(this, manifest);
+            _age?.Describe(manifest);
             manifest.Files = new List<ManifestFile>(_files);
             if (string.IsNullOrEmpty(manifest.ToolVersion)) manifest.ToolVersion = BackupManifest.ToolVersionString;
             long total = 0;
@@ -205,7 +226,7 @@ namespace ClusterDR.Backups
                         WriteDirsAndStaged(tar, manifest.CreatedUtc, progress, ctx);
                         tar.Finish();
                     }
-                    (file as FileStream)?.Flush(true);
+                    EndOutput(file);
                 }
                 finally
                 {
@@ -219,12 +240,12 @@ namespace ClusterDR.Backups
                 _directTar.Dispose();
                 // A directory added after the first streamed payload must still come right after the manifest: rewrite.
                 bool fits = json.Length <= _reserve && _dirs.Count == _earlyDirs;
-                // An object store's upload cannot be read back for the rewrite: say so, and abandon the upload.
-                if (!fits && _remote != null)
+                // An object store's upload (or an encrypted file) cannot be read back for the rewrite: say so, and abandon it.
+                if (!fits && (_remote != null || _age != null))
                     throw new ClusterDrException(ErrorIds.BackupFailed, ErrorKind.InvalidOperation,
                         $"The manifest of '{Location.Display}' ({json.Length} bytes) outgrew the {_reserve} bytes a single-pass upload keeps for it; nothing was stored. Back up to a local directory and copy it with Copy-ClusterBackup.", Location.Display);
                 _directArchive.Finish(ManifestHead(fits ? json : new byte[0], manifest.CreatedUtc));
-                (_direct as FileStream)?.Flush(true);
+                EndOutput(_direct);
                 if (_remote == null) _direct.Dispose();
                 _direct = null;
                 // A manifest larger than the space kept for it (or late directories): one more pass puts it first after all.
@@ -235,7 +256,7 @@ namespace ClusterDR.Backups
             _committed = true;
             progress.Complete();
             Cleanup();
-            return new ClusterBackup(Location, manifest, _remote == null ? new FileInfo(FinalPath).Length : length);
+            return new ClusterBackup(Location, manifest, _remote == null ? new FileInfo(FinalPath).Length : length) { Encrypted = _age != null };
         }
 
         /// <summary>
@@ -390,7 +411,7 @@ namespace ClusterDR.Backups
         {
             if (_direct != null) return _directTar;
             _reserve = (Math.Max(ManifestReserve, 512) + 511) / 512 * 512;
-            _direct = OpenOutput(1 << 18);
+            _direct = OpenOutput(1 << 18, 512 + _reserve + (64 << 10));
             _directArchive = _codec.OpenPatchable(_direct, 512 + _reserve, CompressionLevel);
             _directTar = new TarOutputStream(new NoFlushStream(_directArchive.Tail), Encoding.UTF8) { IsStreamOwner = false };
             // Directory entries sit right after the manifest, where a listing counts them (BackupArchiveReader.EnsurePlausibleLength).
@@ -400,16 +421,28 @@ namespace ClusterDR.Backups
         }
 
         /// <summary>The .partial file (0600), or the store's upload; either shows nothing until the commit.</summary>
-        private Stream OpenOutput(int buffer)
+        private Stream OpenOutput(int buffer, int hold = 0)
         {
+            Stream raw;
             if (_remote != null)
             {
                 _upload = _remote.BeginUpload(FinalPath, default);
-                return _upload.Stream;
+                raw = _upload.Stream;
             }
-            var file = new FileStream(PartialPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, buffer);
-            FileModes.TrySetOwnerOnly(PartialPath);
-            return file;
+            else
+            {
+                raw = new FileStream(PartialPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, buffer);
+                FileModes.TrySetOwnerOnly(PartialPath);
+            }
+            _raw = raw;
+            return _age == null ? raw : _age.Encrypt(raw, hold);
+        }
+
+        /// <summary>Ends the output: an encrypted one seals its last chunk and writes its head; a file is flushed to disk.</summary>
+        private void EndOutput(Stream output)
+        {
+            _age?.Finish(output);
+            (_raw as FileStream)?.Flush(true);
         }
 
         private static void PutEntry(TarOutputStream tar, string name, long size, DateTime modTime, int mode = 384 /* 0600 */)

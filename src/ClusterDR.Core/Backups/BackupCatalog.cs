@@ -46,8 +46,11 @@ namespace ClusterDR.Backups
         }
 
         /// <summary>Whether a file or key is named like an archive (what a listing opens).</summary>
-        public static bool IsArchiveName(string name) =>
-            name.EndsWith(ZstdCodec.Ext, StringComparison.OrdinalIgnoreCase) || name.EndsWith(GzipCodec.Ext, StringComparison.OrdinalIgnoreCase);
+        public static bool IsArchiveName(string name)
+        {
+            if (name.EndsWith(Encryption.AgeArchive.Ext, StringComparison.OrdinalIgnoreCase)) name = name.Substring(0, name.Length - Encryption.AgeArchive.Ext.Length);
+            return name.EndsWith(ZstdCodec.Ext, StringComparison.OrdinalIgnoreCase) || name.EndsWith(GzipCodec.Ext, StringComparison.OrdinalIgnoreCase);
+        }
 
         private static IList<ClusterBackup> Read(IEnumerable<BackupLocation> locations, int parallel, string kind, string cluster, Action<string, ClusterDrException> skipped)
         {

@@ -35,6 +35,7 @@ namespace ClusterDR.Backups
                 return new ClusterBackup(target, verified.Manifest, length)
                 {
                     Verified = true,
+                    Encrypted = verified.Encrypted,
                     VerifiedUtc = verified.VerifiedUtc,
                     Verification = verified.Verification,
                 };

@@ -100,6 +100,7 @@ namespace ClusterDR.Backups
                     var result = new ClusterBackup(reader.Location, manifest, reader.Length)
                     {
                         Verified = true,
+                        Encrypted = reader.Encrypted,
                         VerifiedUtc = DateTime.UtcNow,
                         Verification = $"{manifest.Files.Count + (manifest.Index?.Files ?? 0)} file(s), {total} bytes: SHA-256 match" +
                                        (checksRun.Count > 0 ? "; " + string.Join("; ", checksRun) : ""),

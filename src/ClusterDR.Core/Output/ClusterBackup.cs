@@ -37,6 +37,11 @@ namespace ClusterDR
         /// <summary>Platform facts as a hashtable, so scripts can write $b.Facts.revision.</summary>
         public Hashtable Facts => new Hashtable(Manifest.Facts ?? new System.Collections.Generic.Dictionary<string, string>(), StringComparer.OrdinalIgnoreCase);
         public Backups.ManifestFile[] Files => Manifest.Files?.ToArray() ?? new Backups.ManifestFile[0];
+        /// <summary>
+        /// Whether the archive is age-encrypted. Listed without its key, an encrypted backup shows only what its clear
+        /// metadata (or, for one age encrypted by itself, its file name) says: no files, sources or facts.
+        /// </summary>
+        public bool Encrypted { get; internal set; }
         /// <summary>Null until Test-ClusterBackup ran; then whether every hash and the platform check passed.</summary>
         public bool? Verified { get; internal set; }
         public DateTime? VerifiedUtc { get; internal set; }

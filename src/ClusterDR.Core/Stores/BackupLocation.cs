@@ -18,6 +18,12 @@ namespace ClusterDR.Stores
         public BackupStore Store { get; }
         public string Key { get; }
 
+        /// <summary>The keys that open the archive when it is encrypted (null: none given; a listing needs none).</summary>
+        public Encryption.AgeKeyring Keys { get; private set; }
+
+        /// <summary>The same archive, read with <paramref name="keys"/>.</summary>
+        public BackupLocation WithKeys(Encryption.AgeKeyring keys) => keys == null ? this : new BackupLocation(Store, Key) { Keys = keys };
+
         /// <summary>The path or URI shown to the operator and recorded as ClusterBackup.Path.</summary>
         public string Display => Store.Describe(Key);
         public string Name => Store.NameOf(Key);

@@ -29,7 +29,8 @@ namespace ClusterDR.Stores
         internal override IStoreUpload BeginUpload(string key, CancellationToken ct) => new PartUploadStream(this, key, ct);
 
         /// <summary>A remote object cannot be rewritten when its manifest outgrows the space kept for it, so keep 1 MiB.</summary>
-        internal override int ManifestReserve => 1024 * 1024;
+        internal const int DefaultManifestReserve = 1024 * 1024;
+        internal override int ManifestReserve => DefaultManifestReserve;
 
         /// <summary>
         /// The key an operator means: the object's whole URI (a ClusterBackup's FullName) as it is, else a key under the
