@@ -17,6 +17,8 @@
         'Remove-ClusterBackup'
         'Copy-ClusterBackup'
         'New-ClusterBackupStore'
+        'New-ClusterBackupKey'
+        'Select-ExpiredClusterBackup'
         'Get-EtcdClusterStatus'
         'Backup-EtcdSnapshot'
         'Restore-EtcdSnapshot'

@@ -14,8 +14,9 @@ namespace ClusterDR
 
         public const string Zstd = "Zstd", Gzip = "Gzip";
 
-        public static ArchiveOptions Options(string format, CompressionLevel level, Stores.BackupStore store) => new ArchiveOptions
+        public static ArchiveOptions Options(string format, CompressionLevel level, Stores.BackupStore store, Encryption.AgeEncryption encryption = null) => new ArchiveOptions
         {
+            Encryption = encryption,
             Store = store,
             Format = string.Equals(format, Gzip, System.StringComparison.OrdinalIgnoreCase) ? ArchiveFormat.Gzip : ArchiveFormat.Zstd,
             CompressionLevel = level,

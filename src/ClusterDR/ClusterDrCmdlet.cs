@@ -142,7 +142,13 @@ namespace ClusterDR.Commands
         /// In a store a path is a key under the store's prefix or the object's whole URI (a ClusterBackup's FullName);
         /// wildcards match the names in its folder.
         /// </summary>
-        protected System.Collections.Generic.IList<Stores.BackupLocation> BackupLocations(string path, bool literal, Stores.BackupStore store)
+        protected System.Collections.Generic.IList<Stores.BackupLocation> BackupLocations(string path, bool literal, Stores.BackupStore store) =>
+            System.Linq.Enumerable.ToList(System.Linq.Enumerable.Select(FindBackups(path, literal, store), l => l.WithKeys(Keyring)));
+
+        /// <summary>The keys that open encrypted backups, for the cmdlets that read them (-IdentityFile, -Identity, -Passphrase); null elsewhere.</summary>
+        protected virtual Encryption.AgeKeyring Keyring => null;
+
+        private System.Collections.Generic.IList<Stores.BackupLocation> FindBackups(string path, bool literal, Stores.BackupStore store)
         {
             if (!(store is Stores.RemoteStore remote))
                 return System.Linq.Enumerable.ToList(System.Linq.Enumerable.Select(BackupPaths(path, literal), p => (Stores.BackupLocation)p));

@@ -55,7 +55,7 @@ namespace ClusterDR.Encryption
         public void Unlock(AgeKeyring keys)
         {
             string d = Location.Display;
-            string how = UsesPassphrase ? "a passphrase (-Passphrase)" : "recipients' keys (-IdentityFile or -Identity)";
+            string how = UsesPassphrase ? "a passphrase (-Passphrase)" : "recipients' keys (-DecryptionKeyFile or -DecryptionKey)";
             if (keys == null || (keys.Identities.Count == 0 && !keys.HasPassphrase))
                 throw new ClusterDrException(ErrorIds.BackupKeyRequired, ErrorKind.SecurityError,
                     $"'{d}' is encrypted (age) to {how}; give it to read the backup.", d);

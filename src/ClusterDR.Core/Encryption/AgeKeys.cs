@@ -197,3 +197,47 @@ namespace ClusterDR.Encryption
         }
     }
 }
+
+namespace ClusterDR.Encryption
+{
+    /// <summary>An identity file New-ClusterBackupKey wrote: where it is and the recipient that encrypts to it (public).</summary>
+    public sealed class BackupKeyFile
+    {
+        public BackupKeyFile(string path, AgeRecipient recipient)
+        {
+            Path = path;
+            Recipient = recipient.ToString();
+        }
+
+        public string Path { get; }
+        /// <summary>The age1… public key to give Backup- cmdlets' -Recipient (and age -r).</summary>
+        public string Recipient { get; }
+
+        /// <summary>
+        /// Writes a new identity in age-keygen's format, owner-only (0600) from its first byte, never over a file that is
+        /// there: an identity lost to an overwrite is every backup encrypted to it lost.
+        /// </summary>
+        public static BackupKeyFile Create(string path)
+        {
+            var id = AgeIdentity.Generate();
+            string full = System.IO.Path.GetFullPath(path);
+            var dir = System.IO.Path.GetDirectoryName(full);
+            if (!string.IsNullOrEmpty(dir)) System.IO.Directory.CreateDirectory(dir);
+            System.IO.FileStream f;
+            try { f = new System.IO.FileStream(full, System.IO.FileMode.CreateNew, System.IO.FileAccess.Write, System.IO.FileShare.None); }
+            catch (System.IO.IOException) when (System.IO.File.Exists(full))
+            {
+                throw new ClusterDrException(ErrorIds.BackupExists, ErrorKind.ResourceExists, $"'{full}' exists already; an identity file is never overwritten (the backups encrypted to it would be lost).", full);
+            }
+            using (f)
+            {
+                FileModes.TrySetOwnerOnly(full);
+                var text = System.Text.Encoding.ASCII.GetBytes(
+                    $"# created: {System.DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ} by ClusterDR\n# public key: {id.Recipient}\n{id.Secret}\n");
+                f.Write(text, 0, text.Length);
+                f.Flush(true);
+            }
+            return new BackupKeyFile(full, id.Recipient);
+        }
+    }
+}

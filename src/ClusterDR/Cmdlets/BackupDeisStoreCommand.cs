@@ -40,6 +40,18 @@ namespace ClusterDR.Commands
         [Parameter]
         public System.IO.Compression.CompressionLevel CompressionLevel { get; set; } = System.IO.Compression.CompressionLevel.Fastest;
 
+        /// <summary>
+        /// Encrypts the backup (age) to these recipients: age1… public keys (New-ClusterBackupKey or age-keygen makes
+        /// them). Blank values and '#' comments are skipped, so -Recipient (Get-Content recipients.txt) works. Without
+        /// an identity only the kind, cluster, label, creation time and size can be read.
+        /// </summary>
+        [Parameter]
+        public string[] Recipient { get; set; }
+
+        /// <summary>Encrypts the backup (age, scrypt) with this passphrase instead of recipients; age -d opens it. Such a backup lists by its file name.</summary>
+        [Parameter]
+        public System.Security.SecureString Passphrase { get; set; }
+
         /// <summary>Back up although the Ceph monitors have no quorum or the cluster is in HEALTH_ERR.</summary>
         [Parameter]
         public SwitchParameter Force { get; set; }
@@ -60,7 +72,7 @@ namespace ClusterDR.Commands
                 var b = DeisStoreBackup.Run(new DeisStoreBackupRequest
                 {
                     S3 = S3(), Nodes = Nodes(), StoreShell = store, DatabaseShell = db, IncludeVolume = !SkipVolume,
-                    IncludeDatabase = IncludeDatabase, Directory = ArchiveParameters.Destination(this, Path, Store), Label = Label, Force = Force, Archive = ArchiveParameters.Options(ArchiveFormat, CompressionLevel, Store),
+                    IncludeDatabase = IncludeDatabase, Directory = ArchiveParameters.Destination(this, Path, Store), Label = Label, Force = Force, Archive = ArchiveParameters.Options(ArchiveFormat, CompressionLevel, Store, EncryptionParameters.Encryption(Recipient, Passphrase)),
                 }, Context);
                 if (b != null) WriteObject(b);
             }

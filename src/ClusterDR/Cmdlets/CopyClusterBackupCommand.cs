@@ -30,6 +30,26 @@ namespace ClusterDR.Commands
         [Parameter(ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
         public Stores.BackupStore Store { get; set; }
 
+        /// <summary>
+        /// Files of age identities (New-ClusterBackupKey's or age-keygen's AGE-SECRET-KEY-1… lines) that open encrypted
+        /// backups. Not -IdentityFile: that is the SSH key of the cmdlets that reach nodes.
+        /// </summary>
+        [Parameter]
+        public string[] DecryptionKeyFile { get; set; }
+
+        /// <summary>An age identity as a SecureString (the AGE-SECRET-KEY-1… text, e.g. from an Automation credential), for when no file may hold it.</summary>
+        [Parameter]
+        public System.Security.SecureString DecryptionKey { get; set; }
+
+        /// <summary>The passphrase of a passphrase-encrypted backup.</summary>
+        [Parameter]
+        public System.Security.SecureString Passphrase { get; set; }
+
+        private Encryption.AgeKeyring _keyring;
+
+        /// <summary>The keys given, read once.</summary>
+        protected override Encryption.AgeKeyring Keyring => _keyring ?? (_keyring = EncryptionParameters.Keyring(this, DecryptionKeyFile, DecryptionKey, Passphrase));
+
         /// <summary>The directory that receives the copies (created when missing); with -DestinationStore, a folder of that store ("." for its root).</summary>
         [Parameter(Mandatory = true, Position = 1)]
         public string Destination { get; set; }

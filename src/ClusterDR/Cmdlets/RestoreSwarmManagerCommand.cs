@@ -31,6 +31,26 @@ namespace ClusterDR.Commands
         [Parameter(ParameterSetName = SessionLiteralPathSet, ValueFromPipelineByPropertyName = true)]
         public Stores.BackupStore Store { get; set; }
 
+        /// <summary>
+        /// Files of age identities (New-ClusterBackupKey's or age-keygen's AGE-SECRET-KEY-1… lines) that open encrypted
+        /// backups. Not -IdentityFile: that is the SSH key of the cmdlets that reach nodes.
+        /// </summary>
+        [Parameter]
+        public string[] DecryptionKeyFile { get; set; }
+
+        /// <summary>An age identity as a SecureString (the AGE-SECRET-KEY-1… text, e.g. from an Automation credential), for when no file may hold it.</summary>
+        [Parameter]
+        public System.Security.SecureString DecryptionKey { get; set; }
+
+        /// <summary>The passphrase of a passphrase-encrypted backup.</summary>
+        [Parameter]
+        public System.Security.SecureString Passphrase { get; set; }
+
+        private Encryption.AgeKeyring _keyring;
+
+        /// <summary>The keys given, read once.</summary>
+        protected override Encryption.AgeKeyring Keyring => _keyring ?? (_keyring = EncryptionParameters.Keyring(this, DecryptionKeyFile, DecryptionKey, Passphrase));
+
 
         /// <summary>The manager: "localhost" or an SSH target user@host:port (named here: the archive takes position 0).</summary>
         [Parameter(Mandatory = true, ParameterSetName = NodeSet, ValueFromPipelineByPropertyName = true)]

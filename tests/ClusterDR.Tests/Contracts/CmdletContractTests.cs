@@ -27,7 +27,7 @@ namespace ClusterDR.Tests.Contracts
             "Assert", "Build", "Complete", "Confirm", "Deny", "Deploy", "Disable", "Enable", "Install", "Invoke", "Register", "Request", "Restart",
             "Resume", "Start", "Stop", "Submit", "Suspend", "Uninstall", "Unregister", "Wait", "Block", "Grant", "Protect", "Revoke", "Unblock", "Unprotect", "Use",
         });
-        private static readonly string[] ReadOnlyVerbs = { "Get", "Test" };
+        private static readonly string[] ReadOnlyVerbs = { "Get", "Test", "Select" };
 
         private readonly MetadataLoadContext _mlc;
         private readonly Assembly _cmdlets;
@@ -305,7 +305,7 @@ namespace ClusterDR.Tests.Contracts
         {
             var exported = ModuleManifest.ExportedCmdlets(File.ReadAllText(Path.Combine(TestEnv.RepoRoot, "ClusterDR.psd1")));
             var table = AboutTopic.TableCmdlets(File.ReadAllText(Path.Combine(TestEnv.RepoRoot, "docs", "en-US", "about_ClusterDR.md")));
-            Assert.Equal(26, exported.Count);
+            Assert.Equal(28, exported.Count);
             Assert.Empty(exported.Except(table));
             Assert.Empty(table.Except(exported));
         }

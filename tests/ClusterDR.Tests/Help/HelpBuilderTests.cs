@@ -33,7 +33,7 @@ namespace ClusterDR.Tests.Help
             var maml = XDocument.Load(Path.Combine(Output, "ClusterDR.dll-Help.xml"));
             XNamespace command = "http://schemas.microsoft.com/maml/dev/command/2004/10", maml_ = "http://schemas.microsoft.com/maml/2004/10";
             var commands = maml.Root!.Elements(command + "command").ToList();
-            Assert.Equal(26, commands.Count);
+            Assert.Equal(28, commands.Count);
             var backup = commands.Single(c => c.Element(command + "details")!.Element(command + "name")!.Value == "Backup-EtcdSnapshot");
             // -Endpoint is positional and mandatory in the Endpoint set, named and optional with -Node.
             var endpoints = backup.Element(command + "syntax")!.Elements(command + "syntaxItem")
