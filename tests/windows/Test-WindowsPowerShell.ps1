@@ -29,9 +29,9 @@ if ($PSVersionTable.PSEdition -ne 'Desktop') { Write-Warning 'This is not Window
 $work = Join-Path ([IO.Path]::GetTempPath()) ("clusterdr-win-" + [guid]::NewGuid().ToString('N').Substring(0, 8))
 $null = New-Item -ItemType Directory -Force $work
 try {
-    Check 'Import-Module loads all 24 cmdlets' {
+    Check 'Import-Module loads all 28 cmdlets' {
         Import-Module $Module -Force
-        @(Get-Command -Module ClusterDR).Count -eq 24
+        @(Get-Command -Module ClusterDR).Count -eq 28
     }
     $lib = Join-Path (Split-Path (Get-Module ClusterDR).Path) 'lib'
     Check 'Get-Help has the cmdlet and the about topic' {
@@ -81,9 +81,25 @@ try {
         $out = @(Test-ClusterBackup -Path (Join-Path $damaged 'smoke.tar.zst') -ErrorAction SilentlyContinue -ErrorVariable problems)
         $out.Count -eq 0 -and $problems.Count -ge 1
     }
+    Check 'an encrypted backup (age: BouncyCastle.Cryptography) is written, listed without its key and verified with it' {
+        $key = New-ClusterBackupKey -Path (Join-Path $work 'keys\smoke.key')
+        $encDir = Join-Path $work 'encrypted'
+        $writer = [ClusterDR.Backups.BackupArchiveWriter]::Create($encDir, 'etcd-smoke-20260101T000000Z.tar.zst.age')
+        try {
+            $writer.Encryption = [ClusterDR.Encryption.AgeEncryption]::ToRecipients([ClusterDR.Encryption.AgeRecipient]::ParseAll([string[]]@($key.Recipient)))
+            $null = $writer.AddPayload('payload/data.bin', [Action[IO.Stream]] { param($s) $s.Write($data, 0, $data.Length) })
+            $manifest = New-Object ClusterDR.Backups.BackupManifest
+            $manifest.Kind = 'etcd'; $manifest.Cluster = 'smoke'; $manifest.CreatedUtc = [DateTime]::UtcNow
+            $null = $writer.Commit($manifest, [ClusterDR.Safety.SilentContext]::Instance)
+        }
+        finally { $writer.Dispose() }
+        $listed = @(Get-ClusterBackup -Path $encDir)
+        $v = $listed | Test-ClusterBackup -DecryptionKeyFile $key.Path
+        $listed.Count -eq 1 -and $listed[0].Encrypted -and $listed[0].Cluster -eq 'smoke' -and $v.Verified -eq $true
+    }
     Check 'the dependencies came from lib/ (on Windows PowerShell: through the AssemblyResolve handler)' {
         $loaded = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { -not $_.IsDynamic -and $_.Location -and $_.Location.StartsWith($lib) } | ForEach-Object { $_.GetName().Name }
-        $names = 'ClusterDR.Core', 'ICSharpCode.SharpZipLib', 'ZstdSharp', 'Newtonsoft.Json'
+        $names = 'ClusterDR.Core', 'ICSharpCode.SharpZipLib', 'ZstdSharp', 'Newtonsoft.Json', 'BouncyCastle.Cryptography'
         foreach ($name in $names) { Write-Verbose "$name loaded: $($loaded -contains $name)" }
         @($names | Where-Object { $loaded -notcontains $_ }).Count -eq 0
     }
