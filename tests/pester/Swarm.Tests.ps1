@@ -1,12 +1,12 @@
 #requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0.0' }
 # The Swarm cmdlets end to end in PowerShell against a real dockerd in its own network namespace
-# (tests/tools/swarm-node.sh): status, guard, backup, -WhatIf, leave, restore, unlock keys.
+# (tests/tools/swarm-node.sh): status, guard, backup, -WhatIf, leave, restore, an encrypted backup and its restore, unlock keys.
 
 BeforeAll {
     $script:module = if ($env:CLUSTERDR_MODULE) { $env:CLUSTERDR_MODULE } else { Join-Path $PSScriptRoot '../../out/ClusterDR/ClusterDR.psd1' }
     Import-Module $script:module -Force
     . (Join-Path $PSScriptRoot 'ConsoleView.ps1')
-    foreach ($program in 'dockerd', 'docker', 'nsenter', 'ip', 'busybox') {
+    foreach ($program in 'dockerd', 'docker', 'nsenter', 'ip', 'busybox', 'age') {
         if (-not (Get-Command $program -ErrorAction SilentlyContinue)) { throw "$program is required: sh tests/tools/install-deps.sh" }
     }
     $script:tool = Join-Path $PSScriptRoot '../tools/swarm-node.sh'
@@ -80,6 +80,30 @@ Describe 'Swarm cmdlets against a real dockerd' {
         # Its own type first, the shared one behind it (what views and scripts select on).
         $r.PSObject.TypeNames[0] | Should -Be 'ClusterDR.SwarmRestoreResult'
         $r.PSObject.TypeNames | Should -Contain 'ClusterDR.RestoreResult'
+        $r.Swarm.HasQuorum | Should -BeTrue
+        Get-Objects | Should -Be $script:objects
+    }
+
+    It 'backs up encrypted (age), refuses to restore without the key, restores with it after leaving the swarm' {
+        $key = New-ClusterBackupKey -Path "$script:dir/keys/swarm.key"
+        $enc = Join-Path $script:dir 'encrypted'
+        $b = Backup-SwarmManager @script:node -Path $enc -Force -Label sealed -Recipient $key.Recipient -Confirm:$false -WarningAction SilentlyContinue
+        $b.Encrypted | Should -BeTrue
+        $b.Name | Should -BeLike 'swarm-*-sealed-*.tar.zst.age'
+        # The standard tool opens it; the raft keys inside are not in clear in the file.
+        $names = & sh -c "age -d -i '$($key.Path)' '$($b.Path)' | tar --zstd -t"
+        $LASTEXITCODE | Should -Be 0
+        @($names | Where-Object { $_ -like '*raft*' }).Count | Should -BeGreaterThan 0
+        [Text.Encoding]::Latin1.GetString([IO.File]::ReadAllBytes($b.Path)) | Should -Not -Match 'raft'
+        $listed = Get-ClusterBackup $enc
+        ($listed.Kind, $listed.Label, $listed.Encrypted) | Should -Be @('swarm', 'sealed', $true)
+
+        $pid1 = Get-Content "$script:dir/dockerd.pid"
+        { $listed | Restore-SwarmManager @script:node -Force -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'BackupKeyRequired*'
+        Get-Content "$script:dir/dockerd.pid" | Should -Be $pid1 -Because 'nothing is touched before the archive opens'
+
+        docker swarm leave --force | Out-Null
+        $r = $listed | Restore-SwarmManager @script:node -DecryptionKeyFile $key.Path -AdvertiseAddress 127.0.0.1 -ListenAddress 127.0.0.1:2377 -Confirm:$false
         $r.Swarm.HasQuorum | Should -BeTrue
         Get-Objects | Should -Be $script:objects
     }
