@@ -6,7 +6,7 @@
 BeforeAll {
     $script:module = if ($env:CLUSTERDR_MODULE) { $env:CLUSTERDR_MODULE } else { Join-Path $PSScriptRoot '../../out/ClusterDR/ClusterDR.psd1' }
     Import-Module $script:module -Force
-    foreach ($program in 'etcd', 'etcdctl', 'ceph-mon', 'ceph-osd', 'radosgw', 'radosgw-admin', 'node') {
+    foreach ($program in 'etcd', 'etcdctl', 'ceph-mon', 'ceph-osd', 'radosgw', 'radosgw-admin', 'node', 'age') {
         if (-not (Get-Command $program -ErrorAction SilentlyContinue)) { throw "$program is required: sh tests/tools/install-deps.sh" }
     }
     $script:azurite = Join-Path $PSScriptRoot '../../out/tools/azurite/node_modules/.bin/azurite-blob'
@@ -135,6 +135,25 @@ Describe 'A full cycle through <Name>' -ForEach @(
         $r.BackupPath | Should -BeLike "$($script:here.Location)*$($script:label)*"
         $r.Status.HealthyCount | Should -Be 3
         (Get-Keys) -join ',' | Should -Be $before
+    }
+
+    It 'backs up encrypted into the store: it lists without the key, verifies with it, and age opens what comes down' {
+        $key = New-ClusterBackupKey -Path (Join-Path $script:dir "keys/$($script:label).key")
+        $b = Backup-EtcdSnapshot -Endpoint $script:endpoints[0] -Store $script:here -Path sealed -Label $script:label -Recipient $key.Recipient
+        $b.Path | Should -BeLike "$($script:here.Location)sealed/*.tar.zst.age"
+        $listed = @(Get-ClusterBackup -Store $script:here -Path sealed -Label $script:label)
+        $listed.Count | Should -Be 1
+        $listed[0].Encrypted | Should -BeTrue
+        $listed[0].SizeBytes | Should -Be $b.SizeBytes
+        { $listed | Test-ClusterBackup -ErrorAction Stop } | Should -Throw -ErrorId 'BackupKeyRequired*'
+        ($listed | Test-ClusterBackup -DecryptionKeyFile $key.Path).Verified | Should -BeTrue
+        $down = Join-Path $script:dir "down-$($script:label)"
+        $c = $listed | Copy-ClusterBackup -Destination $down -DecryptionKeyFile $key.Path
+        $names = & sh -c "age -d -i '$($key.Path)' '$($c.Path)' | tar --zstd -t"
+        $LASTEXITCODE | Should -Be 0
+        $names | Should -Contain 'snapshot.db'
+        $listed | Remove-ClusterBackup -Confirm:$false
+        @(Get-ClusterBackup -Store $script:here -Path sealed).Count | Should -Be 0
     }
 
     It 'removes it, -WhatIf first changing nothing' {
