@@ -137,12 +137,14 @@ namespace ClusterDR
         /// <summary>Any other refusal by the store; the message carries its error code.</summary>
         public const string StoreError = "BackupStoreError";
         /// <summary>Any exception the engine did not turn into one of the ids above: a bug.</summary>
-        /// <summary>An encrypted backup was read without -IdentityFile, -Identity or -Passphrase.</summary>
+        /// <summary>An encrypted backup was read without -DecryptionKeyFile, -DecryptionKey or -Passphrase.</summary>
         public const string BackupKeyRequired = "BackupKeyRequired";
         /// <summary>None of the identities (or the passphrase) given opens the backup.</summary>
         public const string BackupKeyMismatch = "BackupKeyMismatch";
         /// <summary>A recipient, identity file or passphrase given is not usable (not age1..., AGE-SECRET-KEY-1..., empty).</summary>
         public const string EncryptionKeyInvalid = "EncryptionKeyInvalid";
+        /// <summary>New-ClusterBackupKey could not write the identity file (no such drive, no permission).</summary>
+        public const string KeyFileNotWritten = "BackupKeyFileNotWritten";
         /// <summary>A retention policy that keeps nothing, or is contradictory.</summary>
         public const string RetentionPolicyInvalid = "RetentionPolicyInvalid";
         public const string UnexpectedError = "UnexpectedError";

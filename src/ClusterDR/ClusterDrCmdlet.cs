@@ -145,7 +145,7 @@ namespace ClusterDR.Commands
         protected System.Collections.Generic.IList<Stores.BackupLocation> BackupLocations(string path, bool literal, Stores.BackupStore store) =>
             System.Linq.Enumerable.ToList(System.Linq.Enumerable.Select(FindBackups(path, literal, store), l => l.WithKeys(Keyring)));
 
-        /// <summary>The keys that open encrypted backups, for the cmdlets that read them (-IdentityFile, -Identity, -Passphrase); null elsewhere.</summary>
+        /// <summary>The keys that open encrypted backups, for the cmdlets that read them (-DecryptionKeyFile, -DecryptionKey, -Passphrase); null elsewhere.</summary>
         protected virtual Encryption.AgeKeyring Keyring => null;
 
         private System.Collections.Generic.IList<Stores.BackupLocation> FindBackups(string path, bool literal, Stores.BackupStore store)

@@ -5,7 +5,7 @@ using ClusterDR.Encryption;
 namespace ClusterDR
 {
     /// <summary>
-    /// -Recipient/-Passphrase on the Backup- cmdlets and -IdentityFile/-Identity/-Passphrase on the cmdlets that read
+    /// -Recipient/-Passphrase on the Backup- cmdlets and -DecryptionKeyFile/-DecryptionKey/-Passphrase on the cmdlets that read
     /// backups, with the same meaning everywhere. A secret becomes text here, at the moment the engine needs it, and
     /// never reaches a message.
     /// </summary>

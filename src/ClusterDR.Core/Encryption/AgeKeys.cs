@@ -191,7 +191,8 @@ namespace ClusterDR.Encryption
             try { text = File.ReadAllText(path); }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
             {
-                throw new ClusterDrException(ErrorIds.EncryptionKeyInvalid, ErrorKind.InvalidArgument, $"The identity file '{path}' cannot be read: {ex.Message}", path, ex);
+                throw new ClusterDrException(ErrorIds.EncryptionKeyInvalid, ErrorKind.InvalidArgument,
+                    ex is FileNotFoundException || ex is DirectoryNotFoundException ? $"There is no identity file at '{path}'." : $"The identity file '{path}' cannot be read by this account.", path, ex);
             }
             return AgeIdentity.ParseFile(text, $"The identity file '{path}'");
         }
@@ -222,12 +223,19 @@ namespace ClusterDR.Encryption
             var id = AgeIdentity.Generate();
             string full = System.IO.Path.GetFullPath(path);
             var dir = System.IO.Path.GetDirectoryName(full);
-            if (!string.IsNullOrEmpty(dir)) System.IO.Directory.CreateDirectory(dir);
             System.IO.FileStream f;
-            try { f = new System.IO.FileStream(full, System.IO.FileMode.CreateNew, System.IO.FileAccess.Write, System.IO.FileShare.None); }
+            try
+            {
+                if (!string.IsNullOrEmpty(dir)) System.IO.Directory.CreateDirectory(dir);
+                f = new System.IO.FileStream(full, System.IO.FileMode.CreateNew, System.IO.FileAccess.Write, System.IO.FileShare.None);
+            }
             catch (System.IO.IOException) when (System.IO.File.Exists(full))
             {
                 throw new ClusterDrException(ErrorIds.BackupExists, ErrorKind.ResourceExists, $"'{full}' exists already; an identity file is never overwritten (the backups encrypted to it would be lost).", full);
+            }
+            catch (System.Exception ex) when (ex is System.IO.IOException || ex is System.UnauthorizedAccessException)
+            {
+                throw new ClusterDrException(ErrorIds.KeyFileNotWritten, ErrorKind.PermissionDenied, $"The identity file '{full}' cannot be created there: the folder is missing or this account may not write to it.", full, ex);
             }
             using (f)
             {
