@@ -8,7 +8,8 @@ namespace ClusterDR.Encryption
     /// manifest) after the payload, so the first <c>hold</c> bytes stay plaintext in memory and are sealed at
     /// <see cref="Finish"/>, with the header (whose clear metadata records the final length) in front of them;
     /// everything after streams out sealed, 64 KiB at a time. The output must allow a seek back to its start
-    /// (a file, or an upload whose first part is still in memory).
+    /// (a file, or an upload whose first part is still in memory). Chunks past the head are sealed and written on a
+    /// thread of their own (a few chunks queued), so encryption overlaps compression instead of adding to it.
     /// </summary>
     internal sealed class AgeEncryptStream : Stream
     {
@@ -19,8 +20,14 @@ namespace ClusterDR.Encryption
         private readonly byte[] _key;
         private readonly byte[] _held;
         private readonly long _innerStart;
-        private readonly byte[] _cur = new byte[AgePayload.Chunk];
+        private byte[] _cur = new byte[AgePayload.Chunk];
         private readonly byte[] _sealed = new byte[AgePayload.Sealed];
+        private const int Queued = 8;
+        private readonly System.Collections.Concurrent.BlockingCollection<(byte[] Plain, long Index)> _queue =
+            new System.Collections.Concurrent.BlockingCollection<(byte[], long)>(Queued);
+        private readonly System.Collections.Concurrent.ConcurrentBag<byte[]> _free = new System.Collections.Concurrent.ConcurrentBag<byte[]>();
+        private System.Threading.Tasks.Task _sealer;
+        private Exception _sealFailed;
         private int _curLength;
         private long _curIndex;
         private long _pos, _length;
@@ -71,7 +78,7 @@ namespace ClusterDR.Encryption
                 {
                     if (_pos != _length) throw new NotSupportedException("An encrypted archive is written in order after its head.");
                     if (!_started) Start();
-                    if (_curLength == AgePayload.Chunk) SealCurrent(last: false); // more follows: the full chunk is not the last
+                    if (_curLength == AgePayload.Chunk) QueueCurrent(); // more follows: the full chunk is not the last
                     n = Math.Min(count, AgePayload.Chunk - _curLength);
                     Buffer.BlockCopy(buffer, offset, _cur, _curLength, n);
                     _curLength += n;
@@ -94,12 +101,53 @@ namespace ClusterDR.Encryption
                 left -= n;
             }
             _started = true;
+            _sealer = System.Threading.Tasks.Task.Factory.StartNew(SealQueued, System.Threading.Tasks.TaskCreationOptions.LongRunning);
         }
 
-        private void SealCurrent(bool last)
+        /// <summary>A full chunk that is not the last: to the sealing thread, in order.</summary>
+        private void QueueCurrent()
         {
-            Seal(_cur, 0, _curLength, _curIndex++, last);
+            RethrowSealFailure();
+            try { _queue.Add((_cur, _curIndex++)); }
+            catch (InvalidOperationException) { RethrowSealFailure(); throw; }
+            _cur = _free.TryTake(out var b) ? b : new byte[AgePayload.Chunk];
             _curLength = 0;
+        }
+
+        private void SealQueued()
+        {
+            var buffer = new byte[AgePayload.Sealed];
+            try
+            {
+                foreach (var (plain, index) in _queue.GetConsumingEnumerable())
+                {
+                    AgePrimitives.Seal(true, _key, AgePayload.ChunkNonce(index, false), plain, 0, AgePayload.Chunk, buffer, 0);
+                    _inner.Write(buffer, 0, AgePayload.Sealed);
+                    _free.Add(plain);
+                }
+            }
+            catch (Exception ex)
+            {
+                _sealFailed = ex;
+                _queue.CompleteAdding();
+                while (_queue.TryTake(out _)) { }
+            }
+        }
+
+        /// <summary>Waits for the queued chunks; the last is sealed on the caller's thread.</summary>
+        private void DrainQueue()
+        {
+            if (_sealer == null) return;
+            if (!_queue.IsAddingCompleted) _queue.CompleteAdding();
+            _sealer.Wait();
+            _sealer = null;
+            RethrowSealFailure();
+        }
+
+        /// <summary>The output's own failure (a full disk, a store's refusal) as it was, on the writer's thread.</summary>
+        private void RethrowSealFailure()
+        {
+            if (_sealFailed != null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(_sealFailed).Throw();
         }
 
         private void Seal(byte[] plain, int offset, int count, long index, bool last)
@@ -114,7 +162,8 @@ namespace ClusterDR.Encryption
             if (_finished) return;
             _finished = true;
             bool beyond = _length > _held.Length;
-            if (beyond) SealCurrent(last: true);
+            DrainQueue();
+            if (beyond) Seal(_cur, 0, _curLength, _curIndex++, last: true);
             long end = _inner.Position;
             if (_started) _inner.Seek(_innerStart, SeekOrigin.Begin);
             var header = _header(_length);
@@ -138,7 +187,13 @@ namespace ClusterDR.Encryption
 
         protected override void Dispose(bool disposing)
         {
-            if (disposing) _inner.Dispose();
+            if (disposing)
+            {
+                // Abandoned (a failed backup): stop the sealing thread before the output goes.
+                try { if (!_queue.IsAddingCompleted) _queue.CompleteAdding(); _sealer?.Wait(); } catch { }
+                _queue.Dispose();
+                _inner.Dispose();
+            }
             base.Dispose(disposing);
         }
     }
