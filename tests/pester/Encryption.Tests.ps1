@@ -16,20 +16,11 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'ConsoleView.ps1')
     $script:dir = Join-Path ([IO.Path]::GetTempPath()) "clusterdr-pester-enc-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
     $null = New-Item -ItemType Directory -Force $script:dir
-    $script:etcdTool = Join-Path $PSScriptRoot '../tools/etcd-cluster.sh'
+    . (Join-Path $PSScriptRoot 'EtcdCluster.ps1')
     $script:etcdDir = Join-Path $script:dir 'etcd'
-    $lines = & sh $script:etcdTool start $script:etcdDir 3 (Get-FreePortRun 6 24000 28000)
-    if ($LASTEXITCODE -ne 0) { throw 'etcd did not start' }
-    $script:members = foreach ($line in $lines) {
-        $name, $peer, $client, $data = $line -split ' '
-        @{ Name = $name; PeerUrl = $peer; ClientUrl = $client; DataDir = $data; Node = 'localhost'
-           StartCommand = "sh $script:etcdDir/$name/start.sh"; StopCommand = "sh $script:etcdDir/$name/stop.sh" }
-    }
-    $script:endpoints = [string[]]$script:members.ClientUrl
-    $deadline = (Get-Date).AddSeconds(30)
-    do { Start-Sleep -Milliseconds 300; $s = Get-EtcdClusterStatus -Endpoint $script:endpoints -ErrorAction SilentlyContinue -WarningAction SilentlyContinue }
-    until (($s -and $s.HealthyCount -eq 3) -or (Get-Date) -gt $deadline)
-    if ($s.HealthyCount -ne 3) { throw 'etcd is not healthy' }
+    $etcd = Start-TestEtcd $script:etcdDir 24000 28000
+    $script:members = $etcd.Members
+    $script:endpoints = $etcd.Endpoints
     function Get-Keys { & etcdctl --endpoints=$($script:endpoints[0]) get '' --from-key --keys-only | Where-Object { $_ } }
     # A Kubernetes Secret in clear in the keyspace: what encryption must hide.
     $script:secretValue = "db-password-$([guid]::NewGuid().ToString('N'))"
@@ -72,7 +63,7 @@ BeforeAll {
 }
 
 AfterAll {
-    if ($script:etcdDir -and (Test-Path $script:etcdDir)) { & sh $script:etcdTool stop $script:etcdDir }
+    Stop-TestEtcd $script:etcdDir
     if ($script:dir) { Remove-Item -Recurse -Force $script:dir -ErrorAction Ignore }
 }
 
@@ -86,10 +77,16 @@ Describe 'Encrypted etcd backups' {
     }
 
     It 'backs up encrypted to two recipients; age opens it; the manifest and verbose output hold no key' {
-        $started = Get-Date
-        $run = Invoke-Sampled {
-            Backup-EtcdSnapshot -Endpoint $script:endpoints[0] -Path $script:backups -Label two -Recipient $script:ops.Recipient, "# break-glass", $script:breakGlassRecipient -Verbose -Debug
-        }
+        # A private temp folder for the run (.NET reads TMPDIR at each call), so every file the backup leaves there is seen.
+        $privateTemp = Join-Path $script:dir 'tmp'
+        $null = New-Item -ItemType Directory -Force $privateTemp
+        $oldTemp = $env:TMPDIR
+        $env:TMPDIR = $privateTemp
+        try {
+            $run = Invoke-Sampled {
+                Backup-EtcdSnapshot -Endpoint $script:endpoints[0] -Path $script:backups -Label two -Recipient $script:ops.Recipient, "# break-glass", $script:breakGlassRecipient -Verbose -Debug
+            }
+        } finally { $env:TMPDIR = $oldTemp }
         $script:two = $run.Output | Where-Object { $_ -is [ClusterDR.ClusterBackup] }
         $script:two.Encrypted | Should -BeTrue
         $script:two.Name | Should -BeLike 'etcd-*-two-*.tar.zst.age'
@@ -105,13 +102,11 @@ Describe 'Encrypted etcd backups' {
         $manifest = & sh -c "age -d -i '$($script:ops.Path)' '$($script:two.Path)' | tar --zstd -xO manifest.json" | Out-String
         $manifest | Should -Match '"kind": "etcd"'
         Assert-NoSecret $manifest 'the manifest carries no key'
-        # Neither the secret in etcd nor any key is in clear in the file, nor in a temp file made during the run.
+        # Neither the secret in etcd nor any key is in clear in the file, nor in a file the run left in its temp folder.
         $raw = [Text.Encoding]::Latin1.GetString([IO.File]::ReadAllBytes($script:two.Path))
         $raw | Should -Not -Match ([regex]::Escape($script:secretValue))
         $raw | Should -Not -Match 'snapshot\.db'
-        $temp = Get-ChildItem ([IO.Path]::GetTempPath()) -File -Recurse -ErrorAction SilentlyContinue |
-            Where-Object { $_.LastWriteTime -ge $started -and $_.Length -lt 64MB -and $_.FullName -notlike "$script:dir*keys*" }
-        foreach ($f in $temp) {
+        foreach ($f in Get-ChildItem $privateTemp, $script:backups -File -Recurse -Force) {
             $text = try { [Text.Encoding]::Latin1.GetString([IO.File]::ReadAllBytes($f.FullName)) } catch { '' }
             Assert-NoSecret $text "$($f.FullName) is a file written during the backup"
         }
@@ -161,9 +156,7 @@ Describe 'Encrypted etcd backups' {
         } finally {
             foreach ($m in $script:members) { & sh -c $m.StartCommand }
         }
-        $deadline = (Get-Date).AddSeconds(30)
-        do { Start-Sleep -Milliseconds 300; $s = Get-EtcdClusterStatus -Endpoint $script:endpoints -ErrorAction SilentlyContinue -WarningAction SilentlyContinue }
-        until (($s -and $s.HealthyCount -eq 3) -or (Get-Date) -gt $deadline)
+        Wait-TestEtcd $script:endpoints
         (Get-Keys) -join ',' | Should -Be $script:keysBefore
     }
 

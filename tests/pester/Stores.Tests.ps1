@@ -24,20 +24,11 @@ BeforeAll {
     }
 
     # etcd: three members, stopped by PID in AfterAll.
-    $script:etcdTool = Join-Path $PSScriptRoot '../tools/etcd-cluster.sh'
+    . (Join-Path $PSScriptRoot 'EtcdCluster.ps1')
     $script:etcdDir = Join-Path $script:dir 'etcd'
-    $lines = & sh $script:etcdTool start $script:etcdDir 3 (Get-FreePortRun 6 20000 24000)
-    if ($LASTEXITCODE -ne 0) { throw 'etcd did not start' }
-    $script:members = foreach ($line in $lines) {
-        $name, $peer, $client, $data = $line -split ' '
-        @{ Name = $name; PeerUrl = $peer; ClientUrl = $client; DataDir = $data; Node = 'localhost'
-           StartCommand = "sh $script:etcdDir/$name/start.sh"; StopCommand = "sh $script:etcdDir/$name/stop.sh" }
-    }
-    $script:endpoints = [string[]]$script:members.ClientUrl
-    $deadline = (Get-Date).AddSeconds(30)
-    do { Start-Sleep -Milliseconds 300; $s = Get-EtcdClusterStatus -Endpoint $script:endpoints -ErrorAction SilentlyContinue -WarningAction SilentlyContinue }
-    until (($s -and $s.HealthyCount -eq 3) -or (Get-Date) -gt $deadline)
-    if ($s.HealthyCount -ne 3) { throw 'etcd is not healthy' }
+    $etcd = Start-TestEtcd $script:etcdDir 20000 24000
+    $script:members = $etcd.Members
+    $script:endpoints = $etcd.Endpoints
     function Get-Keys { & etcdctl --endpoints=$($script:endpoints[0]) get '' --from-key --keys-only | Where-Object { $_ } }
     # About 15 MB of values that compress to about 11 MB, so an upload takes more than one 8 MiB part.
     foreach ($i in 1..250) {
@@ -80,7 +71,7 @@ BeforeAll {
 AfterAll {
     if ($script:azProcess) { Stop-Process -Id $script:azProcess.Id -Force -ErrorAction Ignore; $script:azProcess.WaitForExit(10000) | Out-Null }
     if ($script:cephDir -and (Test-Path $script:cephDir)) { & sh $script:cephTool stop $script:cephDir }
-    if ($script:etcdDir -and (Test-Path $script:etcdDir)) { & sh $script:etcdTool stop $script:etcdDir }
+    Stop-TestEtcd $script:etcdDir
     if ($script:dir) { Remove-Item -Recurse -Force $script:dir -ErrorAction Ignore }
 }
 

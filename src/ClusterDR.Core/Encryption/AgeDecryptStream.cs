@@ -8,7 +8,7 @@ namespace ClusterDR.Encryption
     /// byte of it is returned, and a file that ends anywhere but after its flagged last chunk fails. The header (already
     /// parsed and unlocked) is read past, not skipped, so a tap below sees the whole file.
     /// </summary>
-    internal sealed class AgeDecryptStream : Stream
+    internal sealed class AgeDecryptStream : Backups.ReadOnlyStream
     {
         private readonly Stream _inner;
         private readonly byte[] _fileKey;
@@ -84,16 +84,6 @@ namespace ClusterDR.Encryption
 
         private ClusterDrException Damaged(string why) =>
             new ClusterDrException(ErrorIds.ArchiveCorrupt, ErrorKind.InvalidData, $"'{_display}' is not a whole encrypted backup: {why}. Nothing of it is used.", _display);
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {
