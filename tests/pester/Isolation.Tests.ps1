@@ -17,6 +17,11 @@ BeforeAll {
     if ($LASTEXITCODE -ne 0) { throw 'AWSSDK.Core 3.7.402 could not be fetched from NuGet' }
     $script:aws37 = Join-Path $package 'lib/netstandard2.0/AWSSDK.Core.dll'
     if (-not (Test-Path $script:aws37)) { throw "$script:aws37 is missing" }
+    # BouncyCastle.Cryptography 2.4.0, the version SSH.NET (and so Posh-SSH) brings: ours is 2.7.0, in lib/.
+    $package = & sh (Join-Path $tools 'nuget-package.sh') BouncyCastle.Cryptography 2.4.0
+    if ($LASTEXITCODE -ne 0) { throw 'BouncyCastle.Cryptography 2.4.0 could not be fetched from NuGet' }
+    $script:bc24 = Join-Path $package 'lib/netstandard2.0/BouncyCastle.Cryptography.dll'
+    if (-not (Test-Path $script:bc24)) { throw "$script:bc24 is missing" }
 
     # The pwsh running this file (its apphost in $PSHOME: the process itself may be dotnet running pwsh.dll).
     $script:pwsh = Join-Path $PSHOME $(if ($IsWindows) { 'pwsh.exe' } else { 'pwsh' })
@@ -69,6 +74,7 @@ function Get-ModuleAssemblies {
         Set-Content -Path $script -Value ($prologue + "`n" + $Body)
         $env:ISO_ACCESS = $script:access; $env:ISO_SECRET = $script:secret; $env:ISO_GATEWAY = $script:gateway
         $env:ISO_MODULE = $script:module; $env:ISO_MODULE_DIR = $script:moduleDir; $env:ISO_AWS37 = $script:aws37; $env:ISO_OUT = Join-Path $script:dir $Name
+        $env:ISO_BC24 = $script:bc24
         try { $lines = & $script:pwsh -NoProfile -NonInteractive -File $script 2>&1 }
         finally { Remove-Item Env:ISO_SECRET }
         $text = ($lines | ForEach-Object { "$_" }) -join "`n"
@@ -124,6 +130,36 @@ $sdk = $credentials.GetType().Assembly
         # In the default context only the thin cmdlet assembly and the PowerShell 7 loader, from the module's top folder.
         @($r.Ours | Where-Object Context -eq 'Default' | ForEach-Object Name | Sort-Object) | Should -Be @('ClusterDR', 'ClusterDR.Isolation')
         @($r.Ours | Where-Object { -not $_.InLib -and $_.Context -ne 'Default' }) | Should -BeNullOrEmpty
+    }
+
+    It 'encrypts and decrypts with its own BouncyCastle 2.7 when SSH.NET''s 2.4 was loaded first, and leaves 2.4 usable' {
+        $child = Invoke-Child 'bouncycastle' @'
+Add-Type -Path $env:ISO_BC24
+Import-Module $env:ISO_MODULE
+$null = New-Item -ItemType Directory -Force $env:ISO_OUT
+$key = New-ClusterBackupKey -Path (Join-Path $env:ISO_OUT 'k.key')
+$b = Backup-DeisStore -GatewayUri $env:ISO_GATEWAY -Credential $cred -Bucket db_wal -SkipVolume -Path $env:ISO_OUT -Recipient $key.Recipient -Confirm:$false |
+    Test-ClusterBackup -DecryptionKeyFile $key.Path
+# The other module's copy still works where it was loaded.
+$digest = [Org.BouncyCastle.Crypto.Digests.Sha256Digest]::new()
+$theirs = $digest.GetType().Assembly
+$ours = @(Get-ModuleAssemblies | Where-Object Name -eq 'BouncyCastle.Cryptography')
+# Both are assembly version 2.0.0.0: only their files (and load contexts) tell them apart.
+[pscustomobject]@{ Verified = $b.Verified; Encrypted = $b.Encrypted; DigestSize = $digest.GetDigestSize()
+                   TheirsFile = [Diagnostics.FileVersionInfo]::GetVersionInfo($theirs.Location).FileVersion
+                   OursFile = [Diagnostics.FileVersionInfo]::GetVersionInfo((Join-Path $env:ISO_MODULE_DIR 'lib/BouncyCastle.Cryptography.dll')).FileVersion
+                   TheirsContext = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($theirs).Name; Ours = $ours } | ConvertTo-Json -Depth 4 -Compress
+'@
+        $r = $child.Result
+        $r.Verified | Should -BeTrue
+        $r.Encrypted | Should -BeTrue
+        $r.TheirsFile | Should -BeLike '2.4.*'
+        $r.OursFile | Should -BeLike '2.7.*'
+        $r.TheirsContext | Should -Be 'Default'
+        $r.DigestSize | Should -Be 32
+        $r.Ours.Count | Should -Be 1
+        $r.Ours[0].Context | Should -Be 'ClusterDR'
+        $r.Ours[0].InLib | Should -BeTrue
     }
 
     It 'keeps the format views and the type names scripts use' {
