@@ -42,13 +42,18 @@ namespace ClusterDR.Encryption
         /// <summary>Parses the header at the front of the object (ranged reads; no key needed).</summary>
         public static AgeFile Open(BackupLocation location, long length)
         {
-            AgeHeader header;
-            using (var s = new BufferedStream(location.Store.OpenRead(location.Key, 0, Math.Min(length, AgeHeader.MaxLength), default), 1 << 14))
-                header = AgeHeader.Read(s);
+            // 16 KiB holds the header of a hundred recipients: one small ranged read per backup in a listing.
+            AgeHeader header = ReadHeader(location, Math.Min(length, 16 << 10));
+            if (header == null && length > 16 << 10) header = ReadHeader(location, Math.Min(length, AgeHeader.MaxLength));
             if (header == null)
                 throw new ClusterDrException(ErrorIds.ManifestInvalid, ErrorKind.InvalidData,
                     $"'{location.Display}' starts like an age file but its header is damaged, so it cannot be opened (by ClusterDR or age).", location.Display);
             return new AgeFile(location, length, header, ClearMetadata.From(header));
+        }
+
+        private static AgeHeader ReadHeader(BackupLocation location, long count)
+        {
+            using (var s = new BufferedStream(location.Store.OpenRead(location.Key, 0, count, default), 1 << 14)) return AgeHeader.Read(s);
         }
 
         /// <summary>Finds the file key among the keys; BackupKeyRequired or BackupKeyMismatch otherwise, ArchiveCorrupt when the header was altered.</summary>

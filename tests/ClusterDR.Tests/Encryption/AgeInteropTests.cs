@@ -203,6 +203,22 @@ namespace ClusterDR.Tests.Encryption
         }
 
         [Fact]
+        public void TwoHundredRecipientsMakeAHeaderPastTheFirstReadAndEachOpensIt()
+        {
+            var ids = Enumerable.Range(0, 200).Select(_ => AgeIdentity.Generate()).ToList();
+            var data = SinglePassArchiveTests.Data(100_000, 6);
+            var b = Write("etcd-c1-many-20260101T000000Z.tar.zst.age", AgeEncryption.ToRecipients(ids.Select(i => i.Recipient).ToList()), data, null, label: "many");
+            Assert.True(Encoding.ASCII.GetString(File.ReadAllBytes(b.Path)).IndexOf("\n---", StringComparison.Ordinal) > 16 << 10);
+            Assert.Equal("many", BackupCatalog.List(_dir, false, null, null, (p, e) => throw e).Single().Label);
+            var last = ids[199];
+            var v = BackupVerifier.Verify(new ClusterDR.Stores.BackupLocation(null, b.Path).WithKeys(new AgeKeyring(new[] { last }, null)), new RecordingContext());
+            Assert.True(v.Verified);
+            string keyFile = Path.Combine(_dir, "last.txt");
+            File.WriteAllText(keyFile, last.Secret + "\n");
+            Assert.Equal(0, Sh($"'{_age}' -d -i '{keyFile}' '{b.Path}' | tar --zstd -t > /dev/null").Code);
+        }
+
+        [Fact]
         public void KeysInterchangeWithAgeKeygen()
         {
             var (id, keyFile) = NewKey();
