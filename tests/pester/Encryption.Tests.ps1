@@ -77,6 +77,8 @@ Describe 'Encrypted etcd backups' {
     }
 
     It 'backs up encrypted to two recipients; age opens it; the manifest and verbose output hold no key' {
+        Backup-EtcdSnapshot -Endpoint $script:endpoints[0] -Path $script:backups -Label two -Recipient $script:ops.Recipient -WhatIf
+        Test-Path $script:backups | Should -BeFalse -Because '-WhatIf writes nothing'
         # A private temp folder for the run (.NET reads TMPDIR at each call), so every file the backup leaves there is seen.
         $privateTemp = Join-Path $script:dir 'tmp'
         $null = New-Item -ItemType Directory -Force $privateTemp

@@ -20,6 +20,10 @@ namespace ClusterDR.Backups
         public string FileName(string kind, string cluster, string label, DateTime createdUtc) =>
             BackupArchiveWriter.DefaultFileName(kind, cluster, label, createdUtc, Format) + (Encryption == null ? "" : Encryption_.AgeArchive.Ext);
 
+        /// <summary>What -WhatIf and -Verbose add to a backup step: how the archive is encrypted ("" when it is not). Never a key.</summary>
+        public string EncryptionNote => Encryption == null ? "" :
+            Encryption.UsesPassphrase ? ", encrypted (age) with a passphrase" : $", encrypted (age) to {Encryption.Recipients.Count} recipient(s)";
+
         /// <summary>Encrypts the archive (age) to these recipients or this passphrase; null: not encrypted.</summary>
         public Encryption_.AgeEncryption Encryption { get; set; }
 

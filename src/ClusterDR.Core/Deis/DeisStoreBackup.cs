@@ -76,7 +76,7 @@ namespace ClusterDR.Deis
                 try
                 {
                     var plan = new Plan(ctx, "Backup-DeisStore", ErrorIds.BackupFailed);
-                    plan.Add(target, $"Copy {totalObjects} object(s), {totalBytes} bytes of bucket(s) {string.Join(", ", s3o.Buckets)} into the backup", () =>
+                    plan.Add(target, $"Copy {totalObjects} object(s), {totalBytes} bytes of bucket(s) {string.Join(", ", s3o.Buckets)} into the backup{req.Archive.EncryptionNote}", () =>
                     {
                         writer = req.Archive.CreateWriter(req.Directory, fileName);
                         // The objects are listed in an index payload, not in manifest.json: the manifest stays small (and fits its default room) whatever their number.

@@ -67,7 +67,7 @@ namespace ClusterDR.Etcd
             string source = req.Shell == null ? req.Endpoint.ToString() : $"{req.Shell.Node} ({req.Endpoint})";
             ClusterBackup result = null;
             var plan = new Plan(ctx, "Backup-EtcdSnapshot", ErrorIds.BackupFailed);
-            plan.Add(target, $"Write a snapshot of etcd member {member?.Name ?? self.MemberId.ToString("x")} from {source}", () =>
+            plan.Add(target, $"Write a snapshot of etcd member {member?.Name ?? self.MemberId.ToString("x")} from {source}{req.Archive.EncryptionNote}", () =>
             {
                 using (var writer = req.Archive.CreateWriter(req.Directory, fileName))
                 {

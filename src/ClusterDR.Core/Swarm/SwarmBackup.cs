@@ -65,7 +65,7 @@ namespace ClusterDR.Swarm
                 plan.Add(who, "Stop Docker (it is started again right after the copy)", () => { window.Start(); SwarmNode.StopDocker(sh, o, ctx); },
                     undo: () => { if (!started) { Restart(sh, o, req.UnlockKey, autolock, ctx); window.Stop(); } },
                     state: "Docker stopped", undoneState: "Docker started again");
-                plan.Add(target, $"Copy {o.SwarmDir} from {sh.Node} into the backup", () =>
+                plan.Add(target, $"Copy {o.SwarmDir} from {sh.Node} into the backup{req.Archive.EncryptionNote}", () =>
                 {
                     writer = req.Archive.CreateWriter(req.Directory, fileName);
                     StreamTree(sh, o, writer, ctx);

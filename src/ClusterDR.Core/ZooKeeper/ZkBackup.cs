@@ -93,7 +93,7 @@ namespace ClusterDR.ZooKeeper
                         NodeDataDir.StopAndWait(sh, "ZooKeeper server " + spec.DisplayName, spec.EffectiveStop, spec.Dirs, () => StillAnswers(spec.ClientAddress, ct), ctx);
                     }, undo: () => { sh.RunChecked("Start ZooKeeper", spec.EffectiveStart, ct); started = true; },
                        state: "stopped", undoneState: "started again after a failure");
-                    plan.Add(target, $"Copy version-2 of {string.Join(" and ", spec.Dirs)} from {sh.Node}", () =>
+                    plan.Add(target, $"Copy version-2 of {string.Join(" and ", spec.Dirs)} from {sh.Node}{req.Archive.EncryptionNote}", () =>
                     {
                         writer = req.Archive.CreateWriter(req.Directory, fileName);
                         bool compress = !(sh is LocalShell);
