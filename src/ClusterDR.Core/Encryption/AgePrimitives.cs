@@ -36,8 +36,18 @@ namespace ClusterDR.Encryption
             using (var h = new HMACSHA256(key)) return h.ComputeHash(data);
         }
 
-        /// <summary>ChaCha20-Poly1305 of <paramref name="count"/> bytes into <paramref name="output"/>; false when the tag does not verify.</summary>
-        public static bool Seal(bool encrypt, byte[] key, byte[] nonce, byte[] input, int offset, int count, byte[] output, int outOffset)
+        /// <summary>
+        /// ChaCha20-Poly1305 of <paramref name="count"/> bytes into <paramref name="output"/> (ciphertext then tag, as
+        /// age lays them out); false when the tag does not verify. On .NET 6 and later (PowerShell 7) the runtime's own
+        /// implementation (OpenSSL, CNG) seals a chunk several times faster than BouncyCastle's netstandard2.0 build,
+        /// which has no SIMD; Windows PowerShell 5.1 has no such type, and BouncyCastle does the work there.
+        /// </summary>
+        public static bool Seal(bool encrypt, byte[] key, byte[] nonce, byte[] input, int offset, int count, byte[] output, int outOffset) =>
+            RuntimeAead.Available ? RuntimeAead.Seal(encrypt, key, nonce, input, offset, count, output, outOffset)
+                                  : SealManaged(encrypt, key, nonce, input, offset, count, output, outOffset);
+
+        /// <summary>BouncyCastle's ChaCha20-Poly1305: everywhere, and what the runtime's is tested against.</summary>
+        internal static bool SealManaged(bool encrypt, byte[] key, byte[] nonce, byte[] input, int offset, int count, byte[] output, int outOffset)
         {
             var c = new ChaCha20Poly1305();
             c.Init(encrypt, new AeadParameters(new KeyParameter(key), 128, nonce));
