@@ -41,7 +41,8 @@ namespace ClusterDR.Backups
         public bool Encrypted => Age != null;
         /// <summary>The archive's length: the file's, or an encrypted one's plaintext.</summary>
         public long Length => Age == null ? FileLength : Age.PlainLength;
-        public byte[] Head => Age == null || !Age.Unlocked ? _head : (_head = Age.PlainHead(HeadLength));
+        /// <summary>The first bytes: the file's, or once <see cref="Unlock"/>ed an encrypted one's plaintext.</summary>
+        public byte[] Head => _head;
         public byte[] Tail => _tail ?? (_tail = Age == null ? Location.ReadTail(TailLength, FileLength) : Age.PlainTail(TailLength));
 
         /// <summary>Unlocks an encrypted archive with the location's keys (no-op for a plain one); the head is then the plaintext's.</summary>

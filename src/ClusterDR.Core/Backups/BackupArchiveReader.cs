@@ -56,9 +56,13 @@ namespace ClusterDR.Backups
         /// <summary>An archive read through <paramref name="tap"/> (a stream over the raw file that the tap owns).</summary>
         internal static BackupArchiveReader Open(Stores.BackupLocation location, Func<Stream, Stream> tap) => Open(location, false, tap);
 
-        private static BackupArchiveReader Open(Stores.BackupLocation location, bool listing, Func<Stream, Stream> tap = null)
+        private static BackupArchiveReader Open(Stores.BackupLocation location, bool listing, Func<Stream, Stream> tap = null) =>
+            Open(Guard(location, ArchiveFile.Probe), listing, tap);
+
+        /// <summary>Opens an archive already probed (a listing probes once to tell an encrypted one apart).</summary>
+        private static BackupArchiveReader Open(ArchiveFile archive, bool listing, Func<Stream, Stream> tap = null)
         {
-            var archive = Guard(location, ArchiveFile.Probe);
+            var location = archive.Location;
             string full = location.Display;
             archive.Unlock();
             // Said first and plainly: a decompressor would call any other file "an unsupported compression method".
@@ -96,7 +100,7 @@ namespace ClusterDR.Backups
         {
             var archive = Guard(location, ArchiveFile.Probe);
             if (archive.Encrypted) return EncryptedListing.Read(archive);
-            using (var r = Open(location, listing: true)) return r.Listed();
+            using (var r = Open(archive, listing: true)) return r.Listed();
         }
 
         private ClusterBackup Listed() => new ClusterBackup(Location, Manifest, Length) { Encrypted = Encrypted };
@@ -118,7 +122,7 @@ namespace ClusterDR.Backups
             // An encrypted archive lists from its clear metadata: no key is needed, and none is used.
             var archive = Guard(location, ArchiveFile.Probe);
             if (archive.Encrypted) return EncryptedListing.Read(archive);
-            using (var r = Open(location, listing: true))
+            using (var r = Open(archive, listing: true))
             {
                 r.EnsurePlausibleLength();
                 return r.Listed();

@@ -243,7 +243,8 @@ namespace ClusterDR.Backups
                 // An object store's upload (or an encrypted file) cannot be read back for the rewrite: say so, and abandon it.
                 if (!fits && (_remote != null || _age != null))
                     throw new ClusterDrException(ErrorIds.BackupFailed, ErrorKind.InvalidOperation,
-                        $"The manifest of '{Location.Display}' ({json.Length} bytes) outgrew the {_reserve} bytes a single-pass upload keeps for it; nothing was stored. Back up to a local directory and copy it with Copy-ClusterBackup.", Location.Display);
+                        $"The manifest of '{Location.Display}' ({json.Length} bytes) outgrew the {_reserve} bytes a single-pass " + (_age != null ? "encrypted archive" : "upload") + " keeps for it; nothing was stored. " +
+                        (_age != null ? "Back up without encryption to a local directory, then encrypt that file with age." : "Back up to a local directory and copy it with Copy-ClusterBackup."), Location.Display);
                 _directArchive.Finish(ManifestHead(fits ? json : new byte[0], manifest.CreatedUtc));
                 EndOutput(_direct);
                 if (_remote == null) _direct.Dispose();
