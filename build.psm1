@@ -73,6 +73,19 @@ function Get-TrxCount([string] $Path) {
     [pscustomobject]$count
 }
 
+# The failed tests of a trx file, a line each with the first line of its message: the end of a CI log names them.
+function Get-TrxFailure([string] $Path) {
+    if (-not (Test-Path -LiteralPath $Path)) { return }
+    $trx = [xml](Get-Content -LiteralPath $Path -Raw)
+    foreach ($r in $trx.GetElementsByTagName('UnitTestResult')) {
+        if ($r.outcome -ne 'Failed') { continue }
+        $message = ($r.GetElementsByTagName('Message') | Select-Object -First 1).InnerText
+        $first = if ($message) { ($message -split "`n")[0].Trim() } else { '' }
+        if ($first.Length -gt 300) { $first = $first.Substring(0, 300) + '...' }
+        "  $($r.testName): $first"
+    }
+}
+
 # dotnet test of the solution into out/test-results/<Name>.trx, its output straight to the console; Get-TestRun reads the result.
 $script:TestExitCode = @{}
 function Invoke-DotnetTest([string] $Name, [string[]] $Arguments) {
@@ -130,6 +143,10 @@ function Invoke-PesterSuite([System.Management.Automation.SessionState] $CallerS
     $result = $ExecutionContext.InvokeCommand.InvokeScript($CallerState, $run, @($config)) | Select-Object -Last 1
     $null = New-Item -ItemType Directory -Force $Results
     Set-Content -Path (Join-Path $Results 'pester.counts') -Value "$($result.PassedCount) $($result.FailedCount)"
+    Set-Content -Path (Join-Path $Results 'pester.failed') -Value @($result.Failed | ForEach-Object {
+            $why = if ($_.ErrorRecord) { (("$($_.ErrorRecord[0])" -split "`n")[0]).Trim() } else { '' }
+            "  $($_.ExpandedPath): $why"
+        })
     "pester: $($result.PassedCount) passed, $($result.FailedCount) failed"
     if ($result.FailedCount -gt 0 -or $result.TotalCount -eq 0) { throw "Pester: $($result.FailedCount) failed of $($result.TotalCount)." }
 }
@@ -167,6 +184,14 @@ function Invoke-Test {
     }
     else {
         Write-Problem 'The Pester suite did not report its results.'; $ok = $false; $failed += 1
+    }
+    if ($failed -ne 0) {
+        # Named again at the end, where a CI log's tail shows them.
+        'failed:'
+        Get-TrxFailure (Join-Path $Results 'xunit.trx') | ForEach-Object { "xunit$_" }
+        Get-TrxFailure (Join-Path $Results 'newer.trx') | ForEach-Object { "version matrix$_" }
+        $pesterFailed = Join-Path $Results 'pester.failed'
+        if (Test-Path -LiteralPath $pesterFailed) { Get-Content -LiteralPath $pesterFailed | Where-Object { $_ } | ForEach-Object { "pester$_" } }
     }
     "tests: $passed passed, $failed failed"
     if ($failed -ne 0) { $ok = $false }

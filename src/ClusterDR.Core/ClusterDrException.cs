@@ -147,6 +147,12 @@ namespace ClusterDR
         public const string KeyFileNotWritten = "BackupKeyFileNotWritten";
         /// <summary>A retention policy that keeps nothing, or is contradictory.</summary>
         public const string RetentionPolicyInvalid = "RetentionPolicyInvalid";
+        /// <summary>A rehearsal restored the backup into a throwaway server that did not serve what the backup recorded.</summary>
+        public const string RehearsalFailed = "RehearsalFailed";
+        /// <summary>A program a rehearsal runs (etcd, java and ZooKeeper's jars, dockerd, PostgreSQL) is not installed.</summary>
+        public const string RehearsalToolMissing = "RehearsalToolMissing";
+        /// <summary>This kind of backup, or this machine, cannot rehearse (DC/OS backups, Swarm without root, not Linux).</summary>
+        public const string RehearsalUnsupported = "RehearsalUnsupported";
         public const string UnexpectedError = "UnexpectedError";
     }
 }

@@ -25,7 +25,7 @@ namespace ClusterDR.Backups
                 long length;
                 try
                 {
-                    verified = BackupVerifier.Verify(source, ctx, null, raw => tee = new TeeReadStream(raw, upload.Stream), out var index);
+                    verified = BackupVerifier.Verify(source, ctx, null, raw => tee = new TeeReadStream(raw, upload.Stream), null, out var index);
                     index?.Dispose();
                     tee.Drain(); // the archive's last frames (its trailer), which verification need not decompress
                     length = tee.Count;

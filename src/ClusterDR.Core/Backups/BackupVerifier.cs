@@ -24,13 +24,19 @@ namespace ClusterDR.Backups
         /// the archive again; the caller disposes it.
         /// </summary>
         public static ClusterBackup Verify(Stores.BackupLocation path, IOperationContext ctx, string expectedKind, out PayloadIndexFile verifiedIndex) =>
-            Verify(path, ctx, expectedKind, null, out verifiedIndex);
+            Verify(path, ctx, expectedKind, null, null, out verifiedIndex);
 
         /// <summary>
         /// Verifies the archive as it streams through <paramref name="tap"/>, which sees every byte of the file in order
         /// (Copy-ClusterBackup writes the copy from it); the caller drains what the tap has not seen.
         /// </summary>
-        internal static ClusterBackup Verify(Stores.BackupLocation path, IOperationContext ctx, string expectedKind, Func<Stream, Stream> tap, out PayloadIndexFile verifiedIndex)
+        /// <remarks>
+        /// <paramref name="extract"/>, when given, is asked for a stream per payload entry (directories too, whose stream
+        /// it returns null) and receives that entry's bytes as they are hashed: a rehearsal extracts in the same pass.
+        /// What it wrote is only trustworthy once this returns.
+        /// </remarks>
+        internal static ClusterBackup Verify(Stores.BackupLocation path, IOperationContext ctx, string expectedKind, Func<Stream, Stream> tap,
+            Func<string, ICSharpCode.SharpZipLib.Tar.TarEntry, Stream> extract, out PayloadIndexFile verifiedIndex)
         {
             verifiedIndex = null;
             using (var reader = BackupArchiveReader.Open(path, tap))
@@ -50,7 +56,7 @@ namespace ClusterDR.Backups
                     reader.ForEachEntry((name, entry, content) =>
                     {
                         Safety.CancellationScope.Effective(ctx.Cancellation).ThrowIfCancellationRequested();
-                        if (entry.IsDirectory) return;
+                        if (entry.IsDirectory) { extract?.Invoke(name, entry)?.Dispose(); return; }
                         // An indexed file's expected hash is in the index, the archive's last entry: compared when it has been read.
                         bool indexed = index != null && index.Covers(name);
                         ManifestFile file;
@@ -62,12 +68,14 @@ namespace ClusterDR.Backups
                             throw new ClusterDrException(ErrorIds.UnexpectedEntry, ErrorKind.InvalidData, $"'{reader.Path}' holds '{name}' twice.", reader.Path);
                         var checks = PayloadChecks.For(manifest, file);
                         var indexCopy = index != null && name == manifest.Index.Path ? index.Sink : null;
+                        using (var copy = extract?.Invoke(name, entry))
                         using (var hashing = new HashingStream(Stream.Null))
                         {
                             int n;
                             while ((n = content.Read(buffer, 0, buffer.Length)) > 0)
                             {
                                 hashing.Write(buffer, 0, n);
+                                copy?.Write(buffer, 0, n);
                                 foreach (var c in checks) c.Sink.Write(buffer, 0, n);
                                 indexCopy?.Write(buffer, 0, n);
                                 done += n;

@@ -99,6 +99,19 @@ namespace ClusterDR.Etcd
                         snapshot.Complete();
                     });
                     progress.Complete();
+                    var facts = new Dictionary<string, string>
+                    {
+                        ["revision"] = self.Revision.ToString(CultureInfo.InvariantCulture),
+                        ["memberId"] = self.MemberId.ToString("x"),
+                        ["memberName"] = member?.Name ?? "",
+                        ["clusterId"] = cluster,
+                        ["etcdVersion"] = self.Version ?? "",
+                        ["dbSize"] = self.DbSize.ToString(CultureInfo.InvariantCulture),
+                        ["raftIndex"] = self.RaftIndex.ToString(CultureInfo.InvariantCulture),
+                        ["memberCount"] = status.MemberCount.ToString(CultureInfo.InvariantCulture),
+                        ["members"] = string.Join(",", status.Members.Select(m => m.Name)),
+                    };
+                    RecordRehearsalFacts(req, self.Revision, facts, ctx);
                     var manifest = new BackupManifest
                     {
                         Kind = Kind,
@@ -106,24 +119,58 @@ namespace ClusterDR.Etcd
                         Label = req.Label,
                         CreatedUtc = created,
                         SourceNodes = new List<string> { source },
-                        Facts = new Dictionary<string, string>
-                        {
-                            ["revision"] = self.Revision.ToString(CultureInfo.InvariantCulture),
-                            ["memberId"] = self.MemberId.ToString("x"),
-                            ["memberName"] = member?.Name ?? "",
-                            ["clusterId"] = cluster,
-                            ["etcdVersion"] = self.Version ?? "",
-                            ["dbSize"] = self.DbSize.ToString(CultureInfo.InvariantCulture),
-                            ["raftIndex"] = self.RaftIndex.ToString(CultureInfo.InvariantCulture),
-                            ["memberCount"] = status.MemberCount.ToString(CultureInfo.InvariantCulture),
-                            ["members"] = string.Join(",", status.Members.Select(m => m.Name)),
-                        },
+                        Facts = facts,
                     };
                     result = writer.Commit(manifest, ctx);
                 }
             });
             plan.Execute();
             return result;
+        }
+
+        /// <summary>
+        /// What a rehearsal compares with (<see cref="EtcdKeyFacts"/>), read at the revision recorded before the snapshot, and
+        /// the revision after it: the snapshot lies between the two. A member that cannot answer leaves them out, with a
+        /// warning; the backup itself is still good.
+        /// </summary>
+        private static void RecordRehearsalFacts(EtcdBackupRequest req, long revision, Dictionary<string, string> facts, IOperationContext ctx)
+        {
+            var ct = ctx.Cancellation;
+            try
+            {
+                if (req.Shell == null)
+                {
+                    using (var client = new EtcdClient(req.Endpoint, req.Tls, TimeSpan.FromSeconds(30)))
+                    {
+                        EtcdKeyFacts.Read(r => client.RangeRaw(r, ct), revision).AddTo(facts);
+                        facts[RevisionAfterFact] = client.Status(ct).Revision.ToString(CultureInfo.InvariantCulture);
+                    }
+                }
+                else
+                {
+                    EtcdKeyFacts.Read(r => JObject.Parse(req.Shell.RunChecked("etcdctl get", EtcdctlPrefix(req) + " " + EtcdctlGet(r), ct).StdOut), revision).AddTo(facts);
+                    facts[RevisionAfterFact] = SelfOnNode(req, ct).Revision.ToString(CultureInfo.InvariantCulture);
+                }
+            }
+            catch (Exception ex) when (ex is ClusterDrException || ex is Newtonsoft.Json.JsonException)
+            {
+                facts.Remove(EtcdKeyFacts.CountFact);
+                facts.Remove(EtcdKeyFacts.SampleFact);
+                ctx.WriteWarning($"Could not count the keys of {req.Endpoint} at revision {revision} ({ex.Message}); a rehearsal of this backup will not compare them.");
+            }
+        }
+
+        /// <summary>The revision of the member right after the snapshot: a rehearsal's restored revision must lie between "revision" and it.</summary>
+        public const string RevisionAfterFact = "revisionAfterSnapshot";
+
+        /// <summary>etcdctl get over every key for one of <see cref="EtcdKeyFacts.Request"/>'s requests.</summary>
+        private static string EtcdctlGet(JObject r)
+        {
+            var args = new List<string> { "--command-timeout=30s", "-w", "json", "get", "", "--from-key", "--rev=" + (string)r["revision"] };
+            if (r["count_only"] != null) args.Add("--count-only");
+            if (r["limit"] != null) args.Add("--limit=" + (string)r["limit"]);
+            if (r["sort_order"] != null) { args.Add("--order=DESCEND"); args.Add("--sort-by=KEY"); }
+            return Sh.Join(args);
         }
 
         private static bool ProvesQuorum(EtcdBackupRequest req, System.Threading.CancellationToken ct)

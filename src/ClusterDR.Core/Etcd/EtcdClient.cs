@@ -73,6 +73,9 @@ namespace ClusterDR.Etcd
             return result;
         }
 
+        /// <summary>A raw /v3/kv/range request (the JSON <see cref="EtcdKeyFacts"/> builds); the answer as etcd gives it.</summary>
+        public JObject RangeRaw(JObject request, CancellationToken ct) => Post("/v3/kv/range", request.ToString(), ct);
+
         /// <summary>How <see cref="Snapshot(Stream, Action{long}, Action{long}, CancellationToken)"/> fetches: gRPC where the runtime can, else the JSON gateway.</summary>
         public EtcdSnapshotProtocol SnapshotProtocol { get; set; } = EtcdSnapshotProtocol.Auto;
 

@@ -46,6 +46,8 @@ namespace ClusterDR
         public bool? Verified { get; internal set; }
         public DateTime? VerifiedUtc { get; internal set; }
         public string Verification { get; internal set; }
+        /// <summary>Null until Test-ClusterBackup -Rehearse ran; then what the throwaway server showed, check by check.</summary>
+        public global::ClusterDR.Rehearsal.RehearsalResult Rehearsal { get; internal set; }
         internal Backups.BackupManifest Manifest { get; }
 
         public override string ToString() => Path;

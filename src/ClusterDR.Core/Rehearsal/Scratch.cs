@@ -1,0 +1,177 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading;
+using ClusterDR.Safety;
+using ClusterDR.Transport;
+
+namespace ClusterDR.Rehearsal
+{
+    /// <summary>
+    /// The throwaway place a rehearsal runs in: an owner-only temp dir, the servers started there (each stopped by its
+    /// PID, then anything else still running from the dir), loopback ports no one listens on, and a network namespace
+    /// when one is asked for. Dispose takes all of it away, whatever happened before.
+    /// </summary>
+    internal sealed class Scratch : IDisposable
+    {
+        private readonly IOperationContext _ctx;
+        private readonly List<(int Pid, string What, string Signal)> _servers = new List<(int, string, string)>();
+        private readonly HashSet<int> _ports = new HashSet<int>();
+        private readonly List<TcpListener> _held = new List<TcpListener>();
+
+        private Scratch(string dir, IOperationContext ctx) { Dir = dir; _ctx = ctx; Shell = new LocalShell(); }
+
+        public string Dir { get; }
+        public LocalShell Shell { get; }
+        /// <summary>The network namespace made by <see cref="CreateNetworkNamespace"/> (null: none).</summary>
+        public string NetworkNamespace { get; private set; }
+
+        public static Scratch Create(string kind, IOperationContext ctx)
+        {
+            string dir = Path.Combine(Path.GetTempPath(), "clusterdr-rehearsal-" + kind + "-" + Guid.NewGuid().ToString("N").Substring(0, 8));
+            Directory.CreateDirectory(dir);
+            FileModes.TrySetOwnerOnly(dir, directory: true);
+            ctx.WriteVerbose($"Rehearsal: working in {dir}.");
+            return new Scratch(dir, ctx);
+        }
+
+        public string PathOf(params string[] parts) => Path.Combine(new[] { Dir }.Concat(parts).ToArray());
+
+        /// <summary>
+        /// A loopback port nothing listens on. Each is held open until <see cref="ReleasePorts"/>, so two asks never get
+        /// the same port and no other program takes it meanwhile.
+        /// </summary>
+        public int FreePort()
+        {
+            var l = new TcpListener(IPAddress.Loopback, 0);
+            l.Start();
+            int port = ((IPEndPoint)l.LocalEndpoint).Port;
+            _held.Add(l);
+            _ports.Add(port);
+            return port;
+        }
+
+        /// <summary>Lets the servers bind the ports handed out (just before they start).</summary>
+        public void ReleasePorts()
+        {
+            foreach (var l in _held) l.Stop();
+            _held.Clear();
+        }
+
+        public IReadOnlyCollection<int> Ports => _ports;
+
+        /// <summary>
+        /// Starts <paramref name="command"/> (a shell command line: program and quoted arguments) in the background with its
+        /// output in <paramref name="log"/>, and remembers its PID; <paramref name="signal"/> is what stops it gracefully.
+        /// </summary>
+        public int Start(string what, string command, string log, string signal = "TERM")
+        {
+            var r = Shell.RunChecked("Start " + what, command + " >>" + Sh.Quote(log) + " 2>&1 </dev/null & echo $!", _ctx.Cancellation);
+            int pid = int.Parse(r.StdOut.Trim(), NumberStyles.None, CultureInfo.InvariantCulture);
+            _servers.Add((pid, what, signal));
+            _ctx.WriteVerbose($"Rehearsal: started {what} (PID {pid}).");
+            return pid;
+        }
+
+        private readonly List<(string PidFile, string What)> _pidFiles = new List<(string, string)>();
+
+        /// <summary>A server that something else starts (a restore's start command) and that writes its PID to <paramref name="pidFile"/>.</summary>
+        public void StopOnDispose(string pidFile, string what) => _pidFiles.Add((pidFile, what));
+
+        public static bool Alive(int pid)
+        {
+            try
+            {
+                string status = File.ReadAllText("/proc/" + pid.ToString(CultureInfo.InvariantCulture) + "/status");
+                return status.IndexOf("\nState:\tZ", StringComparison.Ordinal) < 0;
+            }
+            catch (IOException) { return false; }
+            catch (UnauthorizedAccessException) { return true; }
+        }
+
+        /// <summary>The last lines of a server's log, for a message when it did not come up.</summary>
+        public string Tail(string log, int lines = 5)
+        {
+            try { return string.Join(" | ", Enumerable.Reverse(Enumerable.Reverse(File.ReadAllLines(log)).Take(lines)).Select(l => l.Trim()).Where(l => l.Length > 0)); }
+            catch (IOException) { return ""; }
+        }
+
+        /// <summary>A network namespace with only lo up, deleted on Dispose (Linux, root).</summary>
+        public string CreateNetworkNamespace()
+        {
+            string ns = "cdr-rh-" + Guid.NewGuid().ToString("N").Substring(0, 8);
+            Shell.RunChecked("Create the rehearsal's network namespace", "ip netns add " + Sh.Quote(ns) + " && ip -n " + Sh.Quote(ns) + " link set lo up", _ctx.Cancellation);
+            NetworkNamespace = ns;
+            return ns;
+        }
+
+        public void Dispose()
+        {
+            ReleasePorts();
+            var ct = CancellationToken.None; // cleaning up must not stop half-way because the user pressed Ctrl+C
+            for (int i = _servers.Count - 1; i >= 0; i--) Stop(_servers[i].Pid, _servers[i].What, _servers[i].Signal, ct);
+            foreach (var (pidFile, what) in _pidFiles)
+            {
+                string text = null;
+                try { text = File.ReadAllText(pidFile).Trim(); } catch (IOException) { }
+                if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int pid)) Stop(pid, what, "TERM", ct);
+            }
+            // Children the servers leave behind (dockerd's containerd, postgres backends): whatever still runs from the dir.
+            foreach (int pid in ProcessesUnder(Dir)) Stop(pid, "process " + pid.ToString(CultureInfo.InvariantCulture) + " left in the rehearsal dir", "TERM", ct);
+            string dir = Sh.Quote(Dir);
+            Shell.RunText("grep -o ' " + Dir.Replace("'", "") + "[^ ]*' /proc/mounts 2>/dev/null | sort -r | while read -r m; do umount -l \"$m\" 2>/dev/null; done; true", null, ct);
+            if (NetworkNamespace != null)
+            {
+                var r = Shell.RunText("ip netns del " + Sh.Quote(NetworkNamespace), null, ct);
+                if (r.ExitCode != 0) _ctx.WriteWarning($"Rehearsal: could not delete network namespace {NetworkNamespace}: {r.StdErr.Trim()}");
+            }
+            var rm = Shell.RunText("rm -rf " + dir, null, ct);
+            if (rm.ExitCode != 0 || Directory.Exists(Dir)) _ctx.WriteWarning($"Rehearsal: could not delete {Dir}: {rm.StdErr.Trim()}");
+            else _ctx.WriteVerbose($"Rehearsal: stopped its servers and deleted {Dir}.");
+        }
+
+        private void Stop(int pid, string what, string signal, CancellationToken ct)
+        {
+            if (!Alive(pid)) return;
+            string p = pid.ToString(CultureInfo.InvariantCulture);
+            Shell.RunText("kill -s " + signal + " " + p + " 2>/dev/null", null, ct);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (Alive(pid) && clock.Elapsed < TimeSpan.FromSeconds(15)) Thread.Sleep(50);
+            if (Alive(pid))
+            {
+                _ctx.WriteVerbose($"Rehearsal: {what} did not stop on SIG{signal} within 15 s; killing it.");
+                Shell.RunText("kill -s KILL " + p + " 2>/dev/null", null, ct);
+                clock.Restart();
+                while (Alive(pid) && clock.Elapsed < TimeSpan.FromSeconds(5)) Thread.Sleep(50);
+            }
+        }
+
+        /// <summary>PIDs of processes whose command line or working dir is under <paramref name="dir"/>.</summary>
+        internal static IEnumerable<int> ProcessesUnder(string dir)
+        {
+            var found = new List<int>();
+            int self = System.Diagnostics.Process.GetCurrentProcess().Id;
+            foreach (var d in SafeDirs("/proc"))
+            {
+                if (!int.TryParse(Path.GetFileName(d), NumberStyles.None, CultureInfo.InvariantCulture, out int pid) || pid == self) continue;
+                try
+                {
+                    string cmd = File.ReadAllText(d + "/cmdline").Replace('\0', ' ');
+                    if (cmd.IndexOf(dir, StringComparison.Ordinal) >= 0) found.Add(pid);
+                }
+                catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException) { }
+            }
+            return found;
+        }
+
+        private static IEnumerable<string> SafeDirs(string path)
+        {
+            try { return Directory.GetDirectories(path); }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException) { return new string[0]; }
+        }
+    }
+}
