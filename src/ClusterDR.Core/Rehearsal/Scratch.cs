@@ -122,16 +122,35 @@ namespace ClusterDR.Rehearsal
             }
             // Children the servers leave behind (dockerd's containerd, postgres backends): whatever still runs from the dir.
             foreach (int pid in ProcessesUnder(Dir)) Stop(pid, "process " + pid.ToString(CultureInfo.InvariantCulture) + " left in the rehearsal dir", "TERM", ct);
-            string dir = Sh.Quote(Dir);
-            Shell.RunText("grep -o ' " + Dir.Replace("'", "") + "[^ ]*' /proc/mounts 2>/dev/null | sort -r | while read -r m; do umount -l \"$m\" 2>/dev/null; done; true", null, ct);
+            // A dockerd that died hard may leave mounts under its data root (overlay, netns files): unmount them first.
+            var mounts = MountsUnder(Dir);
+            if (mounts.Count > 0)
+                Shell.RunText(string.Join("; ", mounts.Select(m => "umount -l " + Sh.Quote(m) + " 2>/dev/null")) + "; true", null, ct);
             if (NetworkNamespace != null)
             {
                 var r = Shell.RunText("ip netns del " + Sh.Quote(NetworkNamespace), null, ct);
                 if (r.ExitCode != 0) _ctx.WriteWarning($"Rehearsal: could not delete network namespace {NetworkNamespace}: {r.StdErr.Trim()}");
             }
-            var rm = Shell.RunText("rm -rf " + dir, null, ct);
-            if (rm.ExitCode != 0 || Directory.Exists(Dir)) _ctx.WriteWarning($"Rehearsal: could not delete {Dir}: {rm.StdErr.Trim()}");
-            else _ctx.WriteVerbose($"Rehearsal: stopped its servers and deleted {Dir}.");
+            try
+            {
+                Directory.Delete(Dir, recursive: true);
+                _ctx.WriteVerbose($"Rehearsal: stopped its servers and deleted {Dir}.");
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+            {
+                _ctx.WriteWarning($"Rehearsal: could not delete {Dir}: {ex.Message}");
+            }
+        }
+
+        private static List<string> MountsUnder(string dir)
+        {
+            try
+            {
+                return File.ReadAllLines("/proc/mounts").Select(l => l.Split(' ')).Where(f => f.Length > 1)
+                    .Select(f => f[1]).Where(m => m == dir || m.StartsWith(dir + "/", StringComparison.Ordinal))
+                    .OrderByDescending(m => m.Length).ToList();
+            }
+            catch (IOException) { return new List<string>(); }
         }
 
         private void Stop(int pid, string what, string signal, CancellationToken ct)

@@ -64,18 +64,15 @@ namespace ClusterDR.Commands
         /// namespace, PostgreSQL) on loopback, in a temp dir, and compare what it serves with what the backup recorded;
         /// the server and its dir are gone afterwards. The backup's Rehearsal property holds every check.
         /// </summary>
-        [Parameter(ParameterSetName = PathSet)]
-        [Parameter(ParameterSetName = LiteralPathSet)]
+        [Parameter]
         public SwitchParameter Rehearse { get; set; }
 
         /// <summary>Directories searched before PATH for the programs a rehearsal runs (etcd, etcdutl, java and ZooKeeper's jars, dockerd, PostgreSQL's bin).</summary>
-        [Parameter(ParameterSetName = PathSet)]
-        [Parameter(ParameterSetName = LiteralPathSet)]
+        [Parameter]
         public string[] ToolPath { get; set; }
 
         /// <summary>The unlock key that was current when an autolocked swarm backup was taken: its rehearsal unlocks with it.</summary>
-        [Parameter(ParameterSetName = PathSet)]
-        [Parameter(ParameterSetName = LiteralPathSet)]
+        [Parameter]
         public System.Security.SecureString UnlockKey { get; set; }
 
         /// <summary>Return $true/$false per backup instead of objects and errors.</summary>
