@@ -6,6 +6,7 @@ BeforeAll {
     $script:module = if ($env:CLUSTERDR_MODULE) { $env:CLUSTERDR_MODULE } else { Join-Path $PSScriptRoot '../../out/ClusterDR/ClusterDR.psd1' }
     Import-Module $script:module -Force
     . (Join-Path $PSScriptRoot 'ConsoleView.ps1')
+    . (Join-Path $PSScriptRoot 'BackupCraft.ps1')
     foreach ($program in 'dockerd', 'docker', 'nsenter', 'ip', 'busybox', 'age') {
         if (-not (Get-Command $program -ErrorAction SilentlyContinue)) { throw "$program is required: sh tests/tools/install-deps.sh" }
     }
@@ -84,6 +85,20 @@ Describe 'Swarm cmdlets against a real dockerd' {
         Get-Objects | Should -Be $script:objects
     }
 
+    It 'rehearses the backup on a throwaway dockerd in a network namespace of its own, leaving the real daemon and swarm alone' {
+        $b = Get-ClusterBackup $script:backups -Kind swarm | Select-Object -First 1
+        $pid1 = Get-Content "$script:dir/dockerd.pid"
+        $r = $b | Test-ClusterBackup -Rehearse
+        $r.Rehearsal.Passed | Should -BeTrue
+        $r.Rehearsal.Checks.Name | Should -Be @('archive', 'restores', 'nodes', 'services', 'secrets', 'configs', 'networks')
+        ($r.Rehearsal.Checks | Where-Object Name -eq 'services').Found | Should -Be '1'
+        ($r.Rehearsal.Checks | Where-Object Name -eq 'networks').Found | Should -Be $b.Facts.networks
+        $r.Rehearsal.Server | Should -BeLike 'dockerd * in network namespace cdr-rh-*'
+        Get-Content "$script:dir/dockerd.pid" | Should -Be $pid1
+        Get-Objects | Should -Be $script:objects
+        Get-RehearsalTrace | Should -BeNullOrEmpty
+    }
+
     It 'backs up encrypted (age), refuses to restore without the key, restores with it after leaving the swarm' {
         $key = New-ClusterBackupKey -Path "$script:dir/keys/swarm.key"
         $enc = Join-Path $script:dir 'encrypted'
@@ -117,6 +132,17 @@ Describe 'Swarm cmdlets against a real dockerd' {
         $k2 = Update-SwarmUnlockKey @script:conn -AsPlainText -Confirm:$false
         $k2 | Should -BeLike 'SWMKEY-*'
         (Get-SwarmUnlockKey @script:conn -AsPlainText) | Should -Be $k2
+    }
+
+    It 'rehearses an autolocked backup with the unlock key of its day, and asks for the key without it' {
+        $key = Get-SwarmUnlockKey @script:conn
+        $b = Backup-SwarmManager @script:node -Path "$script:dir/locked" -Force -UnlockKey $key -Confirm:$false -WarningAction SilentlyContinue
+        $b.Facts.autolock | Should -Be 'true'
+        { $b | Test-ClusterBackup -Rehearse -ErrorAction Stop } | Should -Throw -ErrorId 'SwarmUnlockKeyRequired*'
+        $r = $b | Test-ClusterBackup -Rehearse -UnlockKey $key
+        $r.Rehearsal.Passed | Should -BeTrue
+        Get-SwarmUnlockKey @script:conn -AsPlainText | Should -Be ([pscredential]::new('x', $key).GetNetworkCredential().Password) -Because 'the real swarm keeps its key'
+        Get-RehearsalTrace | Should -BeNullOrEmpty
     }
 
     It 'reads classic Swarm managers that do not answer as unreachable' {

@@ -9,6 +9,7 @@ BeforeAll {
     $script:dir = Join-Path ([IO.Path]::GetTempPath()) "clusterdr-pester-zk-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
     . (Join-Path $PSScriptRoot 'TestPorts.ps1')
     . (Join-Path $PSScriptRoot 'ConsoleView.ps1')
+    . (Join-Path $PSScriptRoot 'BackupCraft.ps1')
     $lines = & sh $script:tool start $script:dir 3 (Get-FreePortRun 12 24000 28000)
     if ($LASTEXITCODE -ne 0) { throw 'ZooKeeper did not start' }
     $script:members = foreach ($line in $lines) {
@@ -66,6 +67,32 @@ Describe 'ZooKeeper cmdlets' {
         $b = Backup-ZkState -Member $script:members[1] -Server $script:servers -Path $script:backups -Label pester -Confirm:$false | Test-ClusterBackup
         $b.Kind | Should -Be 'zookeeper'
         $b.Verified | Should -BeTrue
+        (Get-ZkEnsembleStatus -Server $script:servers).HealthyCount | Should -Be 3
+    }
+
+    It 'rehearses a backup on a throwaway standalone server (its zxid and znodes), and fails one whose logs are missing' {
+        $env:JVMFLAGS = '-Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1'; $env:ZOO_LOG4J_PROP = 'ERROR,CONSOLE'
+        $created = ((1..20 | ForEach-Object { "create /rehearse-$_ v$_" }) + 'quit') | & /usr/share/zookeeper/bin/zkCli.sh -server $script:servers[0] 2>&1 |
+            Where-Object { "$_" -like 'Created /rehearse-*' }
+        @($created).Count | Should -Be 20
+        $b = Backup-ZkState -Member $script:members[2] -Server $script:servers -Path "$script:dir/rehearsed" -Label rh -Confirm:$false
+        $r = $b | Test-ClusterBackup -Rehearse
+        $r.Rehearsal.Passed | Should -BeTrue
+        $r.Rehearsal.Checks.Name | Should -Be @('archive', 'serves', 'zxid', 'znodes')
+        ($r.Rehearsal.Checks | Where-Object Name -eq 'zxid').Found | Should -Be $b.Facts.zxid
+        ($r.Rehearsal.Checks | Where-Object Name -eq 'znodes').Found | Should -Be $b.Facts.znodeCount
+        [int]$b.Facts.znodeCount | Should -BeGreaterThan 20
+        $r.Rehearsal.Server | Should -BeLike 'ZooKeeper 3.* on 127.0.0.1:*'
+
+        # The transaction logs left out: the archive still verifies, but the server comes up short of the backup's zxid.
+        $bad = Edit-TestBackup -Path $b.Path -Destination "$script:dir/crafted/$($b.Name -replace '-rh-', '-nologs-')" -Edit {
+            param($d) Get-ChildItem "$d/version-2" -Filter 'log.*' | Remove-Item
+        }
+        (Test-ClusterBackup -LiteralPath $bad.FullName).Verified | Should -BeTrue
+        Test-ClusterBackup -LiteralPath $bad.FullName -Rehearse -ErrorVariable e -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $e[0].FullyQualifiedErrorId | Should -BeLike 'RehearsalFailed*'
+        $e[0].TargetObject.Rehearsal.FailedChecks.Name | Should -Contain 'zxid'
+        Get-RehearsalTrace | Should -BeNullOrEmpty
         (Get-ZkEnsembleStatus -Server $script:servers).HealthyCount | Should -Be 3
     }
 

@@ -99,7 +99,7 @@ namespace ClusterDR.Rehearsal
             if (epochStart)
             {
                 // A server elected since its last write reports the new epoch's first zxid, which no transaction has yet.
-                result.Add("zxid", $"the last transaction before epoch 0x{recorded >> 32:x} ({z}: no write since the election)", info.ZxidHex, info.Zxid <= recorded && info.Zxid > 0);
+                result.Add("zxid", $"the last transaction before epoch 0x{recorded >> 32:x} ({z}: no write since the election)", info.ZxidHex, info.Zxid <= recorded);
                 exact = info.Zxid <= recorded;
             }
             else
