@@ -17,6 +17,7 @@ BeforeAll {
     $null = New-Item -ItemType Directory -Force $script:vol
 
     . (Join-Path $PSScriptRoot 'TestPorts.ps1')
+    . (Join-Path $PSScriptRoot 'BackupCraft.ps1')
     function Wait-Port([int] $Port, [int] $Seconds = 10) {
         $deadline = (Get-Date).AddSeconds($Seconds)
         while ((Get-Date) -lt $deadline) {
@@ -272,6 +273,30 @@ Describe 'Deis store cmdlets against real Ceph radosgw, sshd and PostgreSQL' {
         $b.Files.Path | Should -Contain 'database/pg_dumpall.sql'
         $verbose | Should -Not -BeNullOrEmpty
         ($verbose.Message -join "`n") | Should -Not -Match ([regex]::Escape($script:secretText))
+    }
+
+    It 'rehearses the backup: every object re-hashed and counted per bucket, the dump loaded into a throwaway PostgreSQL' {
+        $b = Get-ClusterBackup $script:backups -Kind deis-store | Select-Object -First 1
+        $r = $b | Test-ClusterBackup -Rehearse
+        $r.Rehearsal.Passed | Should -BeTrue
+        $names = $r.Rehearsal.Checks.Name
+        foreach ($n in 'archive', 'objects', 'serves', 'database dump loads') { $names | Should -Contain $n }
+        ($r.Rehearsal.Checks | Where-Object Name -eq 'objects').Found | Should -Be "$($script:objects.Count)"
+        @($names | Where-Object { $_ -like 'objects in *' }).Count | Should -Be @($b.Facts.buckets -split ',').Count
+        ($r.Rehearsal.Checks | Where-Object Name -eq 'database dump loads').Found | Should -Match 'deis'
+        $r.Rehearsal.Server | Should -BeLike 'psql (PostgreSQL) *'
+        Invoke-Psql deis 'SELECT count(*) FROM api_app' | Should -Be '2' -Because 'the real database is not touched'
+
+        # A dump that stops half-way through its SQL: the archive verifies, the load does not.
+        $bad = Edit-TestBackup -Path $b.Path -Destination "$script:dir/crafted/$($b.Name -replace '-pester-', '-baddump-')" -Edit {
+            param($d) Add-Content "$d/database/pg_dumpall.sql" 'INSERT INTO no_such_table VALUES (1);'
+        }
+        (Test-ClusterBackup -LiteralPath $bad.FullName).Verified | Should -BeTrue
+        Test-ClusterBackup -LiteralPath $bad.FullName -Rehearse -ErrorVariable e -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $failed = $e[0].TargetObject.Rehearsal.FailedChecks
+        $failed.Name | Should -Be 'database dump loads'
+        $failed.Found | Should -Match 'no_such_table'
+        Get-RehearsalTrace | Should -BeNullOrEmpty
     }
 
     It 'refuses to restore onto the filled store with DeisStoreNotEmpty and changes nothing' {
