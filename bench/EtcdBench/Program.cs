@@ -29,9 +29,10 @@ namespace ClusterDR.Bench
 
     public sealed class Options
     {
-        public bool Backup, Restore, Parallel, Scale, Stores, Encryption, Help;
+        public bool Backup, Restore, Parallel, Scale, Stores, Encryption, Rehearsal, Help;
         public int StoresMb = 1024, StoresRounds = 2;
         public int EncryptionMb = 512, EncryptionRounds = 3;
+        public int RehearsalMb = 512, RehearsalRounds = 3;
         public int SizeMb = 512, ParallelMb = 128, ScaleMb = (int)(EtcdCluster.QuotaBytes >> 20) - 128;
         public int Rounds = 3, RestoreRounds = 3, ParallelRounds = 3, ScaleRounds = 1, Warmup = 1, StartupRounds = 5;
         public int Writers = 2, ScaleWriters = 4;
@@ -51,6 +52,8 @@ modes (default: --backup --restore --parallel):
   --stores-mb N        database size for --stores (default 1024); --stores-rounds N (default 2)
   --encryption         Backup-EtcdSnapshot plain, -Recipient and -Passphrase vs etcdctl snapshot save [&& age -r], per data set
   --encryption-mb N    database size for --encryption (default 512); --encryption-rounds N (default 3)
+  --rehearsal          Test-ClusterBackup -Rehearse vs etcdutl restore, start etcd, health, count keys by hand, per data set
+  --rehearsal-mb N     database size for --rehearsal (default 512); --rehearsal-rounds N (default 3)
   --scale              one etcd filled to its 8 GiB quota: backup and single-member restore, pwsh's own memory apart
 options:
   --size-mb N          database size for --backup and --restore (default 512)
@@ -93,6 +96,9 @@ The by-hand runs and the cmdlets use the etcdctl, gzip and zstd on PATH.";
                     case "--encryption": o.Encryption = true; break;
                     case "--encryption-mb": o.EncryptionMb = NextInt(1); break;
                     case "--encryption-rounds": o.EncryptionRounds = NextInt(1); break;
+                    case "--rehearsal": o.Rehearsal = true; break;
+                    case "--rehearsal-mb": o.RehearsalMb = NextInt(1); break;
+                    case "--rehearsal-rounds": o.RehearsalRounds = NextInt(1); break;
                     case "--stores-mb": o.StoresMb = NextInt(1); break;
                     case "--stores-rounds": o.StoresRounds = NextInt(1); break;
                     case "--size-mb": o.SizeMb = NextInt(1); break;
@@ -120,12 +126,12 @@ The by-hand runs and the cmdlets use the etcdctl, gzip and zstd on PATH.";
                     default: throw new ArgumentException($"Unknown option '{a}'.");
                 }
             }
-            if (!(o.Backup || o.Restore || o.Parallel || o.Scale || o.Stores || o.Encryption)) o.Backup = o.Restore = o.Parallel = true;
+            if (!(o.Backup || o.Restore || o.Parallel || o.Scale || o.Stores || o.Encryption || o.Rehearsal)) o.Backup = o.Restore = o.Parallel = true;
             if ((long)o.ScaleMb << 20 >= EtcdCluster.QuotaBytes) throw new ArgumentException("--scale-mb must stay under the 8 GiB quota (etcd raises NOSPACE at it).");
             return o;
         }
 
-        public string Modes => string.Join(" ", new[] { (Backup, "--backup"), (Restore, "--restore"), (Parallel, "--parallel"), (Scale, "--scale"), (Stores, "--stores"), (Encryption, "--encryption") }.Where(x => x.Item1).Select(x => x.Item2));
+        public string Modes => string.Join(" ", new[] { (Backup, "--backup"), (Restore, "--restore"), (Parallel, "--parallel"), (Scale, "--scale"), (Stores, "--stores"), (Encryption, "--encryption"), (Rehearsal, "--rehearsal") }.Where(x => x.Item1).Select(x => x.Item2));
     }
 
     public static class DataSetsList { public static readonly string[] All = Common.DataSets.Names; }
@@ -178,6 +184,7 @@ The by-hand runs and the cmdlets use the etcdctl, gzip and zstd on PATH.";
                 if (O.Scale) Section("scale", () => new ScaleBench(this).Run());
                 if (O.Stores) Section("stores", () => new StoresBench(this).Run());
                 if (O.Encryption) Section("encryption", () => new EncryptionBench(this).Run());
+                if (O.Rehearsal) Section("rehearsal", () => new RehearsalBench(this).Run());
                 Md.Append($"\n_load average at the end: `{Proc.LoadAvg()}`_\n");
             }
             catch (OperationCanceledException) when (Ct.IsCancellationRequested) { Log("cancelled"); Md.Append("\n**Cancelled.**\n"); rc = 130; }

@@ -167,7 +167,8 @@ namespace ClusterDR.Etcd
         private static string EtcdctlGet(JObject r)
         {
             var args = new List<string> { "--command-timeout=30s", "-w", "json", "get", "", "--from-key", "--rev=" + (string)r["revision"] };
-            if (r["count_only"] != null) args.Add("--count-only");
+            // etcdctl 3.4 has no --count-only; a range's "count" is the whole range's, whatever its limit.
+            if (r["count_only"] != null) { args.Add("--limit=1"); args.Add("--keys-only"); }
             if (r["limit"] != null) args.Add("--limit=" + (string)r["limit"]);
             if (r["sort_order"] != null) { args.Add("--order=DESCEND"); args.Add("--sort-by=KEY"); }
             return Sh.Join(args);

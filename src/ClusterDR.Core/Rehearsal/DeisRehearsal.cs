@@ -23,17 +23,7 @@ namespace ClusterDR.Rehearsal
         public static ClusterBackup Run(Stores.BackupLocation location, RehearsalOptions o, RehearsalResult result, IOperationContext outer)
         {
             RehearsalTools.EnsureLinux(DeisStore.Kind);
-            var listed = BackupArchiveReader.ReadBackup(location);
-            bool hasDatabase = listed.Manifest.Fact("databaseBytes") != null;
             var tools = new RehearsalTools(o.ToolPath);
-            string initdb = null, pgctl = null, psql = null;
-            if (hasDatabase)
-            {
-                var pgDirs = RehearsalTools.PostgresDirs().ToList();
-                initdb = tools.Require("initdb", Install, pgDirs);
-                pgctl = tools.Require("pg_ctl", Install, new[] { Path.GetDirectoryName(initdb) }.Concat(pgDirs));
-                psql = tools.Require("psql", Install, new[] { Path.GetDirectoryName(initdb) }.Concat(pgDirs));
-            }
             var ctx = new RehearsalContext(outer);
             var ct = ctx.Cancellation;
             using (var scratch = Scratch.Create(DeisStore.Kind, outer))
@@ -45,7 +35,7 @@ namespace ClusterDR.Rehearsal
                     if (entry.IsDirectory) return null;
                     string bucket = BucketOf(name);
                     if (bucket != null) perBucket[bucket] = (perBucket.TryGetValue(bucket, out long n) ? n : 0) + 1;
-                    return name == DeisStore.DatabasePayload ? new FileStream(dump, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16) : null;
+                    return name == DeisStore.DatabasePayload ? Scratch.CreateFile(dump) : null;
                 }, out var index);
                 index?.Dispose();
                 result.Add("archive", "every hash and check of the manifest (every object re-hashed)", backup.Verification, true);
@@ -55,11 +45,17 @@ namespace ClusterDR.Rehearsal
                 foreach (var bucket in (m.Fact("buckets") ?? "").Split(new[] { ',' }, StringSplitOptions.RemoveEmptyEntries))
                     if (long.TryParse(m.Fact("objects." + bucket), NumberStyles.None, CultureInfo.InvariantCulture, out long n))
                         result.Add("objects in " + bucket, n, perBucket.TryGetValue(bucket, out long found) ? found : 0);
-                if (!hasDatabase)
+                // Decided on the verified manifest: an encrypted backup lists no facts before it is opened.
+                if (m.Fact("databaseBytes") == null)
                 {
                     result.CouldNotCompare("the database (the backup holds no pg_dumpall: it was taken without -IncludeDatabase)");
                     return backup;
                 }
+
+                var pgDirs = RehearsalTools.PostgresDirs().ToList();
+                string initdb = tools.Require("initdb", Install, pgDirs);
+                string pgctl = tools.Require("pg_ctl", Install, new[] { Path.GetDirectoryName(initdb) }.Concat(pgDirs));
+                string psql = tools.Require("psql", Install, new[] { Path.GetDirectoryName(initdb) }.Concat(pgDirs));
 
                 // initdb refuses root: as root, the server runs as postgres (or nobody) in a dir of its own.
                 var sh = scratch.Shell;

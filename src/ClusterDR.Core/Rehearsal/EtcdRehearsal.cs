@@ -17,6 +17,12 @@ namespace ClusterDR.Rehearsal
     /// </summary>
     internal static class EtcdRehearsal
     {
+        /// <summary>
+        /// etcd reads ETCD_* variables as flags and refuses to start when one shadows a flag: the throwaway member must not
+        /// inherit the operator's (an etcd.conf environment file, a runbook worker's), nor etcdctl its ETCDCTL_*.
+        /// </summary>
+        private const string CleanEnvironment = "for v in $(env | sed -n 's/^\\(ETCD[A-Z0-9_]*\\)=.*/\\1/p'); do unset \"$v\"; done; ";
+
         private const string Install = "Install etcd (Debian: apt-get install --no-install-recommends etcd-server etcd-client), or take it from https://github.com/etcd-io/etcd/releases.";
 
         public static ClusterBackup Run(Stores.BackupLocation location, RehearsalOptions o, RehearsalResult result, IOperationContext outer)
@@ -32,7 +38,7 @@ namespace ClusterDR.Rehearsal
             {
                 string snap = scratch.PathOf("snapshot.db"), data = scratch.PathOf("data"), log = scratch.PathOf("etcd.log");
                 var backup = BackupVerifier.Verify(location, outer, EtcdBackup.Kind, null,
-                    (name, entry) => name == EtcdBackup.SnapshotFile ? new FileStream(snap, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16) : null, out var index);
+                    (name, entry) => name == EtcdBackup.SnapshotFile ? Scratch.CreateFile(snap) : null, out var index);
                 index?.Dispose();
                 result.Add("archive", "every hash and check of the manifest", backup.Verification, true);
 
@@ -41,9 +47,9 @@ namespace ClusterDR.Rehearsal
                 string client = clientUri.ToString().TrimEnd('/');
                 string token = "clusterdr-rehearsal-" + Guid.NewGuid().ToString("N").Substring(0, 8);
                 var member = new[] { "--name", "rehearsal", "--initial-cluster", "rehearsal=" + peer, "--initial-advertise-peer-urls", peer, "--initial-cluster-token", token, "--data-dir", data };
-                string restore = etcdutl != null
+                string restore = CleanEnvironment + (etcdutl != null
                     ? Sh.Quote(etcdutl) + " snapshot restore " + Sh.Join(new[] { snap }.Concat(member))
-                    : "ETCDCTL_API=3 " + Sh.Quote(etcdctl) + " snapshot restore " + Sh.Join(new[] { snap }.Concat(member));
+                    : "ETCDCTL_API=3 " + Sh.Quote(etcdctl) + " snapshot restore " + Sh.Join(new[] { snap }.Concat(member)));
                 if (!BackupRehearsal.Step(result, "snapshot restores", "a new one-member data dir", () =>
                 {
                     var r = scratch.Shell.RunText(restore + " 2>&1", null, ct);
@@ -54,7 +60,7 @@ namespace ClusterDR.Rehearsal
                 File.Delete(snap);
 
                 scratch.ReleasePorts();
-                int pid = scratch.Start("etcd", Sh.Join(new[]
+                int pid = scratch.Start("etcd", CleanEnvironment + "exec " + Sh.Join(new[]
                 {
                     etcd, "--listen-client-urls", client, "--advertise-client-urls", client, "--listen-peer-urls", peer,
                     "--heartbeat-interval", "50", "--election-timeout", "500", "--quota-backend-bytes", "8589934592",

@@ -69,13 +69,15 @@ namespace ClusterDR.Rehearsal
             foreach (var d in candidates.Where(Directory.Exists))
             {
                 var jars = Directory.GetFiles(d, "*.jar").OrderBy(f => f, StringComparer.Ordinal).ToList();
+                // Debian's jar goes last: its manifest's Class-Path brings the libraries a bare jar directory may lack.
                 if (jars.Any(j => Path.GetFileName(j).StartsWith("zookeeper", StringComparison.Ordinal)))
-                    return string.Join(":", jars.Concat(DebianLogging()));
+                    return string.Join(":", jars.Concat(DebianLogging()).Concat(new[] { DebianJar }.Where(File.Exists)));
             }
-            const string debian = "/usr/share/java/zookeeper.jar";
-            if (File.Exists(debian)) return string.Join(":", new[] { debian }.Concat(DebianLogging()));
+            if (File.Exists(DebianJar)) return string.Join(":", new[] { DebianJar }.Concat(DebianLogging()));
             throw Missing("ZooKeeper's jars", "Install ZooKeeper (Debian: apt-get install --no-install-recommends zookeeper), or set ZOOKEEPER_HOME.");
         }
+
+        private const string DebianJar = "/usr/share/java/zookeeper.jar";
 
         private static IEnumerable<string> DebianLogging() =>
             new[] { "/usr/share/java/slf4j-log4j12.jar", "/usr/share/java/log4j-1.2.jar", "/usr/share/java/slf4j-api.jar" }.Where(File.Exists);

@@ -39,6 +39,14 @@ namespace ClusterDR.Rehearsal
             return new Scratch(dir, ctx);
         }
 
+        /// <summary>A new file for extracted backup data, owner-only from before its first byte (the data holds the cluster's secrets).</summary>
+        public static FileStream CreateFile(string path)
+        {
+            var f = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+            FileModes.TrySetOwnerOnly(path);
+            return f;
+        }
+
         public string PathOf(params string[] parts) => Path.Combine(new[] { Dir }.Concat(parts).ToArray());
 
         /// <summary>

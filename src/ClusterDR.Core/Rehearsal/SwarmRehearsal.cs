@@ -29,17 +29,15 @@ namespace ClusterDR.Rehearsal
                 throw new ClusterDrException(ErrorIds.RehearsalUnsupported, ErrorKind.PermissionDenied,
                     "A rehearsal of a swarm backup starts a dockerd in a network namespace of its own, which takes root; this session is not root.",
                     location.Display, surfaceAsIs: true, recommendedAction: "Run the rehearsal as root (sudo pwsh), e.g. on a Linux runbook worker.");
-            var listed = BackupArchiveReader.ReadBackup(location);
-            bool autolock = string.Equals(listed.Manifest.Fact("autolock"), "true", StringComparison.OrdinalIgnoreCase);
-            if (autolock && o.UnlockKey == null)
-                throw new ClusterDrException(ErrorIds.UnlockKeyRequired, ErrorKind.InvalidArgument,
-                    $"'{location.Display}' was taken with autolock on: rehearsing it needs the unlock key that was current then (-UnlockKey).", location.Display, surfaceAsIs: true);
-
             var ctx = new RehearsalContext(outer);
             using (var scratch = Scratch.Create(SwarmBackup.Kind, outer))
             {
                 var backup = BackupVerifier.Verify(location, outer, SwarmBackup.Kind);
                 result.Add("archive", "every hash and check of the manifest", backup.Verification, true);
+                // Read from the verified manifest: an encrypted backup lists no facts before it is opened.
+                if (string.Equals(backup.Manifest.Fact("autolock"), "true", StringComparison.OrdinalIgnoreCase) && o.UnlockKey == null)
+                    throw new ClusterDrException(ErrorIds.UnlockKeyRequired, ErrorKind.InvalidArgument,
+                        $"'{location.Display}' was taken with autolock on: rehearsing it needs the unlock key that was current then (-UnlockKey).", location.Display, surfaceAsIs: true);
                 string ns = scratch.CreateNetworkNamespace();
                 string d = scratch.Dir, pidFile = scratch.PathOf("dockerd.pid"), sock = scratch.PathOf("docker.sock");
                 string q(string s) => Sh.Quote(s);

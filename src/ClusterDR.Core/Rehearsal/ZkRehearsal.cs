@@ -33,7 +33,7 @@ namespace ClusterDR.Rehearsal
                     else return null;
                     if (entry.IsDirectory) { Directory.CreateDirectory(target); return null; }
                     Directory.CreateDirectory(Path.GetDirectoryName(target));
-                    return new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+                    return Scratch.CreateFile(target);
                 }, out var index);
                 index?.Dispose();
                 result.Add("archive", "every hash and check of the manifest", backup.Verification, true);

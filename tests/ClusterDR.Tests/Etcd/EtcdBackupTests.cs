@@ -242,9 +242,37 @@ namespace ClusterDR.Tests.Etcd
                 BackupArchiveReaderExtensions.ReadPayload(backup.Path, EtcdBackup.SnapshotFile, s => { var ms = new MemoryStream(); s.CopyTo(ms); ours = ms.ToArray(); });
                 Assert.Equal(new FileInfo(native).Length, ours.Length);
             }
+            // etcdctl on the node records what a rehearsal compares, as the gateway does: the same count and sample.
+            var direct = EtcdBackup.Run(new EtcdBackupRequest { Endpoint = _etcd.Url(2), Directory = _out, Label = "direct" }, new RecordingContext());
+            foreach (var backup in new[] { a, b })
+            {
+                Assert.Equal((string)direct.Facts["keyCount"], (string)backup.Facts["keyCount"]);
+                Assert.Equal((string)direct.Facts["keySample"], (string)backup.Facts["keySample"]);
+                Assert.True(long.Parse((string)backup.Facts["revisionAfterSnapshot"]) >= long.Parse((string)backup.Facts["revision"]));
+            }
+            Assert.True(long.Parse((string)direct.Facts["keyCount"]) > 0);
+            Assert.Equal(2 * ClusterDR.Etcd.EtcdKeyFacts.SampleEach, ClusterDR.Etcd.EtcdKeyFacts.ParseSample((string)direct.Facts["keySample"]).Count);
             // Nothing was staged beside the archive.
             Assert.DoesNotContain(Directory.GetFileSystemEntries(_out), e => e.EndsWith(".staging"));
             Assert.Contains("127.0.0.1", b.SourceNodes[0]);
+        }
+
+        [Fact]
+        public void ARehearsalRestoresTheBackupIntoAThrowawayMemberOfTheSameVersionAndComparesIt()
+        {
+            var backup = EtcdBackup.Run(new EtcdBackupRequest { Endpoint = _etcd.Url(0), Directory = _out, Label = "rehearsed" }, new RecordingContext());
+            var ctx = new RecordingContext();
+            var rehearsed = ClusterDR.Rehearsal.BackupRehearsal.Run(backup.Location, new ClusterDR.Rehearsal.RehearsalOptions(), ctx);
+            var r = rehearsed.Rehearsal;
+            Assert.True(r.Passed, string.Join("; ", r.Checks.Select(c => c.ToString())));
+            Assert.Equal((string)backup.Facts["revision"], r.Checks.Single(c => c.Name == "revision").Found);
+            Assert.Equal((string)backup.Facts["keyCount"], r.Checks.Single(c => c.Name.StartsWith("keys at revision")).Found);
+            // The version matrix puts etcd 3.5 (with etcdutl) first on PATH: the rehearsal runs what the operator has.
+            string expect = Environment.GetEnvironmentVariable("CLUSTERDR_EXPECT_ETCD");
+            if (!string.IsNullOrEmpty(expect)) Assert.StartsWith("etcd " + expect, r.Server);
+            Assert.Contains(r.Checks, c => c.Name == "snapshot restores" && c.Found.Contains(string.IsNullOrEmpty(expect) ? "etcd" : "etcdutl"));
+            string scratch = ctx.Verbose.Select(v => System.Text.RegularExpressions.Regex.Match(v, "working in (\\S+)\\.$")).First(m => m.Success).Groups[1].Value;
+            Assert.False(Directory.Exists(scratch));
         }
 
         [Fact]

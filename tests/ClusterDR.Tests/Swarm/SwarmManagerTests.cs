@@ -47,6 +47,15 @@ namespace ClusterDR.Tests.Swarm
             Assert.Contains(ctx.Warnings, w => w.Contains("single manager"));
             Assert.True(BackupVerifier.Verify(backup.Path, new RecordingContext(), "swarm").Verified);
 
+            // A rehearsal restores it into a throwaway dockerd (the one on PATH: 26 in the version matrix) in a network
+            // namespace of its own; the node under test keeps running untouched.
+            var rehearsal = ClusterDR.Rehearsal.BackupRehearsal.Run(backup.Location, new ClusterDR.Rehearsal.RehearsalOptions(), new RecordingContext()).Rehearsal;
+            Assert.True(rehearsal.Passed, string.Join("; ", rehearsal.Checks.Select(c => c.ToString())));
+            Assert.Equal("2", rehearsal.Checks.Single(c => c.Name == "services").Found);
+            string expectDocker = Environment.GetEnvironmentVariable("CLUSTERDR_EXPECT_DOCKER");
+            if (!string.IsNullOrEmpty(expectDocker)) Assert.StartsWith("dockerd " + expectDocker, rehearsal.Server);
+            Assert.True(node.Running);
+
             node.Docker("swarm", "leave", "--force");
             Assert.Equal("inactive", node.Docker("info", "--format", "{{.Swarm.LocalNodeState}}"));
 

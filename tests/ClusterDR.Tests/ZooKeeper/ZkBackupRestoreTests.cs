@@ -73,6 +73,16 @@ namespace ClusterDR.Tests.ZooKeeper
             Assert.Contains("Created /during-backup", during);
             Assert.True(zk.IsRunning(0));
             Assert.Null(ZkStatusReader.Problem(zk.Status()));
+
+            // A rehearsal serves the backup on a standalone server of the version the ensemble runs (the matrix's jars
+            // come through -ToolPath), with the zxid and znode count recorded when z1 stopped.
+            string cp = Environment.GetEnvironmentVariable("ZK_CLASSPATH");
+            var options = new ClusterDR.Rehearsal.RehearsalOptions { ToolPath = string.IsNullOrEmpty(cp) ? new string[0] : new[] { Path.GetDirectoryName(cp.Split(':')[0]) } };
+            var rehearsal = ClusterDR.Rehearsal.BackupRehearsal.Run(backup.Location, options, new RecordingContext()).Rehearsal;
+            Assert.True(rehearsal.Passed, string.Join("; ", rehearsal.Checks.Select(c => c.ToString())));
+            Assert.Equal((string)backup.Facts["znodeCount"], rehearsal.Checks.Single(c => c.Name == "znodes").Found);
+            string expectZk = Environment.GetEnvironmentVariable("CLUSTERDR_EXPECT_ZOOKEEPER");
+            if (!string.IsNullOrEmpty(expectZk)) Assert.StartsWith("ZooKeeper " + expectZk, rehearsal.Server);
             Assert.Equal("zookeeper", backup.Manifest.Kind);
             Assert.Equal("1", backup.Manifest.Fact("myid"));
             Assert.Contains("server.3=127.0.0.1:", backup.Manifest.Fact("servers"));
