@@ -141,6 +141,18 @@ Describe 'Test-ClusterBackup -Rehearse of etcd backups' {
         Get-RehearsalTrace | Should -BeNullOrEmpty
     }
 
+    It 'rehearses an encrypted backup with its key, and asks for the key without it' {
+        $key = New-ClusterBackupKey -Path "$script:dir/keys/etcd.key"
+        $sealed = Backup-EtcdSnapshot -Endpoint $script:ea -Path "$script:dir/sealed" -Recipient $key.Recipient
+        $listed = Get-ClusterBackup "$script:dir/sealed"
+        { $listed | Test-ClusterBackup -Rehearse -ErrorAction Stop } | Should -Throw -ErrorId 'BackupKeyRequired*'
+        $r = $listed | Test-ClusterBackup -Rehearse -DecryptionKeyFile $key.Path
+        $r.Encrypted | Should -BeTrue
+        $r.Rehearsal.Passed | Should -BeTrue
+        ($r.Rehearsal.Checks | Where-Object Name -like 'keys at*').Found | Should -Be $sealed.Facts.keyCount
+        Get-RehearsalTrace | Should -BeNullOrEmpty
+    }
+
     It 'refuses DC/OS backups, which live inside their cluster, with RehearsalUnsupported' {
         $dcos = [ClusterDR.DcosBackupInfo]@{ Id = 'nightly-1' }
         { $dcos | Test-ClusterBackup -Rehearse -ErrorAction Stop } | Should -Throw -ErrorId 'RehearsalUnsupported*'
