@@ -22,6 +22,7 @@ namespace ClusterDR.Bench
         public int Services = 40, Secrets = 40, Configs = 40, Networks = 8, Updates = 2, Replicas = 0;
         public int RandomObjects = 20, RandomKb = 400, RandomServices = 5;
         public string Pwsh, Module, Report, WorkDir = Path.GetTempPath();
+        public bool Rehearse;
         public bool Help;
 
         public const string Usage =
@@ -77,6 +78,7 @@ end) vs the documented by-hand procedure, on one dockerd in its own network name
                     case "--module": o.Module = Next(); break;
                     case "--work-dir": o.WorkDir = Next(); break;
                     case "--report": o.Report = Next(); break;
+                    case "--rehearse": o.Rehearse = true; break;
                     case "-h": case "--help": o.Help = true; break;
                     default: throw new ArgumentException($"Unknown option '{a}'.");
                 }
@@ -157,7 +159,7 @@ end) vs the documented by-hand procedure, on one dockerd in its own network name
                     if (_signals > 0) throw new OperationCanceledException("interrupted");
                     RunSet(mode);
                 }
-                string report = Report();
+                string report = Report() + RehearsalReport();
                 Console.WriteLine(report);
                 if (_o.Report != null) File.WriteAllText(_o.Report, report);
                 return 0;
@@ -232,6 +234,7 @@ end) vs the documented by-hand procedure, on one dockerd in its own network name
                         if (ours) archive = BackupOurs(r, order++); else tar = BackupManual(r, order++);
                     foreach (bool ours in new[] { oursFirst, !oursFirst })
                         if (ours) RestoreOurs(r, order++, archive); else RestoreManual(r, order++, tar);
+                    if (_o.Rehearse) Rehearse(mode, r, archive);
                     File.Delete(archive); File.Delete(tar);
                 }
                 _cur.EndUptime = Proc.LoadAvg();
@@ -383,6 +386,35 @@ end) vs the documented by-hand procedure, on one dockerd in its own network name
         {
             _cur.Runs.Add(r);
             Log($"  {r.Phase} {r.Who}: wall {r.M.WallS:0.00} s, cpu {r.M.CpuS:0.00} s, peak {r.M.PeakRssKb / 1024.0:0} MB; {string.Join(", ", r.S.Select(kv => $"{kv.Key} {kv.Value:0.00} s"))} {r.Note}");
+        }
+
+        /// <summary>Issue #15 item 5 (--rehearse): Test-ClusterBackup -Rehearse of the round's archive, through pwsh.</summary>
+        private readonly List<(string Mode, Measurement M, double InnerS)> _rehearsals = new List<(string, Measurement, double)>();
+
+        private void Rehearse(string mode, int round, string archive)
+        {
+            var m = Meter.Run(_pwsh.Command(Path.Combine(_scripts, "swarm-rehearse.ps1"), "-Path", archive), null, _cts.Token);
+            double.TryParse(m.Stdout.Trim().Split('\n').Last(), NumberStyles.Float, CultureInfo.InvariantCulture, out double inner);
+            _rehearsals.Add((mode, m, inner));
+            Log($"[{mode}] round {round}: rehearsal {m.WallS:0.00} s (inside the cmdlet {inner:0.00} s)");
+        }
+
+        private string RehearsalReport()
+        {
+            if (_rehearsals.Count == 0) return "";
+            var sb = new StringBuilder();
+            sb.Append("\n### Rehearsal of each round's archive (issue #15 item 5)\n\n");
+            sb.Append("`pwsh -File` running `Test-ClusterBackup -Rehearse`: verify, a throwaway dockerd in a new network namespace, Restore-SwarmManager's steps on it (extract, start, force a new cluster), ");
+            sb.Append("nodes, services, secrets, configs and networks against the manifest, stop, delete the namespace and dir. Set against the by-hand restore of the same round (scripts/manual-restore.sh: the same procedure on the bench's own daemon, which is already running and needs no namespace). Medians.\n\n");
+            sb.Append("| data set | rehearsal, wall s | inside the cmdlet s | by-hand restore, wall s | rehearsal ÷ by-hand restore |\n|---|---|---|---|---|\n");
+            foreach (var g in _rehearsals.GroupBy(x => x.Mode))
+            {
+                double o = Stats.Median(g.Select(x => x.M.WallS)), i = Stats.Median(g.Select(x => x.InnerS));
+                var manual = _results.First(x => x.Name == g.Key).Runs.Where(x => x.Phase == "restore" && x.Who == "manual" && x.Round > 0).Select(x => x.M.WallS).ToList();
+                double h = Stats.Median(manual);
+                sb.Append($"| {g.Key} | {o:0.00} | {i:0.00} | {h:0.00} | **{o / h:0.00}** |\n");
+            }
+            return sb.ToString();
         }
 
         private string BackupOurs(int round, int order)

@@ -97,7 +97,7 @@ namespace ClusterDR.Bench
                     CheckInterrupted();
                     RunSet(script, mode);
                 }
-                string report = Report.Build(_o, _pwsh, _startup, _results);
+                string report = Report.Build(_o, _pwsh, _startup, _results) + RehearsalReport();
                 Console.WriteLine(report);
                 if (_o.Report != null) File.WriteAllText(_o.Report, report);
                 return 0;
@@ -118,6 +118,23 @@ namespace ClusterDR.Bench
             {
                 Cleanup();
             }
+        }
+
+        private string RehearsalReport()
+        {
+            if (Rehearsals.Count == 0) return "";
+            var sb = new System.Text.StringBuilder();
+            sb.Append("\n### Rehearsal of each round's archive (issue #15 item 5)\n\n");
+            sb.Append("Ours: `pwsh -File` running `Test-ClusterBackup -Rehearse` (verify while extracting, a standalone ZooKeeperServerMain on loopback, srvr: zxid and znode count against the manifest, stop, delete). ");
+            sb.Append("By hand (scripts/manual-rehearse.sh): `tar --zstd -x` of version-2, a standalone zoo.cfg, ZooKeeperServerMain, poll `srvr` every 0.1 s, read Zxid and Node count, stop, delete. Median of the rounds.\n\n");
+            sb.Append("| data set | ours, wall s | inside the cmdlet s | by hand, wall s | ours ÷ by hand |\n|---|---|---|---|---|\n");
+            foreach (var g in Rehearsals.GroupBy(x => x.Mode))
+            {
+                double o = Stats.Median(g.Where(x => x.Ours).Select(x => x.M.WallS)), h = Stats.Median(g.Where(x => !x.Ours).Select(x => x.M.WallS));
+                double i = Stats.Median(g.Where(x => x.Ours && !double.IsNaN(x.InnerS)).Select(x => x.InnerS));
+                sb.Append($"| {g.Key} | {o:0.00} | {i:0.00} | {h:0.00} | **{o / h:0.00}** |\n");
+            }
+            return sb.ToString();
         }
 
         /// <summary>One data set on a fresh ensemble: load, warm-up, rounds (ours and manual alternating), breakdown.</summary>
@@ -173,6 +190,8 @@ namespace ClusterDR.Bench
                         if (ours) RestoreOurs(r, order++, archive);
                         else RestoreManual(r, order++, tar);
                     }
+                    if (_o.Rehearse)
+                        foreach (bool ours in new[] { oursFirst, !oursFirst }) { Settle(); Rehearse(mode, r, ours, archive); }
                     File.Delete(archive); File.Delete(tar);
                 }
                 if (_o.Breakdown && !scale) BreakdownRuns();
@@ -314,6 +333,30 @@ namespace ClusterDR.Bench
             run.ArchiveBytes = new FileInfo(tar).Length;
             End(run);
             return tar;
+        }
+
+        /// <summary>Issue #15 item 5: the rehearsals of each round's archive (--rehearse): ours through pwsh, and by hand.</summary>
+        public readonly List<(string Mode, int Round, bool Ours, Measurement M, double InnerS)> Rehearsals = new List<(string, int, bool, Measurement, double)>();
+
+        private void Rehearse(string mode, int round, bool ours, string archive)
+        {
+            Measurement m;
+            double inner = double.NaN;
+            if (ours)
+            {
+                m = Meter.Run(_pwsh.Command(Path.Combine(_scripts, "zk-rehearse.ps1"), "-Path", archive), null, _cts.Token);
+                double.TryParse(m.Stdout.Trim().Split('\n').Last(), NumberStyles.Float, CultureInfo.InvariantCulture, out inner);
+            }
+            else
+            {
+                var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+                l.Start();
+                int port = ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
+                l.Stop();
+                m = Meter.Run(new Command("sh", Path.Combine(_scripts, "manual-rehearse.sh"), archive, Path.Combine(_work, "manual-rehearsal"), port.ToString(CultureInfo.InvariantCulture)) { Timeout = Timeout }, null, _cts.Token);
+            }
+            Rehearsals.Add((mode, round, ours, m, inner));
+            Log($"[{mode}] round {round}: rehearsal {(ours ? "ours  " : "manual")} {m.WallS:0.00} s");
         }
 
         /// <summary>Restore-ZkState -Force through pwsh; it returns once all 3 serve with one leader.</summary>

@@ -61,6 +61,7 @@ namespace ClusterDR.Bench
         public string Report;
         public bool Breakdown = true;
         public bool WriteAfterRestore = true;
+        public bool Rehearse;
         public bool Help;
 
         public const string Usage =
@@ -137,6 +138,7 @@ vs the manual stop, tar, start procedure, on a throwaway 3-node ZooKeeper ensemb
                     case "--report": o.Report = Next(); break;
                     case "--no-breakdown": o.Breakdown = false; break;
                     case "--no-write-after-restore": o.WriteAfterRestore = false; break;
+                    case "--rehearse": o.Rehearse = true; break;
                     case "-h": case "--help": o.Help = true; break;
                     default: throw new ArgumentException($"Unknown option '{a}'.");
                 }

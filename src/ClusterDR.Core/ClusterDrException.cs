@@ -153,6 +153,8 @@ namespace ClusterDR
         public const string RehearsalToolMissing = "RehearsalToolMissing";
         /// <summary>This kind of backup, or this machine, cannot rehearse (DC/OS backups, Swarm without root, not Linux).</summary>
         public const string RehearsalUnsupported = "RehearsalUnsupported";
+        /// <summary>A rehearsal could not write its temp dir (full, no permission): the backup was not judged.</summary>
+        public const string RehearsalScratchFailed = "RehearsalScratchFailed";
         public const string UnexpectedError = "UnexpectedError";
     }
 }

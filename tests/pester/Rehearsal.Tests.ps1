@@ -153,6 +153,37 @@ Describe 'Test-ClusterBackup -Rehearse of etcd backups' {
         Get-RehearsalTrace | Should -BeNullOrEmpty
     }
 
+    It 'runs the nightly runbook of about_ClusterDR as written: exit 0 when every newest backup rehearses, 1 and the failed checks otherwise' {
+        $about = Get-Content -Raw (Join-Path $PSScriptRoot '../../docs/en-US/about_ClusterDR.md')
+        $about -match '(?s)## NIGHTLY REHEARSAL RUNBOOK.*?```powershell\r?\n(.*?)```' | Should -BeTrue
+        $runbook = Join-Path $script:dir 'clusterdr-rehearse.ps1'
+        Set-Content -LiteralPath $runbook -Value $Matches[1]
+        $pwsh = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
+        $modules = Split-Path (Split-Path (Get-Module ClusterDR).Path)
+        $saved = $env:PSModulePath
+        try {
+            $env:PSModulePath = $modules + [IO.Path]::PathSeparator + $env:PSModulePath
+            $out = & $pwsh -NoProfile -NonInteractive -File $runbook -Path $script:backups 2>&1
+            $LASTEXITCODE | Should -Be 0 -Because ($out -join "`n")
+            @($out | Where-Object { "$_" -like 'passed  etcd-*' }).Count | Should -Be 1 -Because 'one etcd cluster, its newest backup'
+
+            # The newest backup of cluster a is now one with another cluster's snapshot.
+            $null = New-Item -ItemType Directory -Force "$script:dir/nightly"
+            & tar --zstd -x -C "$script:dir/x" -f $script:other.Path snapshot.db
+            $stamp = (Get-Date).ToUniversalTime().AddMinutes(5).ToString("yyyyMMdd'T'HHmmss'Z'")
+            $name = $script:good.Name -replace '-good-\d{8}T\d{6}Z', "-nightly-$stamp"
+            $null = Edit-TestBackup -Path $script:good.Path -Destination "$script:dir/nightly/$name" -Manifest { param($m) $m.createdUtc = (Get-Date).ToUniversalTime().AddMinutes(5).ToString('o') } -Edit {
+                param($d) Copy-Item "$script:dir/x/snapshot.db" "$d/snapshot.db" -Force
+            }
+            Copy-Item $script:good.Path "$script:dir/nightly/"
+            $out = & $pwsh -NoProfile -NonInteractive -File $runbook -Path "$script:dir/nightly" 2>&1
+            $LASTEXITCODE | Should -Be 1
+            ($out -join "`n") | Should -Match "FAILED  $([regex]::Escape($name))  revision: expected"
+        }
+        finally { $env:PSModulePath = $saved }
+        Get-RehearsalTrace | Should -BeNullOrEmpty
+    }
+
     It 'refuses DC/OS backups, which live inside their cluster, with RehearsalUnsupported' {
         $dcos = [ClusterDR.DcosBackupInfo]@{ Id = 'nightly-1' }
         { $dcos | Test-ClusterBackup -Rehearse -ErrorAction Stop } | Should -Throw -ErrorId 'RehearsalUnsupported*'

@@ -37,6 +37,8 @@ namespace ClusterDR.Backups
             // An encrypted archive is decrypted as it streams, each 64 KiB authenticated before it is decompressed.
             if (archive.Encrypted) _file = archive.Age.OpenPlain(_file);
             _decompressed = Guard(() => codec.OpenRead(_file));
+            // A full read decompresses a thread ahead of the hashing; a listing reads only the head, so nothing ahead.
+            if (!listing) _decompressed = new ReadAheadStream(_decompressed);
             _counted = new CountingStream(_decompressed);
             _types = new TarTypeWatch(_counted);
             _tar = new TarInputStream(_types, Encoding.UTF8) { IsStreamOwner = false };

@@ -225,7 +225,8 @@ namespace ClusterDR.Etcd
         {
             try
             {
-                Post("/v3/kv/range", new JObject { ["key"] = B64("\0"), ["range_end"] = B64("\0"), ["limit"] = 1, ["keys_only"] = true, ["count_only"] = true }.ToString(), ct);
+                // One key, not a range: a range's count walks every key (etcd 3.4 counts even with count_only), a lookup does not.
+                Post("/v3/kv/range", new JObject { ["key"] = B64("\0"), ["keys_only"] = true, ["count_only"] = true }.ToString(), ct);
                 return true;
             }
             catch (ClusterDrException) { return false; }

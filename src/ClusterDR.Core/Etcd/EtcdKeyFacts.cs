@@ -10,40 +10,34 @@ namespace ClusterDR.Etcd
 {
     /// <summary>
     /// What a rehearsal compares an etcd backup with, read at the revision the backup records: the number of keys and a
-    /// sample (the first and last keys by name, each with its mod revision and a hash of its value). Read through a range
+    /// sample (the first keys by name, each with its mod revision and a hash of its value). Both come from one range
+    /// request, whose count is the whole range's whatever its limit: each range walks every key, so one, not three. Read through a range
     /// function, so the same code serves the JSON gateway and etcdctl -w json on a node, and the rehearsal's own member.
     /// </summary>
     public sealed class EtcdKeyFacts
     {
         public const string CountFact = "keyCount";
         public const string SampleFact = "keySample";
-        /// <summary>Keys from each end of the key space.</summary>
-        public const int SampleEach = 8;
+        /// <summary>Keys in the sample.</summary>
+        public const int SampleSize = 16;
 
         public long Count { get; private set; }
         /// <summary>key (base64) → "modRevision:sha256-prefix of the value".</summary>
         public IDictionary<string, string> Sample { get; private set; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
-        /// <summary>
-        /// A request of etcd's RangeRequest (JSON gateway field names) over every key at <paramref name="revision"/>;
-        /// limit 0 with countOnly counts.
-        /// </summary>
-        public static JObject Request(long revision, bool countOnly, int limit = 0, bool descending = false)
+        /// <summary>A request of etcd's RangeRequest (JSON gateway field names) over every key at <paramref name="revision"/>.</summary>
+        public static JObject Request(long revision, int limit) => new JObject
         {
-            var r = new JObject { ["key"] = "AA==", ["range_end"] = "AA==", ["revision"] = revision.ToString(CultureInfo.InvariantCulture) };
-            if (countOnly) r["count_only"] = true;
-            if (limit > 0) r["limit"] = limit.ToString(CultureInfo.InvariantCulture);
-            if (descending) { r["sort_order"] = "DESCEND"; r["sort_target"] = "KEY"; }
-            return r;
-        }
+            ["key"] = "AA==", ["range_end"] = "AA==",
+            ["revision"] = revision.ToString(CultureInfo.InvariantCulture), ["limit"] = limit.ToString(CultureInfo.InvariantCulture),
+        };
 
         /// <summary>Counts and samples through <paramref name="range"/>, which answers a RangeRequest as etcd's JSON.</summary>
         public static EtcdKeyFacts Read(Func<JObject, JObject> range, long revision)
         {
-            var facts = new EtcdKeyFacts { Count = (long)EtcdClient.U64(range(Request(revision, countOnly: true))["count"]) };
-            foreach (bool descending in new[] { false, true })
-                foreach (var kv in (range(Request(revision, false, SampleEach, descending))["kvs"] as JArray) ?? new JArray())
-                    facts.Sample[(string)kv["key"]] = Entry(kv);
+            var answer = range(Request(revision, SampleSize));
+            var facts = new EtcdKeyFacts { Count = (long)EtcdClient.U64(answer["count"]) };
+            foreach (var kv in (answer["kvs"] as JArray) ?? new JArray()) facts.Sample[(string)kv["key"]] = Entry(kv);
             return facts;
         }
 

@@ -78,7 +78,7 @@ namespace ClusterDR.Rehearsal
                 why = ready();
                 if (why == null) return null;
                 if (!Scratch.Alive(pid)) return "the server exited: " + why;
-                System.Threading.Thread.Sleep(50);
+                System.Threading.Thread.Sleep(20);
             }
             return $"not ready within {timeout.TotalSeconds:0} s: {why}";
         }

@@ -38,9 +38,11 @@ namespace ClusterDR.Rehearsal
             {
                 string snap = scratch.PathOf("snapshot.db"), data = scratch.PathOf("data"), log = scratch.PathOf("etcd.log");
                 var backup = BackupVerifier.Verify(location, outer, EtcdBackup.Kind, null,
-                    (name, entry) => name == EtcdBackup.SnapshotFile ? Scratch.CreateFile(snap) : null, out var index);
+                    (name, entry) => name == EtcdBackup.SnapshotFile ? Scratch.CreateFile(snap) : null, out var index,
+                    platformChecks: false);
                 index?.Dispose();
-                result.Add("archive", "every hash and check of the manifest", backup.Verification, true);
+                // The snapshot's trailing SHA-256 is checked once, by the restore that reads it next: a pass less here.
+                result.Add("archive", "every hash and check of the manifest", backup.Verification + "; the snapshot's own SHA-256 is checked by the restore", true);
 
                 string peer = "http://127.0.0.1:" + scratch.FreePort().ToString(CultureInfo.InvariantCulture);
                 var clientUri = new Uri("http://127.0.0.1:" + scratch.FreePort().ToString(CultureInfo.InvariantCulture));

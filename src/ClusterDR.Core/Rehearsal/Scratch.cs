@@ -39,12 +39,51 @@ namespace ClusterDR.Rehearsal
             return new Scratch(dir, ctx);
         }
 
-        /// <summary>A new file for extracted backup data, owner-only from before its first byte (the data holds the cluster's secrets).</summary>
-        public static FileStream CreateFile(string path)
+        /// <summary>
+        /// A new file for extracted backup data, owner-only from before its first byte (the data holds the cluster's
+        /// secrets), written on a thread of its own so that the disk works while the archive is decompressed and hashed.
+        /// </summary>
+        public static Stream CreateFile(string path) => new ScratchFile(path);
+
+        private sealed class ScratchFile : Backups.WriteOnlyStream
         {
-            var f = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
-            FileModes.TrySetOwnerOnly(path);
-            return f;
+            private readonly string _path;
+            private readonly FileStream _file;
+            private readonly Backups.BackgroundWriteStream _writer;
+
+            public ScratchFile(string path)
+            {
+                _path = path;
+                try
+                {
+                    _file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+                    FileModes.TrySetOwnerOnly(path);
+                }
+                catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException) { throw Failed(ex); }
+                _writer = new Backups.BackgroundWriteStream(_file);
+            }
+
+            public override void Write(byte[] buffer, int offset, int count)
+            {
+                try { _writer.Write(buffer, offset, count); }
+                catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException) { throw Failed(ex); }
+            }
+
+            protected override void Dispose(bool disposing)
+            {
+                if (disposing)
+                {
+                    try { _writer.Complete(); }
+                    catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException) { throw Failed(ex); }
+                    finally { _writer.Dispose(); _file.Dispose(); }
+                }
+                base.Dispose(disposing);
+            }
+
+            private ClusterDrException Failed(Exception ex) =>
+                new ClusterDrException(ErrorIds.RehearsalScratchFailed, ErrorKind.WriteError,
+                    $"The rehearsal could not write {_path}: {ex.Message}. The backup was not judged.", _path, ex, surfaceAsIs: true,
+                    recommendedAction: "Free space in the temp directory (a rehearsal needs about twice the backup's payload), or point TMPDIR at a larger disk.");
         }
 
         public string PathOf(params string[] parts) => Path.Combine(new[] { Dir }.Concat(parts).ToArray());

@@ -251,7 +251,7 @@ namespace ClusterDR.Tests.Etcd
                 Assert.True(long.Parse((string)backup.Facts["revisionAfterSnapshot"]) >= long.Parse((string)backup.Facts["revision"]));
             }
             Assert.True(long.Parse((string)direct.Facts["keyCount"]) > 0);
-            Assert.Equal(2 * ClusterDR.Etcd.EtcdKeyFacts.SampleEach, ClusterDR.Etcd.EtcdKeyFacts.ParseSample((string)direct.Facts["keySample"]).Count);
+            Assert.Equal(ClusterDR.Etcd.EtcdKeyFacts.SampleSize, ClusterDR.Etcd.EtcdKeyFacts.ParseSample((string)direct.Facts["keySample"]).Count);
             // Nothing was staged beside the archive.
             Assert.DoesNotContain(Directory.GetFileSystemEntries(_out), e => e.EndsWith(".staging"));
             Assert.Contains("127.0.0.1", b.SourceNodes[0]);
