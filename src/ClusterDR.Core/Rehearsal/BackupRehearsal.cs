@@ -48,6 +48,20 @@ namespace ClusterDR.Rehearsal
             return backup;
         }
 
+        /// <summary>
+        /// The archive verified (every hash and check of its manifest) in the pass that hands each payload entry to
+        /// <paramref name="extract"/> (null: none), recorded as the rehearsal's first check. What the extraction wrote
+        /// is trustworthy once this returns; a backup that does not verify throws what Test-ClusterBackup throws.
+        /// </summary>
+        internal static ClusterBackup VerifyExtracting(Stores.BackupLocation location, string kind, RehearsalResult result, IOperationContext ctx,
+            Func<string, ICSharpCode.SharpZipLib.Tar.TarEntry, System.IO.Stream> extract = null, string checkedElsewhere = null)
+        {
+            var backup = BackupVerifier.Verify(location, ctx, kind, null, extract, out var index, platformChecks: checkedElsewhere == null);
+            index?.Dispose();
+            result.Add("archive", "every hash and check of the manifest", backup.Verification + (checkedElsewhere == null ? "" : "; " + checkedElsewhere), true);
+            return backup;
+        }
+
         /// <summary>A check that a step ran, with what it said when it did not.</summary>
         internal static bool Step(RehearsalResult result, string name, string expected, Func<string> step)
         {

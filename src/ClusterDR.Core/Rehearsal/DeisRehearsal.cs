@@ -30,15 +30,13 @@ namespace ClusterDR.Rehearsal
             {
                 string dump = scratch.PathOf("pg_dumpall.sql");
                 var perBucket = new Dictionary<string, long>(StringComparer.Ordinal);
-                var backup = BackupVerifier.Verify(location, outer, DeisStore.Kind, null, (name, entry) =>
+                var backup = BackupRehearsal.VerifyExtracting(location, DeisStore.Kind, result, outer, (name, entry) =>
                 {
                     if (entry.IsDirectory) return null;
                     string bucket = BucketOf(name);
                     if (bucket != null) perBucket[bucket] = (perBucket.TryGetValue(bucket, out long n) ? n : 0) + 1;
                     return name == DeisStore.DatabasePayload ? Scratch.CreateFile(dump) : null;
-                }, out var index);
-                index?.Dispose();
-                result.Add("archive", "every hash and check of the manifest (every object re-hashed)", backup.Verification, true);
+                });
                 var m = backup.Manifest;
                 if (long.TryParse(m.Fact("objects"), NumberStyles.None, CultureInfo.InvariantCulture, out long objects))
                     result.Add("objects", objects, perBucket.Values.Sum());

@@ -32,8 +32,7 @@ namespace ClusterDR.Rehearsal
             var ctx = new RehearsalContext(outer);
             using (var scratch = Scratch.Create(SwarmBackup.Kind, outer))
             {
-                var backup = BackupVerifier.Verify(location, outer, SwarmBackup.Kind);
-                result.Add("archive", "every hash and check of the manifest", backup.Verification, true);
+                var backup = BackupRehearsal.VerifyExtracting(location, SwarmBackup.Kind, result, outer);
                 // Read from the verified manifest: an encrypted backup lists no facts before it is opened.
                 if (string.Equals(backup.Manifest.Fact("autolock"), "true", StringComparison.OrdinalIgnoreCase) && o.UnlockKey == null)
                     throw new ClusterDrException(ErrorIds.UnlockKeyRequired, ErrorKind.InvalidArgument,

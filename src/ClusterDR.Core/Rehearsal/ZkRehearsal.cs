@@ -25,7 +25,7 @@ namespace ClusterDR.Rehearsal
             {
                 string data = scratch.PathOf("data"), dataLog = scratch.PathOf("datalog"), log = scratch.PathOf("zookeeper.log");
                 bool separateLog = false;
-                var backup = BackupVerifier.Verify(location, outer, ZkBackup.Kind, null, (name, entry) =>
+                var backup = BackupRehearsal.VerifyExtracting(location, ZkBackup.Kind, result, outer, (name, entry) =>
                 {
                     string target;
                     if (name.StartsWith(ZkBackup.LogPrefix, StringComparison.Ordinal)) { target = ArchivePaths.Resolve(dataLog, name.Substring("datalog/".Length)); separateLog = true; }
@@ -34,9 +34,7 @@ namespace ClusterDR.Rehearsal
                     if (entry.IsDirectory) { Directory.CreateDirectory(target); return null; }
                     Directory.CreateDirectory(Path.GetDirectoryName(target));
                     return Scratch.CreateFile(target);
-                }, out var index);
-                index?.Dispose();
-                result.Add("archive", "every hash and check of the manifest", backup.Verification, true);
+                });
                 Directory.CreateDirectory(Path.Combine(data, "version-2"));
 
                 int port = scratch.FreePort();
