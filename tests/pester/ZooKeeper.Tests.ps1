@@ -92,6 +92,15 @@ Describe 'ZooKeeper cmdlets' {
         Test-ClusterBackup -LiteralPath $bad.FullName -Rehearse -ErrorVariable e -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         $e[0].FullyQualifiedErrorId | Should -BeLike 'RehearsalFailed*'
         $e[0].TargetObject.Rehearsal.FailedChecks.Name | Should -Contain 'zxid'
+        # No java on the worker: the error names it and what to install, before anything is extracted.
+        $path = $env:PATH; $javaHome = $env:JAVA_HOME
+        try {
+            $env:PATH = '/nonexistent'; $env:JAVA_HOME = $null
+            Test-ClusterBackup -LiteralPath $b.Path -Rehearse -ErrorVariable missing -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        }
+        finally { $env:PATH = $path; $env:JAVA_HOME = $javaHome }
+        $missing[0].FullyQualifiedErrorId | Should -BeLike 'RehearsalToolMissing*'
+        $missing[0].Exception.Message | Should -Match 'java.*default-jre-headless'
         Get-RehearsalTrace | Should -BeNullOrEmpty
         (Get-ZkEnsembleStatus -Server $script:servers).HealthyCount | Should -Be 3
     }

@@ -67,6 +67,10 @@ try {
         $v = Get-ClusterBackup -Path $backups | Test-ClusterBackup
         $v.Verified -eq $true
     }
+    Check 'Test-ClusterBackup -Rehearse says plainly what it cannot rehearse here (RehearsalUnsupported)' {
+        $null = Get-ClusterBackup -Path $backups | Test-ClusterBackup -Rehearse -ErrorAction SilentlyContinue -ErrorVariable refused
+        @($refused).Count -eq 1 -and $refused[0].FullyQualifiedErrorId -like 'RehearsalUnsupported*'
+    }
     Check 'the payload reads back byte for byte' {
         $copy = New-Object System.IO.MemoryStream
         [ClusterDR.Backups.BackupArchiveReaderExtensions]::ReadPayload($script:backup.Path, 'payload/data.bin', [Action[IO.Stream]] { param($s) $s.CopyTo($copy) })
