@@ -78,8 +78,8 @@ namespace ClusterDR.Rehearsal
         }
 
         /// <summary>The last lines a program printed, on one line, for a message.</summary>
-        internal static string LastLines(string output) =>
-            string.Join(" | ", Enumerable.Reverse(Enumerable.Reverse((output ?? "").Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0)).Take(3)));
+        internal static string LastLines(string output, int lines = 3) =>
+            string.Join(" | ", Enumerable.Reverse(Enumerable.Reverse((output ?? "").Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0)).Take(lines)));
 
         /// <summary>Polls <paramref name="ready"/> until it returns null (ready) or the server exits or time runs out: the last reason otherwise.</summary>
         internal static string WaitUntil(Func<string> ready, int pid, TimeSpan timeout, IOperationContext ctx)

@@ -46,9 +46,8 @@ namespace ClusterDR.Rehearsal
                 string client = clientUri.ToString().TrimEnd('/');
                 string token = "clusterdr-rehearsal-" + Guid.NewGuid().ToString("N").Substring(0, 8);
                 var member = new[] { "--name", "rehearsal", "--initial-cluster", "rehearsal=" + peer, "--initial-advertise-peer-urls", peer, "--initial-cluster-token", token, "--data-dir", data };
-                string restore = CleanEnvironment + (etcdutl != null
-                    ? Sh.Quote(etcdutl) + " snapshot restore " + Sh.Join(new[] { snap }.Concat(member))
-                    : "ETCDCTL_API=3 " + Sh.Quote(etcdctl) + " snapshot restore " + Sh.Join(new[] { snap }.Concat(member)));
+                string restore = CleanEnvironment + (etcdutl != null ? Sh.Quote(etcdutl) : "ETCDCTL_API=3 " + Sh.Quote(etcdctl)) +
+                    " snapshot restore " + Sh.Join(new[] { snap }.Concat(member));
                 if (!BackupRehearsal.Step(result, "snapshot restores", "a new one-member data dir", () =>
                 {
                     var r = scratch.Shell.RunText(restore + " 2>&1", null, ct);

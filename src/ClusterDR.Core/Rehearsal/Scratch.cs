@@ -19,8 +19,7 @@ namespace ClusterDR.Rehearsal
     internal sealed class Scratch : IDisposable
     {
         private readonly IOperationContext _ctx;
-        private readonly List<(int Pid, string What, string Signal)> _servers = new List<(int, string, string)>();
-        private readonly HashSet<int> _ports = new HashSet<int>();
+        private readonly List<(int Pid, string What)> _servers = new List<(int, string)>();
         private readonly List<TcpListener> _held = new List<TcpListener>();
 
         private Scratch(string dir, IOperationContext ctx) { Dir = dir; _ctx = ctx; Shell = new LocalShell(); }
@@ -98,7 +97,6 @@ namespace ClusterDR.Rehearsal
             l.Start();
             int port = ((IPEndPoint)l.LocalEndpoint).Port;
             _held.Add(l);
-            _ports.Add(port);
             return port;
         }
 
@@ -109,17 +107,15 @@ namespace ClusterDR.Rehearsal
             _held.Clear();
         }
 
-        public IReadOnlyCollection<int> Ports => _ports;
-
         /// <summary>
         /// Starts <paramref name="command"/> (a shell command line: program and quoted arguments) in the background with its
-        /// output in <paramref name="log"/>, and remembers its PID; <paramref name="signal"/> is what stops it gracefully.
+        /// output in <paramref name="log"/>, and remembers its PID, which Dispose stops.
         /// </summary>
-        public int Start(string what, string command, string log, string signal = "TERM")
+        public int Start(string what, string command, string log)
         {
             var r = Shell.RunChecked("Start " + what, command + " >>" + Sh.Quote(log) + " 2>&1 </dev/null & echo $!", _ctx.Cancellation);
             int pid = int.Parse(r.StdOut.Trim(), NumberStyles.None, CultureInfo.InvariantCulture);
-            _servers.Add((pid, what, signal));
+            _servers.Add((pid, what));
             _ctx.WriteVerbose($"Rehearsal: started {what} (PID {pid}).");
             return pid;
         }
@@ -141,9 +137,9 @@ namespace ClusterDR.Rehearsal
         }
 
         /// <summary>The last lines of a server's log, for a message when it did not come up.</summary>
-        public string Tail(string log, int lines = 5)
+        public string Tail(string log)
         {
-            try { return string.Join(" | ", Enumerable.Reverse(Enumerable.Reverse(File.ReadAllLines(log)).Take(lines)).Select(l => l.Trim()).Where(l => l.Length > 0)); }
+            try { return BackupRehearsal.LastLines(File.ReadAllText(log), 5); }
             catch (IOException) { return ""; }
         }
 
@@ -160,15 +156,15 @@ namespace ClusterDR.Rehearsal
         {
             ReleasePorts();
             var ct = CancellationToken.None; // cleaning up must not stop half-way because the user pressed Ctrl+C
-            for (int i = _servers.Count - 1; i >= 0; i--) Stop(_servers[i].Pid, _servers[i].What, _servers[i].Signal, ct);
+            for (int i = _servers.Count - 1; i >= 0; i--) Stop(_servers[i].Pid, _servers[i].What, ct);
             foreach (var (pidFile, what) in _pidFiles)
             {
                 string text = null;
                 try { text = File.ReadAllText(pidFile).Trim(); } catch (IOException) { }
-                if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int pid)) Stop(pid, what, "TERM", ct);
+                if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int pid)) Stop(pid, what, ct);
             }
             // Children the servers leave behind (dockerd's containerd, postgres backends): whatever still runs from the dir.
-            foreach (int pid in ProcessesUnder(Dir)) Stop(pid, "process " + pid.ToString(CultureInfo.InvariantCulture) + " left in the rehearsal dir", "TERM", ct);
+            foreach (int pid in ProcessesUnder(Dir)) Stop(pid, "process " + pid.ToString(CultureInfo.InvariantCulture) + " left in the rehearsal dir", ct);
             // A dockerd that died hard may leave mounts under its data root (overlay, netns files): unmount them first.
             var mounts = MountsUnder(Dir);
             if (mounts.Count > 0)
@@ -200,16 +196,16 @@ namespace ClusterDR.Rehearsal
             catch (IOException) { return new List<string>(); }
         }
 
-        private void Stop(int pid, string what, string signal, CancellationToken ct)
+        private void Stop(int pid, string what, CancellationToken ct)
         {
             if (!Alive(pid)) return;
             string p = pid.ToString(CultureInfo.InvariantCulture);
-            Shell.RunText("kill -s " + signal + " " + p + " 2>/dev/null", null, ct);
+            Shell.RunText("kill -s TERM " + p + " 2>/dev/null", null, ct);
             var clock = System.Diagnostics.Stopwatch.StartNew();
             while (Alive(pid) && clock.Elapsed < TimeSpan.FromSeconds(15)) Thread.Sleep(50);
             if (Alive(pid))
             {
-                _ctx.WriteVerbose($"Rehearsal: {what} did not stop on SIG{signal} within 15 s; killing it.");
+                _ctx.WriteVerbose($"Rehearsal: {what} did not stop on SIGTERM within 15 s; killing it.");
                 Shell.RunText("kill -s KILL " + p + " 2>/dev/null", null, ct);
                 clock.Restart();
                 while (Alive(pid) && clock.Elapsed < TimeSpan.FromSeconds(5)) Thread.Sleep(50);
