@@ -15,6 +15,7 @@ BeforeAll {
 
     . (Join-Path $PSScriptRoot 'TestPorts.ps1')
     . (Join-Path $PSScriptRoot 'ConsoleView.ps1')
+    . (Join-Path $PSScriptRoot 'EtcdCluster.ps1')  # Wait-TestEtcd; this file keeps its own Start/Stop (its clusters carry Dir and Backups)
     function Start-TestEtcd([string] $Dir) {
         $lines = & sh $script:tool start $Dir 3 (Get-FreePortRun 6 20000 24000)
         if ($LASTEXITCODE -ne 0) { throw 'etcd did not start' }
@@ -24,10 +25,7 @@ BeforeAll {
                StartCommand = "sh $Dir/$name/start.sh"; StopCommand = "sh $Dir/$name/stop.sh" }
         }
         $cluster = [pscustomobject]@{ Dir = $Dir; Members = $members; Endpoints = [string[]]$members.ClientUrl; Backups = (Join-Path $Dir 'backups') }
-        $deadline = (Get-Date).AddSeconds(30)
-        do { Start-Sleep -Milliseconds 300; $s = Get-EtcdClusterStatus -Endpoint $cluster.Endpoints -ErrorAction SilentlyContinue -WarningAction SilentlyContinue }
-        until (($s -and $s.HealthyCount -eq 3) -or (Get-Date) -gt $deadline)
-        if ($s.HealthyCount -ne 3) { throw "etcd in $Dir is not healthy" }
+        Wait-TestEtcd $cluster.Endpoints
         $cluster
     }
 

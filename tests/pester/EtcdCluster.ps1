@@ -15,11 +15,15 @@ function Start-TestEtcd([string] $Dir, [int] $LowPort, [int] $HighPort) {
     [pscustomobject]@{ Members = $members; Endpoints = $endpoints }
 }
 
-function Wait-TestEtcd([string[]] $Endpoints, [int] $Seconds = 30) {
+# Until $Count members (all by default) are healthy. Get-EtcdClusterStatus stops with a terminating error while no
+# member listens yet, which -ErrorAction does not silence: hence the catch.
+function Wait-TestEtcd([string[]] $Endpoints, [int] $Count = $Endpoints.Count, [int] $Seconds = 30) {
     $deadline = (Get-Date).AddSeconds($Seconds)
-    do { Start-Sleep -Milliseconds 300; $s = Get-EtcdClusterStatus -Endpoint $Endpoints -ErrorAction SilentlyContinue -WarningAction SilentlyContinue }
-    until (($s -and $s.HealthyCount -eq 3) -or (Get-Date) -gt $deadline)
-    if ($s.HealthyCount -ne 3) { throw 'etcd is not healthy' }
+    do {
+        Start-Sleep -Milliseconds 200
+        $s = try { Get-EtcdClusterStatus -Endpoint $Endpoints -ErrorAction SilentlyContinue -WarningAction SilentlyContinue } catch { $null }
+    } until (($s -and $s.HealthyCount -eq $Count) -or (Get-Date) -gt $deadline)
+    if (-not $s -or $s.HealthyCount -ne $Count) { throw "etcd at $($Endpoints -join ', ') is not healthy" }
 }
 
 function Stop-TestEtcd([string] $Dir) {

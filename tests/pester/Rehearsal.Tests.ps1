@@ -21,9 +21,7 @@ BeforeAll {
     $script:bLines = @(& sh (Join-Path $PSScriptRoot '../tools/etcd-cluster.sh') start "$script:dir/b" 1 (Get-FreePortRun 2 33000 36000))
     if ($LASTEXITCODE -ne 0) { throw 'the second etcd did not start' }
     $script:bName, $script:bPeer, $script:eb, $null = $script:bLines[0] -split ' '
-    $deadline = (Get-Date).AddSeconds(30)
-    do { Start-Sleep -Milliseconds 200; $s = Get-EtcdClusterStatus -Endpoint $script:eb -ErrorAction SilentlyContinue -WarningAction SilentlyContinue }
-    until (($s -and $s.HealthyCount -eq 1) -or (Get-Date) -gt $deadline)
+    Wait-TestEtcd $script:eb
     foreach ($i in 1..40) { & etcdctl --endpoints $script:ea put "/registry/pods/default/web-$i" "{`"replica`":$i}" | Out-Null }
     foreach ($i in 1..25) { & etcdctl --endpoints $script:eb put "/other/$i" "x$i" | Out-Null }
     $script:backups = Join-Path $script:dir 'backups'
