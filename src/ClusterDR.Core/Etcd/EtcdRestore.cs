@@ -70,6 +70,8 @@ namespace ClusterDR.Etcd
             protected override string MoveAsideAction(EtcdMemberSpec m, string dir, string aside) => $"Move data dir {dir} aside to {aside}";
 
             private string _token, _initialCluster;
+            /// <summary>The members' copies run at once (Plan.AtOnce) from one read of the archive.</summary>
+            private PayloadFanOut _snapshot;
 
             protected override void PlanWrite(Plan plan, EtcdMemberSpec m)
             {
@@ -77,8 +79,9 @@ namespace ClusterDR.Etcd
                 _initialCluster = _initialCluster ?? string.Join(",", _req.Members.Select(x => x.Name + "=" + x.PeerUrl));
                 var sh = Shell(m);
                 string snap = m.DataDir.TrimEnd('/') + ".clusterdr-" + Stamp + ".snapshot.db";
+                _snapshot = _snapshot ?? new PayloadFanOut(Backup.Location, EtcdBackup.SnapshotFile, _req.Members.Count);
                 plan.Add(m.Label, $"Copy snapshot to {snap}", () =>
-                    BackupArchiveReaderExtensions.ReadPayload(Backup.Location, EtcdBackup.SnapshotFile, payload =>
+                    _snapshot.Consume(payload =>
                         sh.RunStreaming("Copy snapshot", "umask 077; mkdir -p \"$(dirname " + Sh.Quote(snap) + ")\" && cat > " + Sh.Quote(snap), payload, null, Ct)),
                     undo: () => sh.RunChecked("Remove copied snapshot", "rm -f " + Sh.Quote(snap), Ct),
                     state: "stopped, snapshot copied");

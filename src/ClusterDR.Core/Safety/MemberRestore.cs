@@ -18,7 +18,7 @@ namespace ClusterDR.Safety
     ///      works (unless -Force): nothing is touched before the guard either;
     ///   3. then, as one <see cref="Plan"/> (each step behind ShouldProcess, so -WhatIf lists every step
     ///      and runs none): stop ALL members, move ALL old data dirs aside (never delete), write the
-    ///      backup on every member, start them all, wait until the cluster is healthy, check it against
+    ///      backup on every member (the members at once), start them all, wait until the cluster is healthy, check it against
     ///      the backup. A step that fails undoes the steps before it in reverse: members stopped are
     ///      started again on their original data, dirs moved aside are put back.
     /// A platform is an adapter (a subclass): how it reads status and proves a member down, stops,
@@ -99,7 +99,10 @@ namespace ClusterDR.Safety
         protected virtual bool MoveAside(TMember m, string dir) => NodeDataDir.MoveAside(Shell(m), dir, Stamp, Ct, DirNoun);
         protected virtual void PutBack(TMember m, string dir) => NodeDataDir.PutBack(Shell(m), dir, Stamp, Ct, DirNoun);
         protected virtual string Node(TMember m) => Shell(m).Node;
-        /// <summary>Adds the step(s) that write the backup's state on the stopped member, its old dirs aside.</summary>
+        /// <summary>
+        /// Adds the step(s) that write the backup's state on the stopped member, its old dirs aside. They run while the
+        /// other members' run, on a thread of their own: they may use the member's shell and Ct, never Ctx.
+        /// </summary>
         protected abstract void PlanWrite(Plan plan, TMember m);
         protected abstract string StartAction(TMember m);
         protected abstract void Start(TMember m);
@@ -174,7 +177,8 @@ namespace ClusterDR.Safety
                             MoveAsideAction(m, dir, aside), $"stopped, old {DataNoun} at {aside}", $"stopped, original {DirNoun} back in place",
                             a => { if (!Result.MovedAside.ContainsKey(Name(m))) Result.MovedAside[Name(m)] = a; });
                     }
-                foreach (var m in Members) PlanWrite(plan, m);
+                // Each member is its own node: the writes, the longest steps, run at once (Plan.AtOnce), every one approved first.
+                plan.AtOnce(() => { foreach (var m in Members) PlanWrite(plan, m); });
                 foreach (var m in Members)
                     plan.Add(Label(m), StartAction(m), () => Start(m), undo: () => Stop(m), state: StartedState, undoneState: "stopped");
                 PlanAfterStart(plan);

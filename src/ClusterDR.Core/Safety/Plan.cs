@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Text;
+using System.Threading;
 
 namespace ClusterDR.Safety
 {
@@ -11,7 +12,8 @@ namespace ClusterDR.Safety
     /// step fails (or the user declines part-way), the undo actions of the steps that ran are played
     /// back in reverse, and the error says what state every target was left in. A failed step surfaces as the
     /// plan's own failure id with the cause as InnerException, unless the cause is a ClusterDrException raised
-    /// with SurfaceAsIs (the operator's answer): then its ErrorId and kind are kept.
+    /// with SurfaceAsIs (the operator's answer): then its ErrorId and kind are kept. Steps added through
+    /// <see cref="AtOnce"/> run as lanes, one per target, at the same time.
     /// </summary>
     public sealed class Plan
     {
@@ -20,6 +22,7 @@ namespace ClusterDR.Safety
         private readonly string _failureErrorId;
         private readonly List<PlanStep> _steps = new List<PlanStep>();
         private readonly Dictionary<string, string> _states = new Dictionary<string, string>();
+        private int _groups;
 
         public Plan(IOperationContext ctx, string operation, string failureErrorId)
         {
@@ -55,13 +58,35 @@ namespace ClusterDR.Safety
 
         public void SetState(string target, string state) => _states[target] = state;
 
+        /// <summary>
+        /// The steps <paramref name="addSteps"/> adds run at once, one lane per target: a target's steps keep their
+        /// order, different targets' steps overlap (each member is its own node, and one node's write need not wait
+        /// for another's). Every step of the group is put to ShouldProcess before any of them runs, so -WhatIf and
+        /// -Confirm see the same list, in the same order, as for a plan that runs them one by one. When a step fails,
+        /// the other lanes finish the step they are in and start no other; then every step done is undone as for
+        /// any failure, and the error leads with the step that failed first. A step of a group runs on a thread of its own and must not call the context (PowerShell's
+        /// Write* belong to its thread); its debug lines flow through Transport.DebugLog, which queues them.
+        /// </summary>
+        public Plan AtOnce(Action addSteps)
+        {
+            int first = _steps.Count;
+            addSteps();
+            int group = ++_groups;
+            for (int i = first; i < _steps.Count; i++) _steps[i].Group = group;
+            return this;
+        }
+
         /// <summary>Runs the plan. Returns false when -WhatIf or a "no" kept it from running fully.</summary>
         public bool Execute()
         {
             var done = new List<PlanStep>();
-            for (int i = 0; i < _steps.Count; i++)
+            for (int i = 0; i < _steps.Count;)
             {
                 var step = _steps[i];
+                int end = i + 1;
+                if (step.Group != 0) while (end < _steps.Count && _steps[end].Group == step.Group) end++;
+                var steps = _steps.GetRange(i, end - i);
+                i = end;
                 if (_ctx.Cancellation.IsCancellationRequested)
                 {
                     // Stopped between two steps: put back what ran before reporting the stop.
@@ -72,47 +97,87 @@ namespace ClusterDR.Safety
                     }
                     _ctx.Cancellation.ThrowIfCancellationRequested();
                 }
-                if (IsWhatIf)
+                foreach (var s in steps)
                 {
-                    if (step.Confirm) _ctx.ShouldProcess(step.Target, step.Action);
-                    continue;
-                }
-                if (step.Confirm)
-                {
-                    var decision = _ctx.ShouldProcess(step.Target, step.Action);
-                    if (decision == Decision.WhatIf) { IsWhatIf = true; step.Outcome = StepOutcome.WhatIf; continue; }
+                    if (IsWhatIf)
+                    {
+                        if (s.Confirm) _ctx.ShouldProcess(s.Target, s.Action);
+                        continue;
+                    }
+                    if (!s.Confirm) continue;
+                    var decision = _ctx.ShouldProcess(s.Target, s.Action);
+                    if (decision == Decision.WhatIf) { IsWhatIf = true; s.Outcome = StepOutcome.WhatIf; continue; }
                     if (decision == Decision.Declined)
                     {
-                        step.Outcome = StepOutcome.Declined;
+                        s.Outcome = StepOutcome.Declined;
                         if (done.Count == 0) return false;
                         Undo(done);
                         throw new ClusterDrException(ErrorIds.OperationDeclined, ErrorKind.OperationStopped,
-                            $"{_operation} stopped: '{step.Action}' on {step.Target} was declined; the steps already done were undone.{Environment.NewLine}{DescribeStates()}");
+                            $"{_operation} stopped: '{s.Action}' on {s.Target} was declined; the steps already done were undone.{Environment.NewLine}{DescribeStates()}");
                     }
                 }
-                _ctx.WriteVerbose($"{_operation}: {step.Action} on {step.Target}");
-                try
-                {
-                    step.Run();
-                    step.Outcome = StepOutcome.Done;
-                    if (step.State != null) _states[step.Target] = step.State;
-                    done.Add(step);
-                }
-                catch (Exception ex)
-                {
-                    step.Outcome = StepOutcome.Failed;
-                    var undoErrors = Undo(done);
-                    var msg = new StringBuilder();
-                    msg.Append($"{_operation} failed at '{step.Action}' on {step.Target}: {ex.Message}");
-                    msg.Append(Environment.NewLine).Append(done.Count == 0 ? "Nothing had been changed." : $"Undid {done.Count - undoErrors} of {done.Count} completed step(s).");
-                    msg.Append(Environment.NewLine).Append(DescribeStates());
-                    if (ex is OperationCanceledException) throw new OperationCanceledException(msg.ToString(), ex);
-                    var cde = ex as ClusterDrException;
-                    bool asIs = cde?.SurfaceAsIs == true;
-                    throw new ClusterDrException(asIs ? cde.ErrorId : _failureErrorId, cde?.Kind ?? ErrorKind.InvalidOperation, msg.ToString(), step.Target, ex, surfaceAsIs: asIs);
-                }
+                if (IsWhatIf) continue;
+                foreach (var s in steps) _ctx.WriteVerbose($"{_operation}: {s.Action} on {s.Target}" + (steps.Count > 1 ? " (at once)" : ""));
+                var failures = steps.Count == 1 ? RunOne(step) : RunLanes(steps);
+                foreach (var s in steps)
+                    if (s.Outcome == StepOutcome.Done)
+                    {
+                        if (s.State != null) _states[s.Target] = s.State;
+                        done.Add(s);
+                    }
+                if (failures.Count > 0) throw Failed(failures, done);
             }
             return !IsWhatIf;
+        }
+
+        private static List<KeyValuePair<PlanStep, Exception>> RunOne(PlanStep step)
+        {
+            var failures = new List<KeyValuePair<PlanStep, Exception>>();
+            try { step.Run(); step.Outcome = StepOutcome.Done; }
+            catch (Exception ex) { step.Outcome = StepOutcome.Failed; failures.Add(new KeyValuePair<PlanStep, Exception>(step, ex)); }
+            return failures;
+        }
+
+        /// <summary>One thread per target; a lane stops at its next step once any lane failed or the user stopped the run.</summary>
+        private List<KeyValuePair<PlanStep, Exception>> RunLanes(List<PlanStep> steps)
+        {
+            var failures = new List<KeyValuePair<PlanStep, Exception>>();
+            var ct = _ctx.Cancellation;
+            var threads = steps.GroupBy(s => s.Target).Select(lane => new Thread(() =>
+            {
+                foreach (var s in lane)
+                {
+                    lock (failures) if (failures.Count > 0) return;
+                    if (ct.IsCancellationRequested) { lock (failures) failures.Add(new KeyValuePair<PlanStep, Exception>(s, new OperationCanceledException(ct))); return; }
+                    try { s.Run(); s.Outcome = StepOutcome.Done; }
+                    catch (Exception ex)
+                    {
+                        s.Outcome = StepOutcome.Failed;
+                        lock (failures) failures.Add(new KeyValuePair<PlanStep, Exception>(s, ex));
+                        return;
+                    }
+                }
+            }) { IsBackground = true, Name = "ClusterDR plan lane " + lane.Key }).ToList();
+            foreach (var t in threads) t.Start();
+            foreach (var t in threads) t.Join();
+            return failures; // in the order they failed: the first is the cause, the others often its echo
+        }
+
+        /// <summary>The failure of the step that failed first, the others named after it, once everything done is undone.</summary>
+        private Exception Failed(List<KeyValuePair<PlanStep, Exception>> failures, List<PlanStep> done)
+        {
+            var step = failures[0].Key;
+            var ex = failures[0].Value;
+            var undoErrors = Undo(done);
+            var msg = new StringBuilder();
+            msg.Append($"{_operation} failed at '{step.Action}' on {step.Target}: {ex.Message}");
+            foreach (var other in failures.Skip(1)) msg.Append(Environment.NewLine).Append($"At the same time '{other.Key.Action}' on {other.Key.Target} failed: {other.Value.Message}");
+            msg.Append(Environment.NewLine).Append(done.Count == 0 ? "Nothing had been changed." : $"Undid {done.Count - undoErrors} of {done.Count} completed step(s).");
+            msg.Append(Environment.NewLine).Append(DescribeStates());
+            if (ex is OperationCanceledException) return new OperationCanceledException(msg.ToString(), ex);
+            var cde = ex as ClusterDrException;
+            bool asIs = cde?.SurfaceAsIs == true;
+            return new ClusterDrException(asIs ? cde.ErrorId : _failureErrorId, cde?.Kind ?? ErrorKind.InvalidOperation, msg.ToString(), step.Target, ex, surfaceAsIs: asIs);
         }
 
         private int Undo(List<PlanStep> done)
@@ -168,6 +233,8 @@ namespace ClusterDR.Safety
         internal string State { get; }
         internal string UndoneState { get; }
         internal bool Confirm { get; }
+        /// <summary>Non-zero for the steps of one <see cref="Plan.AtOnce"/> group.</summary>
+        internal int Group { get; set; }
         public StepOutcome Outcome { get; internal set; }
         public override string ToString() => $"{Action} on {Target}: {Outcome}";
     }

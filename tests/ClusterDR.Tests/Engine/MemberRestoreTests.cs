@@ -46,7 +46,7 @@ namespace ClusterDR.Tests.Engine
 
             private void Call(string what)
             {
-                Log.Add(what);
+                lock (Log) Log.Add(what); // the members' writes run at once
                 if (what == FailAt) throw new ClusterDrException(ErrorIds.RemoteCommandFailed, ErrorKind.InvalidOperation, what + " failed");
             }
 
@@ -122,8 +122,13 @@ namespace ClusterDR.Tests.Engine
         {
             var (fake, ctx, log) = Make();
             var result = fake.Run();
-            var expected = Ahead.Concat(Looks).Concat(Steps.SelectMany((s, i) => new[] { "ask " + Asks[i], s })).Concat(new[] { "wait", "check", "done", "clean up" });
-            Assert.Equal(expected, log.Select(Unstamped));
+            // Each step asked right before it runs; the members' writes all asked first, then run at once (in any order).
+            IEnumerable<string> OneByOne(int from, int to) => Steps.Skip(from).Take(to - from).SelectMany((s, i) => new[] { "ask " + Asks[from + i], s });
+            var expected = Ahead.Concat(Looks).Concat(OneByOne(0, 6)).Concat(Asks.Skip(6).Take(3).Select(a => "ask " + a))
+                .Concat(new[] { "write *", "write *", "write *" }).Concat(OneByOne(9, 12)).Concat(new[] { "wait", "check", "done", "clean up" });
+            var actual = log.Select(Unstamped).ToList();
+            Assert.Equal(new[] { "write a", "write b", "write c" }, actual.Where(l => l.StartsWith("write ", StringComparison.Ordinal)).OrderBy(l => l));
+            Assert.Equal(expected, actual.Select(l => l.StartsWith("write ", StringComparison.Ordinal) ? "write *" : l));
             Assert.Equal(new[] { "a", "b", "c" }, result.Members);
             Assert.Equal("c1", result.Cluster);
             Assert.Equal(3, result.MovedAside.Count);
