@@ -36,7 +36,7 @@ namespace ClusterDR.Backups
         /// <summary>Runs <paramref name="consume"/> on this consumer's copy of the payload; the read's own failure comes first.</summary>
         public void Consume(Action<Stream> consume)
         {
-            var pipe = new StreamPipe(16);
+            var pipe = new StreamPipe(32); // 32 chunks of 64 KiB: below the large-object heap, so memory stays flat
             lock (_pipes)
             {
                 if (_pipes.Count >= _consumers) throw new InvalidOperationException("More consumers than the fan-out was made for.");
@@ -77,7 +77,7 @@ namespace ClusterDR.Backups
             {
                 BackupArchiveReaderExtensions.ReadPayload(_archive, _payload, payload =>
                 {
-                    var buf = new byte[256 * 1024];
+                    var buf = new byte[64 * 1024];
                     int n;
                     while ((n = payload.Read(buf, 0, buf.Length)) > 0)
                         foreach (var p in _pipes) p.Writer.Write(buf, 0, n);

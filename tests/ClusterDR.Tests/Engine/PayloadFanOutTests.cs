@@ -21,7 +21,7 @@ namespace ClusterDR.Tests.Engine
     {
         private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
         private readonly string _dir = TestEnv.TempDir("fan-out");
-        private readonly byte[] _data = new byte[12_000_000]; // three times what a consumer's pipe holds
+        private readonly byte[] _data = new byte[12_000_000]; // six times what a consumer's pipe holds
 
         public PayloadFanOutTests() => new Random(11).NextBytes(_data);
         public void Dispose() { try { Directory.Delete(_dir, true); } catch { } }
