@@ -186,6 +186,44 @@ Describe 'Test-ClusterBackup -Rehearse of etcd backups' {
         $dcos | Test-ClusterBackup -Quiet | Should -BeFalse
     }
 
+    It 'clears up what a rehearsal killed with kill -9 left, and nothing of a rehearsal that still runs' {
+        $tmp = [IO.Path]::GetTempPath()
+        function Get-StartTime([int] $Id) { ((Get-Content -Raw "/proc/$Id/stat") -replace '^.*\) ', '' -split ' ')[19] }
+        $gone = Start-Process -FilePath sh -ArgumentList '-c', 'exit 0' -PassThru
+        $gone.WaitForExit()
+        $left = @{
+            # The PID of a process that has exited, and this PID as a process started at another time would hold it.
+            exited = "$($gone.Id) 1"; reused = "$PID 1"
+            running = "$PID $(Get-StartTime $PID)"
+        }
+        $dirs = @{}
+        $servers = @{}
+        foreach ($k in $left.Keys) {
+            $d = Join-Path $tmp "clusterdr-rehearsal-etcd-$k$(Get-Random -Maximum 99999)"
+            New-Item -ItemType Directory $d | Out-Null
+            Set-Content "$d/.owner" $left[$k]
+            New-Item -ItemType File "$d/etcd.log" | Out-Null
+            # A server the rehearsal started there, still running: its command line names the dir.
+            $servers[$k] = Start-Process -FilePath tail -ArgumentList '-f', "$d/etcd.log" -PassThru
+            $dirs[$k] = $d
+        }
+        try {
+            $verbose = $script:good | Test-ClusterBackup -Rehearse -Verbose 4>&1 | Where-Object { $_ -is [Management.Automation.VerboseRecord] }
+            foreach ($k in 'exited', 'reused') {
+                Test-Path $dirs[$k] | Should -BeFalse -Because "the $k owner's dir was abandoned"
+                $servers[$k].WaitForExit(5000) | Should -BeTrue -Because "the server left in the $k owner's dir is stopped"
+                ($verbose.Message -like "Rehearsal: $($dirs[$k]) was left by a rehearsal that no longer runs*").Count | Should -Be 1
+            }
+            Test-Path $dirs.running | Should -BeTrue
+            $servers.running.HasExited | Should -BeFalse
+        }
+        finally {
+            foreach ($p in $servers.Values) { if (-not $p.HasExited) { $p.Kill() } }
+            foreach ($d in @($dirs.Values)) { Remove-Item -LiteralPath $d -Recurse -Force -ErrorAction Ignore }
+        }
+        Get-RehearsalTrace | Should -BeNullOrEmpty
+    }
+
     It 'opens no connection to the backed-up cluster: its ports, taken over by a tripwire, hear nothing during the rehearsal' {
         # The one-member cluster b goes down; listeners take its client and peer ports and count every connection.
         & sh (Join-Path $PSScriptRoot '../tools/etcd-cluster.sh') stop "$script:dir/b"

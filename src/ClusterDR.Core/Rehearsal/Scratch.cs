@@ -29,13 +29,60 @@ namespace ClusterDR.Rehearsal
         /// <summary>The network namespace made by <see cref="CreateNetworkNamespace"/> (null: none).</summary>
         public string NetworkNamespace { get; private set; }
 
+        private const string Prefix = "clusterdr-rehearsal-";
+        /// <summary>"PID starttime" of the process that made the dir: how a later rehearsal tells it was abandoned.</summary>
+        private const string OwnerFile = ".owner";
+        /// <summary>The network namespace's name, written before the namespace is made.</summary>
+        private const string NamespaceFile = ".netns";
+
         public static Scratch Create(string kind, IOperationContext ctx)
         {
-            string dir = Path.Combine(Path.GetTempPath(), "clusterdr-rehearsal-" + kind + "-" + Guid.NewGuid().ToString("N").Substring(0, 8));
+            SweepAbandoned(ctx);
+            string dir = Path.Combine(Path.GetTempPath(), Prefix + kind + "-" + Guid.NewGuid().ToString("N").Substring(0, 8));
             Directory.CreateDirectory(dir);
             FileModes.TrySetOwnerOnly(dir, directory: true);
+            int self = System.Diagnostics.Process.GetCurrentProcess().Id;
+            File.WriteAllText(Path.Combine(dir, OwnerFile), self.ToString(CultureInfo.InvariantCulture) + " " + StartTime(self));
             ctx.WriteVerbose($"Rehearsal: working in {dir}.");
             return new Scratch(dir, ctx);
+        }
+
+        /// <summary>
+        /// A rehearsal killed before it could clear up (kill -9, a closed session) leaves its dir, its servers and its
+        /// namespace. The next rehearsal takes them away, once the process that made them is provably gone: its PID no
+        /// longer runs, or runs a process started at another time. A dir without a readable owner is left alone.
+        /// </summary>
+        private static void SweepAbandoned(IOperationContext ctx)
+        {
+            string[] dirs;
+            try { dirs = Directory.GetDirectories(Path.GetTempPath(), Prefix + "*"); }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException) { return; }
+            foreach (var dir in dirs)
+            {
+                string owner = ReadSmall(Path.Combine(dir, OwnerFile));
+                var parts = owner?.Split(' ');
+                if (parts == null || parts.Length != 2 || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int pid)) continue;
+                if (StartTime(pid) == parts[1]) continue;
+                ctx.WriteVerbose($"Rehearsal: {dir} was left by a rehearsal that no longer runs (PID {pid}); removing it and whatever still runs from it.");
+                string ns = ReadSmall(Path.Combine(dir, NamespaceFile));
+                using (new Scratch(dir, ctx) { NetworkNamespace = string.IsNullOrEmpty(ns) ? null : ns }) { }
+            }
+        }
+
+        private static string ReadSmall(string path)
+        {
+            try { return File.ReadAllText(path).Trim(); }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException) { return null; }
+        }
+
+        /// <summary>The process's start time in clock ticks since boot (/proc/PID/stat, field 22); null when it does not run.</summary>
+        private static string StartTime(int pid)
+        {
+            string stat = ReadSmall("/proc/" + pid.ToString(CultureInfo.InvariantCulture) + "/stat");
+            int close = stat?.LastIndexOf(')') ?? -1;
+            if (close < 0) return null;
+            var fields = stat.Substring(close + 1).Split(new[] { ' ' }, StringSplitOptions.RemoveEmptyEntries);
+            return fields.Length > 19 ? fields[19] : null; // fields[0] is field 3 (state)
         }
 
         /// <summary>
@@ -147,6 +194,7 @@ namespace ClusterDR.Rehearsal
         public string CreateNetworkNamespace()
         {
             string ns = "cdr-rh-" + Guid.NewGuid().ToString("N").Substring(0, 8);
+            File.WriteAllText(PathOf(NamespaceFile), ns); // first: a rehearsal killed right after the next line still names it
             Shell.RunChecked("Create the rehearsal's network namespace", "ip netns add " + Sh.Quote(ns) + " && ip -n " + Sh.Quote(ns) + " link set lo up", _ctx.Cancellation);
             NetworkNamespace = ns;
             return ns;
