@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Text;
+using System.Threading;
 using ClusterDR.Backups;
 using ClusterDR.Safety;
 using ClusterDR.Tests.Fixtures;
@@ -46,7 +47,11 @@ namespace ClusterDR.Tests.Engine
 
             private void Call(string what)
             {
-                lock (Log) Log.Add(what); // the members' writes run at once
+                // The members' writes run at once: a failing write waits for the others, which a failure found
+                // before they started would skip (they would then have nothing to undo).
+                if (what == FailAt && what.StartsWith("write ", StringComparison.Ordinal))
+                    SpinWait.SpinUntil(() => { lock (Log) return Log.Count(l => l.StartsWith("write ", StringComparison.Ordinal)) == 2; }, 10000);
+                lock (Log) Log.Add(what);
                 if (what == FailAt) throw new ClusterDrException(ErrorIds.RemoteCommandFailed, ErrorKind.InvalidOperation, what + " failed");
             }
 
