@@ -40,6 +40,36 @@ Describe 'Get-Help <Name> -Full' -ForEach $cmdlets {
         }
     }
 
+    It 'says in every parameter set whether each parameter binds from the pipeline, as the cmdlet does' {
+        # The docs' yaml blocks (docs/en-US, the source of the help): one or more per parameter, each naming its sets.
+        $entries = @{}
+        $param = $null
+        $block = $null
+        foreach ($line in Get-Content (Join-Path $PSScriptRoot "../../docs/en-US/$Name.md")) {
+            if ($line -match '^### -(\w+)') { $param = $Matches[1]; $entries[$param] = @(); continue }
+            if ($line -match '^## ') { $param = $null; continue }
+            if (-not $param) { continue }
+            if ($line -eq '```yaml') { $block = @{}; continue }
+            if ($null -ne $block -and $line -eq '```') { $entries[$param] += $block; $block = $null; continue }
+            if ($null -ne $block -and $line -match '^([^:]+):\s*(.*)$') { $block[$Matches[1]] = $Matches[2].Trim() }
+        }
+        foreach ($p in $command.Parameters.Values | Where-Object { $_.Name -notin $common }) {
+            foreach ($set in $p.ParameterSets.GetEnumerator()) {
+                $ways = @(if ($set.Value.ValueFromPipeline) { 'ByValue' }; if ($set.Value.ValueFromPipelineByPropertyName) { 'ByPropertyName' })
+                $said = @($entries[$p.Name] | Where-Object {
+                        $named = $_['Parameter Sets'] -split ',\s*'
+                        $set.Key -eq '__AllParameterSets' -or $named -contains '(All)' -or $named -contains $set.Key
+                    } | ForEach-Object { $_['Accept pipeline input'] } | Select-Object -Unique)
+                $said.Count | Should -Be 1 -Because "-$($p.Name) in set $($set.Key) needs one yaml block saying whether it takes pipeline input"
+                if ($ways.Count -eq 0) { $said[0] | Should -Be 'False' -Because "-$($p.Name) takes no pipeline input in set $($set.Key)" }
+                else {
+                    $said[0] -match '^True \((.+)\)$' | Should -BeTrue -Because "-$($p.Name) binds from the pipeline in set $($set.Key), not '$($said[0])'"
+                    @($Matches[1] -split ',\s*' | Sort-Object) | Should -Be @($ways | Sort-Object) -Because "-$($p.Name) in set $($set.Key)"
+                }
+            }
+        }
+    }
+
     It 'has an example with code, and -Full shows every example' {
         $examples = @($help.examples.example)
         @($examples | Where-Object { $_.code.Trim() }).Count | Should -BeGreaterThan 0
