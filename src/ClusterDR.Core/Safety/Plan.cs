@@ -117,8 +117,9 @@ namespace ClusterDR.Safety
                     }
                 }
                 if (IsWhatIf) continue;
-                foreach (var s in steps) _ctx.WriteVerbose($"{_operation}: {s.Action} on {s.Target}" + (steps.Count > 1 ? " (at once)" : ""));
-                var failures = steps.Count == 1 ? RunOne(step) : RunLanes(steps);
+                bool lanes = steps.Select(s => s.Target).Distinct().Count() > 1;
+                if (lanes) foreach (var s in steps) _ctx.WriteVerbose($"{_operation}: {s.Action} on {s.Target} (at once)");
+                var failures = lanes ? RunLanes(steps) : RunInOrder(steps);
                 foreach (var s in steps)
                     if (s.Outcome == StepOutcome.Done)
                     {
@@ -130,11 +131,18 @@ namespace ClusterDR.Safety
             return !IsWhatIf;
         }
 
-        private static List<KeyValuePair<PlanStep, Exception>> RunOne(PlanStep step)
+        /// <summary>One target's steps (or a single step) on the calling thread, up to the first that fails.</summary>
+        private List<KeyValuePair<PlanStep, Exception>> RunInOrder(List<PlanStep> steps)
         {
             var failures = new List<KeyValuePair<PlanStep, Exception>>();
-            try { step.Run(); step.Outcome = StepOutcome.Done; }
-            catch (Exception ex) { step.Outcome = StepOutcome.Failed; failures.Add(new KeyValuePair<PlanStep, Exception>(step, ex)); }
+            var ct = _ctx.Cancellation;
+            foreach (var step in steps)
+            {
+                if (step != steps[0] && ct.IsCancellationRequested) { failures.Add(new KeyValuePair<PlanStep, Exception>(step, new OperationCanceledException(ct))); break; }
+                _ctx.WriteVerbose($"{_operation}: {step.Action} on {step.Target}");
+                try { step.Run(); step.Outcome = StepOutcome.Done; }
+                catch (Exception ex) { step.Outcome = StepOutcome.Failed; failures.Add(new KeyValuePair<PlanStep, Exception>(step, ex)); break; }
+            }
             return failures;
         }
 

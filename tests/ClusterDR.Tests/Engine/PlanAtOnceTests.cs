@@ -55,6 +55,24 @@ namespace ClusterDR.Tests.Engine
         }
 
         [Fact]
+        public void AGroupOfOneTargetRunsInOrderOnTheCallingThread()
+        {
+            // A one-member restore: nothing to overlap, so its steps run where they may use the context.
+            var ctx = new RecordingContext();
+            int caller = Environment.CurrentManagedThreadId;
+            var ran = new List<string>();
+            var plan = new Plan(ctx, "Op", "OpFailed");
+            plan.AtOnce(() =>
+            {
+                plan.Add("a", "copy", () => { Assert.Equal(caller, Environment.CurrentManagedThreadId); ran.Add("copy"); });
+                plan.Add("a", "restore", () => { Assert.Equal(caller, Environment.CurrentManagedThreadId); ran.Add("restore"); });
+            });
+            Assert.True(plan.Execute());
+            Assert.Equal(new[] { "copy", "restore" }, ran.ToArray());
+            Assert.Equal(new[] { "Op: copy on a", "Op: restore on a" }, ctx.Verbose.ToArray());
+        }
+
+        [Fact]
         public void WhatIfListsTheGroupsStepsInPlanOrderAndRunsNone()
         {
             var ctx = new RecordingContext(Decision.WhatIf);
