@@ -224,6 +224,36 @@ Describe 'Test-ClusterBackup -Rehearse of etcd backups' {
         Get-RehearsalTrace | Should -BeNullOrEmpty
     }
 
+    It 'clears up, at the next rehearsal, after one whose PowerShell was killed with kill -9 while its etcd ran' {
+        # An etcd that never serves keeps the first rehearsal waiting (2 minutes) with its server running in its dir.
+        $tools = New-Item -ItemType Directory -Force "$script:dir/never-serving"
+        foreach ($p in 'etcdctl', 'etcdutl') {
+            $c = Get-Command $p -CommandType Application -ErrorAction Ignore | Select-Object -First 1
+            if ($c) { New-Item -ItemType SymbolicLink -Path "$tools/$p" -Target $c.Source -Force | Out-Null }
+        }
+        Set-Content "$tools/etcd" "#!/bin/sh`nexec sh -c 'trap `"kill `$! 2>/dev/null; exit 0`" TERM; sleep 600 & wait' never-serving-etcd `"`$@`"`n"
+        & chmod +x "$tools/etcd"
+        $pwsh = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
+        $command = "Import-Module '$script:module'; Test-ClusterBackup -LiteralPath '$($script:good.FullName)' -Rehearse -ToolPath '$tools'"
+        $child = Start-Process -FilePath $pwsh -ArgumentList '-NoProfile', '-NonInteractive', '-Command', $command -PassThru
+        $deadline = (Get-Date).AddSeconds(60)
+        do {
+            Start-Sleep -Milliseconds 100
+            $server = Get-RehearsalTrace | Where-Object { $_ -like 'process *never-serving-etcd*' }
+        } until ($server -or (Get-Date) -gt $deadline)
+        $server | Should -Not -BeNullOrEmpty -Because 'the first rehearsal starts its etcd'
+        $left = @(Get-RehearsalTrace | Where-Object { $_ -notlike 'process *' })
+        & kill -9 $child.Id
+        $child.WaitForExit(10000) | Should -BeTrue
+        @(Get-RehearsalTrace).Count | Should -BeGreaterThan 0 -Because 'kill -9 leaves the rehearsal no time to clear up'
+
+        $r = $script:good | Test-ClusterBackup -Rehearse -Verbose 4>&1
+        @($r | Where-Object { $_ -isnot [Management.Automation.VerboseRecord] })[0].Rehearsal.Passed | Should -BeTrue
+        ($r | Where-Object { $_ -is [Management.Automation.VerboseRecord] -and $_.Message -like "*$($left[0]) was left by a rehearsal that no longer runs (PID $($child.Id))*" }) |
+            Should -Not -BeNullOrEmpty
+        Get-RehearsalTrace | Should -BeNullOrEmpty
+    }
+
     It 'opens no connection to the backed-up cluster: its ports, taken over by a tripwire, hear nothing during the rehearsal' {
         # The one-member cluster b goes down; listeners take its client and peer ports and count every connection.
         & sh (Join-Path $PSScriptRoot '../tools/etcd-cluster.sh') stop "$script:dir/b"
