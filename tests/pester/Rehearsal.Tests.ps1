@@ -231,7 +231,8 @@ Describe 'Test-ClusterBackup -Rehearse of etcd backups' {
             $c = Get-Command $p -CommandType Application -ErrorAction Ignore | Select-Object -First 1
             if ($c) { New-Item -ItemType SymbolicLink -Path "$tools/$p" -Target $c.Source -Force | Out-Null }
         }
-        Set-Content "$tools/etcd" "#!/bin/sh`nexec sh -c 'trap `"kill `$! 2>/dev/null; exit 0`" TERM; sleep 600 & wait' never-serving-etcd `"`$@`"`n"
+        # (On TERM it stops its sleep too: \$! is expanded when the trap runs, not when it is set.)
+        Set-Content "$tools/etcd" "#!/bin/sh`nexec sh -c 'trap `"kill \`$! 2>/dev/null; exit 0`" TERM; sleep 600 & wait' never-serving-etcd `"`$@`"`n"
         & chmod +x "$tools/etcd"
         $pwsh = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
         $command = "Import-Module '$script:module'; Test-ClusterBackup -LiteralPath '$($script:good.FullName)' -Rehearse -ToolPath '$tools'"
