@@ -13,7 +13,7 @@ namespace ClusterDR.Backups
     /// its stream only once the payload proved to match the manifest, so no copy is complete before the hash is.
     /// When a consumer fails, or the read does, every pipe breaks: no consumer waits for data that will never come.
     /// </summary>
-    public sealed class PayloadFanOut
+    internal sealed class PayloadFanOut
     {
         private readonly Stores.BackupLocation _archive;
         private readonly string _payload;

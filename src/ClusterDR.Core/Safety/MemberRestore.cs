@@ -18,9 +18,9 @@ namespace ClusterDR.Safety
     ///      works (unless -Force): nothing is touched before the guard either;
     ///   3. then, as one <see cref="Plan"/> (each step behind ShouldProcess, so -WhatIf lists every step
     ///      and runs none): stop ALL members, move ALL old data dirs aside (never delete), write the
-    ///      backup on every member (the members at once), start them all, wait until the cluster is healthy, check it against
-    ///      the backup. A step that fails undoes the steps before it in reverse: members stopped are
-    ///      started again on their original data, dirs moved aside are put back.
+    ///      backup on every member (the members at once), start them all, wait until the cluster is
+    ///      healthy, check it against the backup. A step that fails undoes the steps before it in
+    ///      reverse: members stopped are started again on their original data, dirs moved aside are put back.
     /// A platform is an adapter (a subclass): how it reads status and proves a member down, stops,
     /// starts, writes, waits and checks; which dirs move aside; what its steps are called.
     /// </summary>

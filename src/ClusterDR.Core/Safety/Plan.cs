@@ -64,8 +64,9 @@ namespace ClusterDR.Safety
         /// for another's). Every step of the group is put to ShouldProcess before any of them runs, so -WhatIf and
         /// -Confirm see the same list, in the same order, as for a plan that runs them one by one. When a step fails,
         /// the other lanes finish the step they are in and start no other; then every step done is undone as for
-        /// any failure, and the error leads with the step that failed first. A step of a group runs on a thread of its own and must not call the context (PowerShell's
-        /// Write* belong to its thread); its debug lines flow through Transport.DebugLog, which queues them.
+        /// any failure, and the error leads with the step that failed first. A step of a group runs on a thread of its
+        /// own and must not call the context (PowerShell's Write* belong to its thread); its debug lines flow through
+        /// Transport.DebugLog, which queues them.
         /// </summary>
         public Plan AtOnce(Action addSteps)
         {
@@ -135,14 +136,7 @@ namespace ClusterDR.Safety
         private List<KeyValuePair<PlanStep, Exception>> RunInOrder(List<PlanStep> steps)
         {
             var failures = new List<KeyValuePair<PlanStep, Exception>>();
-            var ct = _ctx.Cancellation;
-            foreach (var step in steps)
-            {
-                if (step != steps[0] && ct.IsCancellationRequested) { failures.Add(new KeyValuePair<PlanStep, Exception>(step, new OperationCanceledException(ct))); break; }
-                _ctx.WriteVerbose($"{_operation}: {step.Action} on {step.Target}");
-                try { step.Run(); step.Outcome = StepOutcome.Done; }
-                catch (Exception ex) { step.Outcome = StepOutcome.Failed; failures.Add(new KeyValuePair<PlanStep, Exception>(step, ex)); break; }
-            }
+            RunLane(steps, failures, onCaller: true);
             return failures;
         }
 
@@ -150,25 +144,38 @@ namespace ClusterDR.Safety
         private List<KeyValuePair<PlanStep, Exception>> RunLanes(List<PlanStep> steps)
         {
             var failures = new List<KeyValuePair<PlanStep, Exception>>();
-            var ct = _ctx.Cancellation;
-            var threads = steps.GroupBy(s => s.Target).Select(lane => new Thread(() =>
-            {
-                foreach (var s in lane)
-                {
-                    lock (failures) if (failures.Count > 0) return;
-                    if (ct.IsCancellationRequested) { lock (failures) failures.Add(new KeyValuePair<PlanStep, Exception>(s, new OperationCanceledException(ct))); return; }
-                    try { s.Run(); s.Outcome = StepOutcome.Done; }
-                    catch (Exception ex)
-                    {
-                        s.Outcome = StepOutcome.Failed;
-                        lock (failures) failures.Add(new KeyValuePair<PlanStep, Exception>(s, ex));
-                        return;
-                    }
-                }
-            }) { IsBackground = true, Name = "ClusterDR plan lane " + lane.Key }).ToList();
+            var threads = steps.GroupBy(s => s.Target).Select(lane => new Thread(() => RunLane(lane.ToList(), failures, onCaller: false))
+                { IsBackground = true, Name = "ClusterDR plan lane " + lane.Key }).ToList();
             foreach (var t in threads) t.Start();
             foreach (var t in threads) t.Join();
             return failures; // in the order they failed: the first is the cause, the others often its echo
+        }
+
+        /// <summary>
+        /// Runs one target's steps in order until one fails, another lane failed, or Ctrl+C. On the calling thread
+        /// (<paramref name="onCaller"/>) each step says itself in -Verbose as it starts, and its first step was just
+        /// checked for Ctrl+C by <see cref="Execute"/>; on a lane's thread the context is never called.
+        /// </summary>
+        private void RunLane(List<PlanStep> lane, List<KeyValuePair<PlanStep, Exception>> failures, bool onCaller)
+        {
+            var ct = _ctx.Cancellation;
+            foreach (var s in lane)
+            {
+                lock (failures) if (failures.Count > 0) return;
+                if ((!onCaller || s != lane[0]) && ct.IsCancellationRequested)
+                {
+                    lock (failures) failures.Add(new KeyValuePair<PlanStep, Exception>(s, new OperationCanceledException(ct)));
+                    return;
+                }
+                if (onCaller) _ctx.WriteVerbose($"{_operation}: {s.Action} on {s.Target}");
+                try { s.Run(); s.Outcome = StepOutcome.Done; }
+                catch (Exception ex)
+                {
+                    s.Outcome = StepOutcome.Failed;
+                    lock (failures) failures.Add(new KeyValuePair<PlanStep, Exception>(s, ex));
+                    return;
+                }
+            }
         }
 
         /// <summary>The failure of the step that failed first, the others named after it, once everything done is undone.</summary>
